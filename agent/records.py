@@ -1,0 +1,137 @@
+"""Immutable records of a study: trials, metric points and events.
+
+A trial's own failure is data, never an exception: ``Trial.state`` says how it ended and
+``Trial.reason`` says why in one line (with ``stderr_tail`` for the details).
+
+Budget accounting: a trial *counts* once it is finished in any state except CANCELLED (cancelled trials
+are interrupted or withdrawn ones; an interrupted trial is re-run once under a new number with
+``retry_of`` pointing back).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TrialState(StrEnum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    PRUNED = "pruned"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self is not TrialState.RUNNING
+
+    @property
+    def counts(self) -> bool:
+        """Whether a trial in this state uses up one unit of the trial budget."""
+        return self not in (TrialState.RUNNING, TrialState.CANCELLED)
+
+
+class Proposer(StrEnum):
+    DEFAULT = "default"
+    STRATEGY = "strategy"
+    LLM = "llm"
+    USER = "user"
+
+
+class FailureKind(StrEnum):
+    CRASH = "crash"            # non-zero exit
+    SIGNAL = "signal"          # killed by a signal we did not send
+    OOM = "oom"                # memory limit hit
+    NAN = "nan"                # objective NaN or infinite
+    NO_METRIC = "no_metric"    # exited 0 without reporting the objective
+    TIMEOUT = "timeout"
+    LAUNCH = "launch"          # the command could not start
+    LOST = "lost"              # the worker running it disappeared
+    INTERRUPTED = "interrupted"  # tunesmith itself stopped while the trial ran
+
+
+class MetricPoint(BaseModel):
+    """One report from a trial: ``values`` at ``step`` (None when the script gave no step)."""
+
+    model_config = ConfigDict(frozen=True)
+    step: int | None = None
+    values: dict[str, float]
+    time: float = Field(default_factory=time.time)
+    final: bool = False
+
+
+class TrialDraft(BaseModel):
+    """What a proposer hands to the store: the store assigns the number."""
+
+    model_config = ConfigDict(frozen=True)
+    params: dict[str, Any]
+    proposer: Proposer
+    rationale: str | None = None
+    model: str | None = None
+    strategy: str | None = None
+    retry_of: int | None = None
+
+
+class Trial(BaseModel):
+    """A trial as stored. Replace with ``trial.model_copy(update=...)``; never mutate."""
+
+    model_config = ConfigDict(frozen=True)
+    number: int
+    params: dict[str, Any]
+    state: TrialState = TrialState.RUNNING
+    value: float | None = None
+    proposer: Proposer = Proposer.STRATEGY
+    rationale: str | None = None
+    model: str | None = None
+    strategy: str | None = None
+    retry_of: int | None = None
+    created_at: float = Field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    reason: str | None = None
+    failure: FailureKind | None = None
+    stderr_tail: str | None = None
+    exit_code: int | None = None
+    last_step: int | None = None
+    metrics: dict[str, float] = Field(default_factory=dict, description="last value of every metric")
+    info: dict[str, Any] = Field(default_factory=dict, description="executor details: rss, gpus, host")
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def ok(self) -> bool:
+        return self.state is TrialState.COMPLETE and self.value is not None and math.isfinite(self.value)
+
+
+class Event(BaseModel):
+    """An entry of the study's event log (trial lifecycle, fallbacks, reflections, space edits ...)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: int = 0
+    time: float = Field(default_factory=time.time)
+    kind: str
+    trial: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def better(a: float, b: float, direction: str) -> bool:
+    """Whether value ``a`` is strictly better than ``b`` under ``direction``."""
+    return a > b if direction == "maximize" else a < b
+
+
+def best_trial(trials: list[Trial], direction: str) -> Trial | None:
+    """The best complete trial; ties go to the earliest."""
+    best: Trial | None = None
+    for t in trials:
+        if t.ok and (best is None or better(t.value, best.value, direction)):  # type: ignore[arg-type]
+            best = t
+    return best

@@ -1,0 +1,41 @@
+"""The ``Strategy`` seam: propose configurations from the history.
+
+``ask(space, history, n)`` returns ``n`` configurations, each valid for ``space`` (exactly the active
+parameters, in range). ``history`` holds every trial so far, including RUNNING ones (pending
+proposals a batch strategy should spread away from). A strategy keeps no state that can drift from
+``history``: two calls with equal arguments on equally-constructed strategies return the same
+configurations, in any process (seeded), and a strategy rebuilt from the store mid-study continues
+exactly as the original would.
+
+Failed and timed-out trials reach the strategy as infeasible (scored worse than any real result),
+pruned ones with their last intermediate value; none are hidden.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+from agent.records import Trial
+from agent.space import SearchSpace
+
+
+class Strategy(abc.ABC):
+    #: short name stored with every trial it proposes ("tpe", "gp", "auto:gp" ...)
+    name: str = "strategy"
+
+    def __init__(self, *, direction: str, seed: int | None = None, budget: int | None = None) -> None:
+        if direction not in ("maximize", "minimize"):
+            raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+        self.direction = direction
+        self.seed = seed
+        self.budget = budget
+
+    @abc.abstractmethod
+    def ask(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> list[dict[str, Any]]:
+        """``n`` new valid configurations given ``history``."""
+
+    def label(self, space: SearchSpace, history: Sequence[Trial]) -> str:
+        """The name to record for the proposals of the next ``ask`` (``auto`` says which it chose)."""
+        return self.name

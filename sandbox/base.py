@@ -1,0 +1,115 @@
+"""The ``TrialExecutor`` seam and the plain data that crosses it.
+
+Call order: ``submit`` a request per free slot; ``wait`` returns events (intermediate ``Report``s and
+final ``TrialOutcome``s) as they happen; ``cancel`` withdraws or early-stops a running trial; ``close``
+stops everything and releases resources. An executor never raises for a trial's own failure: a crash,
+a signal, a timeout or a launch error all come back as a ``TrialOutcome``. It raises only for misuse
+(unknown trial id, submitting past capacity) or for its own infrastructure being unusable.
+
+Stdlib only (see package docstring): the agent turns these into ``agent.records`` types.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: How a trial process ended, as the executor saw it (the agent derives the trial state from this).
+EndStatus = Literal["exited", "timeout", "cancelled", "stopped", "launch_error", "lost"]
+
+REPORT_PREFIX = "TUNESMITH_REPORT "
+
+
+@dataclass(frozen=True)
+class TrialRequest:
+    """Everything needed to run one trial. Paths are absolute."""
+
+    trial_id: str
+    params: dict[str, Any]
+    trial_dir: str
+    workdir: str
+    command: list[str] | None = None          # argv; exactly one of command/function
+    function: str | None = None               # 'module:function' or '/path/file.py:function'
+    pass_args: bool = False                   # also append --name value for every param
+    env: dict[str, str] = field(default_factory=dict)   # set explicitly (never scrubbed)
+    pass_env: tuple[str, ...] = ()            # names passed through the secret scrub
+    timeout: float | None = None              # wall-clock seconds
+    memory_mb: int | None = None              # address-space limit
+    threads: int | None = None                # OMP/MKL/... threads
+    gpus: tuple[int, ...] | None = None       # CUDA_VISIBLE_DEVICES; None leaves it unset
+    seed: int | None = None
+    grace: float = 5.0                        # seconds between SIGTERM and SIGKILL
+    isolation: str = "process"
+    network: bool = False
+    num_cpus: float = 1.0                     # resources asked of a cluster scheduler
+    num_gpus: float = 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    """One ``TUNESMITH_REPORT`` from a running trial."""
+
+    trial_id: str
+    metrics: dict[str, float]
+    step: int | None = None
+    final: bool = False
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """How a trial ended. ``reports`` holds every report, in order, including ones already streamed."""
+
+    trial_id: str
+    status: EndStatus
+    returncode: int | None = None
+    signal: int | None = None
+    reports: tuple[Report, ...] = ()
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    reason: str | None = None                 # cancel/stop reason, launch error, lost worker
+    memory_limited: bool = False              # a memory limit was set for this trial
+    max_rss_kb: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+ExecutorEvent = Report | TrialOutcome
+
+
+class TrialExecutor(abc.ABC):
+    """Runs trials; ``capacity`` of them at once."""
+
+    capacity: int = 1
+
+    @abc.abstractmethod
+    def submit(self, request: TrialRequest) -> None:
+        """Start ``request`` now. Raises ``RuntimeError`` when all slots are busy."""
+
+    @abc.abstractmethod
+    def wait(self, timeout: float | None = None) -> list[ExecutorEvent]:
+        """Block until at least one event is available or ``timeout`` passes; return the events."""
+
+    @abc.abstractmethod
+    def cancel(self, trial_id: str, reason: str, *, stop: bool = False) -> None:
+        """End a running trial. ``stop=True`` is an early stop (pruning): the trial is asked to stop
+        (stop file, then SIGTERM, then SIGKILL after the grace period) and ends with status 'stopped';
+        otherwise it ends 'cancelled'. Unknown or finished ids are ignored."""
+
+    @property
+    def running(self) -> list[str]:
+        """Ids of trials submitted and not yet returned as an outcome."""
+        return []
+
+    def close(self) -> None:
+        """Cancel everything still running and release resources. Idempotent."""
+        for trial_id in list(self.running):
+            self.cancel(trial_id, "executor closed")
+
+    def __enter__(self) -> TrialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
