@@ -125,7 +125,7 @@ class CategoricalParam(_Param):
 
 def _same(a: Any, b: Any) -> bool:
     # 1 == True in Python; a categorical [true, 1] must not confuse the two.
-    return type(a) is type(b) and a == b or (
+    return (type(a) is type(b) and a == b) or (
         isinstance(a, int | float) and isinstance(b, int | float)
         and not isinstance(a, bool) and not isinstance(b, bool) and a == b
     )

@@ -53,7 +53,8 @@ class _Strict(BaseModel):
 
 
 class Objective(_Strict):
-    metric: str = Field(min_length=1, validation_alias=AliasChoices("metric", "name"), description="the reported metric to optimise")
+    metric: str = Field(min_length=1, validation_alias=AliasChoices("metric", "name"),
+                        description="the reported metric to optimise")
     direction: Literal["maximize", "minimize"] = Field(validation_alias=AliasChoices("direction", "goal"))
 
     @model_validator(mode="before")

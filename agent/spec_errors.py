@@ -18,7 +18,9 @@ def _loc_text(loc: Iterable[Any], prefix: str) -> str:
 
 def one_line(exc: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None) -> str:
     """The first error of ``exc`` as ``<field path>: <what is wrong and how to fix it>``."""
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # An unknown key explains a 'missing' one next to it ('lo' for 'low'), so it goes first.
+    err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
     loc = list(err.get("loc", ()))
     where = _loc_text(loc, prefix) or prefix or "spec"
     kind = err.get("type", "")

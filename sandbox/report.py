@@ -60,7 +60,7 @@ def report(step: int | None = None, *, final: bool = False, **metrics: Any) -> N
 def should_stop() -> bool:
     """True once tunesmith has asked this trial to stop early (pruning)."""
     path = os.environ.get("TUNESMITH_STOP_FILE")
-    return bool(path) and os.path.exists(path)
+    return bool(path) and os.path.exists(path or "")
 
 
 def params() -> dict[str, Any]:

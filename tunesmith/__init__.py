@@ -1,0 +1,35 @@
+"""tunesmith's public Python API (a facade: no logic lives here).
+
+``report``/``should_stop``/``params`` are the trial-side helpers and import only the standard library,
+so training scripts stay light; everything else is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sandbox.report import params, report, should_stop
+
+if TYPE_CHECKING:
+    from agent.api import Study, load, resume, tune
+    from agent.space import SearchSpace
+    from agent.spec import StudySpec, load_spec
+
+__all__ = [
+    "SearchSpace", "Study", "StudySpec", "load", "load_spec", "params", "report", "resume",
+    "should_stop", "tune",
+]
+__version__ = "0.1.0"
+
+_LAZY = {
+    "tune": "agent.api", "load": "agent.api", "resume": "agent.api", "Study": "agent.api",
+    "SearchSpace": "agent.space", "StudySpec": "agent.spec", "load_spec": "agent.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tunesmith' has no attribute {name!r}")

@@ -1,0 +1,123 @@
+"""The study folder: layout, the single-runner lock, and opening its store.
+
+Layout::
+
+    DIR/study.db         SQLite (WAL): spec, trials, metrics, events
+    DIR/spec.yaml        the spec as run (human-readable copy; study.db is the source of truth)
+    DIR/trials/0007/     params.json, stdout.log, stderr.log, reports.jsonl, artifacts
+    DIR/study.lock       held (flock) by the one process running the study
+
+Only one process may *run* a study at a time; readers (status, best, export, the web page) open the
+database read-only and never take the lock.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from agent.errors import StudyError
+
+DB_NAME = "study.db"
+LOCK_NAME = "study.lock"
+
+
+def is_study(path: Path) -> bool:
+    return (path / DB_NAME).is_file()
+
+
+def default_dir(name: str, root: Path | None = None) -> Path:
+    """A fresh ``studies/<name>-<timestamp>`` folder path (not created)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "study"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = (root or Path.cwd() / "studies") / f"{slug}-{stamp}"
+    path, i = base, 1
+    while path.exists():
+        path, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return path
+
+
+def trial_dir(study: Path, number: int) -> Path:
+    return study / "trials" / f"{number:04d}"
+
+
+class StudyLock:
+    """An exclusive, non-blocking ``flock`` on ``DIR/study.lock``, released when the process dies."""
+
+    def __init__(self, study: Path) -> None:
+        self.path = study / LOCK_NAME
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> StudyLock:
+        try:
+            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the study's lifetime
+        except OSError as exc:
+            raise StudyError(_os_message(self.path.parent, exc)) from None
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise StudyError(
+                f"study {self.path.parent} is being run by {holder}; wait for it to finish, stop it, "
+                "or watch it with 'tunesmith status'"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> StudyLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _os_message(path: Path, exc: OSError) -> str:
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"study folder {path} is read-only; choose a writable --dir or fix its permissions"
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the disk holding {path}; free some space and run 'tunesmith resume {path}'"
+    return f"cannot use study folder {path}: {exc.strerror or exc}"
+
+
+def prepare(path: Path, *, new: bool) -> Path:
+    """Create (new=True) or check (new=False) a study folder; StudyError with a fix otherwise."""
+    path = path.expanduser().resolve()
+    if new:
+        if is_study(path):
+            raise StudyError(f"{path} already holds a study; continue it with 'tunesmith resume {path}' "
+                             "or choose another --dir")
+        try:
+            (path / "trials").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StudyError(_os_message(path, exc)) from None
+    elif not is_study(path):
+        raise StudyError(f"{path} is not a study folder (no {DB_NAME}); check the path or start one with "
+                         "'tunesmith tune SPEC'")
+    if new or os.access(path, os.W_OK):
+        return path
+    raise StudyError(_os_message(path, OSError(errno.EROFS, "read-only")))
+
+
+def write_spec_copy(path: Path, spec_dict: dict[str, Any]) -> None:
+    tmp = path / "spec.yaml.tmp"
+    tmp.write_text(yaml.safe_dump(spec_dict, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path / "spec.yaml")

@@ -1,0 +1,19 @@
+"""Objectives used by engine tests through the in-process fake executor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def quadratic(params: dict[str, Any]) -> float:
+    return -((params["x"] - 0.3) ** 2) - (0.1 if params.get("k") == "b" else 0.0)
+
+
+def fails_when_large(params: dict[str, Any]) -> float:
+    if params["x"] > 0.5:
+        raise RuntimeError("x too large")
+    return params["x"]
+
+
+def no_metric(params: dict[str, Any]) -> dict[str, float]:
+    return {"other": 1.0}

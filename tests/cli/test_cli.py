@@ -1,0 +1,92 @@
+"""The real CLI on a small real study: tune, status, best, show, export, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+
+SCRIPT = """
+import json, os, sys
+p = json.load(open(os.environ["TUNESMITH_PARAMS"]))
+if p["x"] > 0.9:
+    sys.exit("boom: x too large")
+for step in range(3):
+    print("TUNESMITH_REPORT " + json.dumps({"step": step, "score": -(p["x"] - 0.25) ** 2 - 0.01 * (2 - step)}))
+"""
+
+
+@pytest.fixture
+def spec_file(tmp_path: Path) -> Path:
+    (tmp_path / "train.py").write_text(SCRIPT)
+    spec = {
+        "name": "cli-test", "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "default": {"x": 0.5}, "budget": {"max_trials": 6, "trial_timeout": 30},
+        "strategy": "random", "seed": 3, "workers": 2,
+    }
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_tune_then_read_the_study(spec_file: Path, tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    res = run_cli("tune", str(spec_file), "--dir", str(study), "--trials", "5")
+    assert res.returncode == 0, res.stderr
+    assert "done (budget): 5 trials" in res.stdout
+    assert "#0" in res.stdout and "default" in res.stdout
+
+    status = json.loads(run_cli("status", str(study), "--json").stdout)
+    assert status["done"] == 5 and status["budget"] == 5 and status["proposers"]["default"] == 1
+
+    best = json.loads(run_cli("best", str(study), "--json").stdout)
+    assert set(best) >= {"value", "params", "trial"}
+
+    shown = run_cli("show", str(study), "0")
+    assert shown.returncode == 0 and "default" in shown.stdout and "curve: 3 reports" in shown.stdout
+    assert "complete" in run_cli("show", str(study)).stdout
+
+    for fmt in ("csv", "json", "parquet", "optuna"):
+        out = tmp_path / f"out.{fmt}"
+        res = run_cli("export", str(study), "--format", fmt, "-o", str(out))
+        assert res.returncode == 0, res.stderr
+        assert out.stat().st_size > 0
+    import optuna
+
+    loaded = optuna.load_study(study_name="cli-test", storage=f"sqlite:///{tmp_path / 'out.optuna'}")
+    assert len(loaded.trials) == 5
+
+
+def test_json_mode_streams_one_object_per_trial(spec_file: Path, tmp_path: Path) -> None:
+    res = run_cli("tune", str(spec_file), "--dir", str(tmp_path / "s"), "--trials", "3", "--json")
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(lines) == 4 and "summary" in lines[-1]
+    assert {"trial", "state", "value", "params"} <= set(lines[0])
+
+
+def test_errors_are_one_line_with_exit_2(spec_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(spec_file.read_text().replace("budget:", "budgett:"))
+    res = run_cli("tune", str(bad))
+    assert res.returncode == 2
+    assert "did you mean 'budget'" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli("status", str(tmp_path / "nowhere"))
+    assert res.returncode == 2 and "not a study folder" in res.stderr
+    res = run_cli("tune", "tune lr of train.py for val_acc")
+    assert res.returncode == 2 and "OPENAI_BASE_URL" in res.stderr
+
+
+def test_second_runner_is_refused(spec_file: Path, tmp_path: Path) -> None:
+    from agent.study_dir import StudyLock
+
+    study = tmp_path / "s"
+    assert run_cli("tune", str(spec_file), "--dir", str(study), "--trials", "1").returncode == 0
+    with StudyLock(study):
+        res = run_cli("resume", str(study), "--trials", "2")
+    assert res.returncode == 2 and "is being run by pid" in res.stderr

@@ -1,0 +1,82 @@
+"""kill -9 of tunesmith at any moment, then ``tunesmith resume``: nothing lost, nothing run twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from agent.records import FailureKind, TrialState
+from agent.store.sqlite import SQLiteStore
+from tests.conftest import ROOT, run_cli
+
+SCRIPT = """
+import json, os, time
+p = json.load(open(os.environ["TUNESMITH_PARAMS"]))
+open(os.path.join(os.environ["TUNESMITH_TRIAL_DIR"], "pid"), "w").write(str(os.getpid()))
+time.sleep(0.4 + p["x"])
+print("TUNESMITH_REPORT " + json.dumps({"y": p["x"]}))
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(SCRIPT)
+    spec = {"name": "kill", "objective": {"metric": "y", "direction": "maximize"},
+            "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0.0, "high": 0.6}},
+            "budget": {"max_trials": 10}, "workers": 2, "strategy": "random", "seed": 0}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    study = tmp_path / "study"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    snapshots: list[dict[int, float]] = []
+    for delay in (2.5, 1.7):  # two kills at different moments, the second one during a resume
+        args = ["tune", str(tmp_path / "spec.yaml"), "--dir", str(study)] if not snapshots else ["resume", str(study)]
+        proc = subprocess.Popen([sys.executable, "-m", "agent.cli", *args, "--quiet"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        store = SQLiteStore(study / "study.db", readonly=True)
+        snapshots.append({t.number: t.value for t in store.trials() if t.state is TrialState.COMPLETE})
+        running = [t for t in store.trials() if t.state is TrialState.RUNNING]
+        store.close()
+        time.sleep(1.0)  # the supervisors notice their parent died and kill the trials
+        for t in running:
+            pid_file = study / "trials" / f"{t.number:04d}" / "pid"
+            if pid_file.exists():
+                assert not _alive(int(pid_file.read_text())), f"trial {t.number} outlived tunesmith"
+    assert snapshots[0], "the first run should have completed some trials before the kill"
+
+    res = run_cli("resume", str(study), "--quiet")
+    assert res.returncode == 0, res.stderr
+    store = SQLiteStore(study / "study.db", readonly=True)
+    trials = store.trials()
+    assert sum(t.state.counts for t in trials) == 10
+    assert [t.number for t in trials] == list(range(len(trials)))
+    for snap in snapshots:  # every completed trial kept, unchanged
+        for number, value in snap.items():
+            assert trials[number].state is TrialState.COMPLETE and trials[number].value == value
+    interrupted = [t for t in trials if t.failure is FailureKind.INTERRUPTED]
+    assert interrupted, "a kill during a run must leave interrupted trials"
+    for t in interrupted:
+        reruns = [r for r in trials if r.retry_of == t.number]
+        assert len(reruns) <= 1
+        if t.retry_of is None:
+            assert len(reruns) == 1 and reruns[0].params == t.params
+    assert store.events("study_resumed")
+    assert json.loads(run_cli("status", str(study), "--json").stdout)["done"] == 10
+    store.close()

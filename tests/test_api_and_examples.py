@@ -1,0 +1,59 @@
+"""The Python API and the bundled examples, run for real."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+import tunesmith
+from agent.errors import SpecError
+from tests.conftest import ROOT, run_cli
+
+
+def test_python_api_runs_a_callable_objective(tmp_path: Path) -> None:
+    study = tunesmith.tune({
+        "objective": {"metric": "y", "direction": "minimize"},
+        "function": "tests.agent.trial_funcs:quadratic",
+        "workdir": str(ROOT),
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}, "k": {"choices": ["a", "b"]}},
+        "budget": {"max_trials": 4}, "strategy": "random", "seed": 0,
+    }, dir=tmp_path / "s", workers=2)
+    assert len(study.trials) == 4
+    assert study.best_value == min(t.value for t in study.trials if t.value is not None)
+    assert set(study.best_params or {}) <= {"x", "k"}
+    df = study.to_dataframe()
+    assert list(df["trial"]) == [0, 1, 2, 3] and "param_x" in df.columns
+    again = tunesmith.load(tmp_path / "s")
+    assert again.best_value == study.best_value
+
+
+def test_python_api_rejects_bad_specs_before_running(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="missing command"):
+        tunesmith.tune({"objective": {"metric": "y", "direction": "minimize"},
+                        "space": {"x": {"low": 0.0, "high": 1.0}}}, dir=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+def test_sklearn_example_with_two_workers(tmp_path: Path) -> None:
+    res = run_cli("tune", str(ROOT / "examples/sklearn-digits/spec.yaml"), "--dir", str(tmp_path / "s"),
+                  "--trials", "5", "--quiet")
+    assert res.returncode == 0, res.stderr
+    study = tunesmith.load(tmp_path / "s")
+    assert len(study.trials) == 5
+    assert study.trials[0].proposer.value == "default"
+    assert all(t.state.value == "complete" for t in study.trials)
+    assert (study.best_value or 0) > 0.5
+    starts = sorted((t.started_at or 0, t.finished_at or 0) for t in study.trials)
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(starts)), "two workers should overlap"
+
+
+def test_torch_example_reports_every_epoch(tmp_path: Path) -> None:
+    res = run_cli("tune", str(ROOT / "examples/torch-mlp/spec.yaml"), "--dir", str(tmp_path / "s"),
+                  "--trials", "1", "--quiet")
+    assert res.returncode == 0, res.stderr
+    study = tunesmith.load(tmp_path / "s")
+    points = study.curve(0)
+    assert [p.step for p in points] == list(range(1, 21))
+    assert study.trials[0].value is not None and study.trials[0].value > 0.8
