@@ -76,6 +76,8 @@ class Budget(_Strict):
     max_time: Duration = Field(default=None, description="total wall-clock for the study")
     trial_timeout: Duration = Field(default=None, description="wall-clock limit for one trial")
     memory_mb: int | None = Field(default=None, ge=16, description="address-space limit for one trial")
+    max_processes: int | None = Field(default=None, ge=1, description="processes + threads one trial may run "
+                                      "at once (fork-bomb limit; strict isolation: 4096 unless set)")
 
 
 class EnvSpec(_Strict):
@@ -115,6 +117,8 @@ class StudySpec(_Strict):
     pruner: PrunerSpec | None = None
     isolation: Literal["process", "strict"] = "process"
     network: bool = Field(default=False, description="strict isolation: allow network access")
+    read_paths: list[str] = Field(default_factory=list, description="strict isolation: more folders trials "
+                                  "may read (data sets, caches); relative to the spec file")
     gpus: Literal["auto"] | list[int] | None = None
     gpus_per_trial: float = Field(default=0.0, ge=0.0)
     grace_period: float = Field(default=5.0, ge=0.0, description="seconds between SIGTERM and SIGKILL")
@@ -210,6 +214,9 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
         data = dict(data)
         workdir = Path(str(data.get("workdir") or "."))
         data["workdir"] = str(workdir if workdir.is_absolute() else (base / workdir).resolve())
+        if isinstance(data.get("read_paths"), list):
+            data["read_paths"] = [str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p
+                                  for p in data["read_paths"]]
     try:
         return StudySpec.model_validate(data)
     except ValidationError as exc:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from collections.abc import Callable
 from typing import Any, BinaryIO, NamedTuple
 
@@ -32,7 +34,24 @@ _PREFIX = REPORT_PREFIX.encode()
 _NL = 0x0A
 
 __all__ = ["HEAD_BYTES", "MAX_LINE", "TAIL_BYTES", "OutputCapture", "ParsedReport", "ReportFile",
-           "parse_report"]
+           "open_untrusted", "parse_report"]
+
+
+def open_untrusted(path: str, *, write: bool = False) -> BinaryIO:
+    """Open a file in a trial folder, which the trial controls: never through a symbolic link, never
+    blocking on a FIFO, and only if it is a regular file (``OSError`` otherwise). ``write`` creates or
+    truncates it."""
+    flags = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags |= (os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if write else os.O_RDONLY
+    fd = os.open(path, flags, 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb" if write else "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class ParsedReport(NamedTuple):
@@ -226,7 +245,7 @@ class ReportFile:
             return
         if self._fh is None:
             try:
-                self._fh = open(self._path, "rb")  # noqa: SIM115 - kept open between polls
+                self._fh = open_untrusted(self._path)  # kept open between polls
             except OSError:
                 self._done = final
                 return
