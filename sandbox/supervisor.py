@@ -143,8 +143,17 @@ def _to_json(value: Any) -> str:
 
 def _write_status(path: str, data: dict[str, Any]) -> None:
     # The trial may write into its folder: never follow a link it planted, never reuse a name it could
-    # have prepared (O_EXCL with a fresh name), and replace status.json atomically.
+    # have prepared (O_EXCL with a fresh name), and replace status.json atomically. Under strict
+    # isolation status.json is bound read-only into the sandbox while bwrap sets it up, so it is
+    # rewritten in place (same inode; the trial cannot touch it) instead of replaced.
     text = _to_json(data).encode()
+    if _State.strict:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+        try:
+            os.write(fd, text)
+        finally:
+            os.close(fd)
+        return
     for attempt in range(100):
         tmp = f"{path}.{os.getpid()}.{attempt}.tmp"
         try:
