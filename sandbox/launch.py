@@ -128,8 +128,7 @@ def launch_problem(request: TrialRequest, argv: list[str], env: Mapping[str, str
         if not os.access(path, os.X_OK):
             return (f"command {exe!r} is not executable; run 'chmod +x {exe}' or start it through its "
                     f"interpreter (e.g. ['python', {exe!r}])")
-        return None
-    if shutil.which(exe, path=env.get("PATH", os.defpath)) is None:
+    elif shutil.which(exe, path=env.get("PATH", os.defpath)) is None:
         return f"command {exe!r} not found on PATH; install it, fix PATH, or give its full path"
     if request.isolation == "strict":
         return strict.problem(request, argv, env, python)
