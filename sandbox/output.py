@@ -116,6 +116,7 @@ class OutputCapture:
     def __init__(self, path: str, *, head_bytes: int = HEAD_BYTES, tail_bytes: int = TAIL_BYTES,
                  on_report: Callable[[ParsedReport], None] | None = None) -> None:
         self.total_bytes = 0
+        self.write_error: str | None = None  # the log could not be written (disk full): output still parsed
         self._file: BinaryIO | None = open(path, "wb")  # noqa: SIM115 - closed in close()
         self._head_left = head_bytes
         self._head_written = 0
@@ -132,7 +133,7 @@ class OutputCapture:
         self.total_bytes += len(data)
         if self._head_left > 0:
             head = data[: self._head_left]
-            self._file.write(head)
+            self._write(head)
             self._head_left -= len(head)
             self._head_written += len(head)
         if len(data) >= self._tail_max:
@@ -156,10 +157,22 @@ class OutputCapture:
         if rest > 0:
             keep = min(rest, len(self._tail))
             if rest > keep:
-                self._file.write(f"\n[... {rest - keep} bytes omitted ...]\n".encode())
-            self._file.write(self._tail[len(self._tail) - keep:])
-        self._file.close()
+                self._write(f"\n[... {rest - keep} bytes omitted ...]\n".encode())
+            self._write(bytes(self._tail[len(self._tail) - keep:]))
+        try:
+            self._file.close()
+        except OSError as exc:
+            self.write_error = self.write_error or str(exc)
         self._file = None
+
+    def _write(self, data: bytes) -> None:
+        # A full disk must not end the capture: the tail stays in memory and reports are still parsed.
+        if self.write_error is not None or self._file is None:
+            return
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            self.write_error = str(exc)
 
     def tail_text(self, n_chars: int) -> str:
         """The last ``n_chars`` characters of the stream (invalid UTF-8 and NULs shown as U+FFFD)."""

@@ -383,6 +383,9 @@ class LocalExecutor(TrialExecutor):
         for key in ("user_time", "system_time"):
             if key in status:
                 info[key] = status[key]
+        for name, capture in (("stdout", out), ("stderr", err)):
+            if capture.write_error:
+                info[f"{name}_log_error"] = capture.write_error
         if status.get("proc_limit_hit"):
             info["process_limit"] = max_tasks(req)
         return TrialOutcome(
