@@ -182,7 +182,11 @@ STRATEGY_NAMES = ("auto", "random", "qmc", "tpe", "gp", "cmaes")
 def _read_file(path: Path) -> Any:
     if not path.exists():
         raise SpecError(f"spec file {path} does not exist; check the path")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise SpecError(f"cannot read spec file {path} ({reason}); give a UTF-8 .yaml, .toml or .json file") from None
     try:
         if path.suffix in (".yaml", ".yml"):
             return yaml.safe_load(text)
@@ -190,7 +194,8 @@ def _read_file(path: Path) -> Any:
             return tomllib.loads(text)
         if path.suffix == ".json":
             return json.loads(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: TOML/JSON syntax, and YAML scalars that look like impossible dates (2020-13-45)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{path.name}: cannot parse ({first}); fix the syntax") from None
     raise SpecError(f"{path.name}: unknown spec format; use .yaml, .toml or .json")

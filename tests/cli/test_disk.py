@@ -59,9 +59,9 @@ def _in_private_mounts(script: str, tmp_path: Path) -> dict[str, str]:
     return found
 
 
-INTEGRITY = (f"{sys.executable} -c \"import sys; from agent.store.sqlite import SQLiteStore; "
+INTEGRITY = (f"{sys.executable} -c \"import json, sys; from agent.store.sqlite import SQLiteStore; "
              "s = SQLiteStore(sys.argv[1]); print('@integrity', s.integrity_check()); "
-             "print('@complete', {t.number: t.value for t in s.trials() if t.state.value == 'complete'})\"")
+             "print('@complete', json.dumps({t.number: t.value for t in s.trials() if t.state.value == 'complete'}))\"")
 
 
 def _spec(tmp_path: Path, mark: str, trials: int) -> Path:
@@ -77,10 +77,10 @@ def test_disk_full_mid_study_is_one_line_and_resume_finishes_after_space_is_free
     mark = token()
     _spec(tmp_path, mark, 12)
     out = _in_private_mounts(f"""
-        mkdir -p $T/mnt && mount -t tmpfs -o size=600k tmpfs $T/mnt
+        mkdir -p $T/mnt && mount -t tmpfs -o size=1200k tmpfs $T/mnt
         $TS tune $T/spec.json --dir $T/mnt/study --quiet > $T/tune.out 2> $T/tune.err; echo "@rc1 $?"
         echo "@err1 $(tr '\\n' ' ' < $T/tune.err)"
-        mount -o remount,size=1m $T/mnt           # a little room to read and check the database
+        mount -o remount,size=2m $T/mnt           # a little room to read and check the database
         {INTEGRITY.replace('sys.argv[1]', "'$T/mnt/study'")} | sed 's/^@/@before_/'
         mount -o remount,size=64m $T/mnt          # space freed
         $TS resume $T/mnt/study --quiet > /dev/null 2> $T/resume.err; echo "@rc2 $?"
@@ -91,8 +91,8 @@ def test_disk_full_mid_study_is_one_line_and_resume_finishes_after_space_is_free
     assert "error: disk full while writing" in out["err1"] and "tunesmith resume" in out["err1"], out["err1"]
     assert out["before_integrity"] == "ok" and out["integrity"] == "ok"
     assert out["rc2"] == "0" and json.loads(out["status"])["done"] == 12
-    before, after = eval(out["before_complete"]), eval(out["complete"])  # dicts of floats we printed
-    assert all(after[n] == v for n, v in before.items()), (before, after)
+    before, after = json.loads(out["before_complete"]), json.loads(out["complete"])
+    assert before and all(after[n] == v for n, v in before.items()), (before, after)
     assert_nothing_left(mark)
 
 
