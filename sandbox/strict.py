@@ -108,8 +108,10 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _interpreter_paths(python: str) -> list[str]:
-    """What the interpreter needs to run tunesmith's trials: its prefixes, sys.path, our packages."""
+@functools.cache
+def _interpreter_paths(python: str) -> tuple[str, ...]:
+    """What the interpreter needs to run tunesmith's trials: its prefixes, sys.path, our packages.
+    Cached per process: looking packages up costs milliseconds on every trial otherwise."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     for exe in (os.path.abspath(python), os.path.realpath(python)):
         paths.add(os.path.dirname(os.path.dirname(exe)))  # <prefix>/bin/python -> <prefix>
@@ -123,7 +125,7 @@ def _interpreter_paths(python: str) -> list[str]:
             continue
         if spec is not None and spec.submodule_search_locations:
             paths.update(spec.submodule_search_locations)
-    return sorted(p for p in paths if os.path.exists(p))
+    return tuple(sorted(p for p in paths if os.path.exists(p)))
 
 
 def readable_paths(request: TrialRequest, python: str = sys.executable) -> list[str]:

@@ -4,7 +4,8 @@ Root ignores file permissions, so "read-only" has to be a read-only mount, and "
 system: each test runs a script in a private mount namespace (``unshare --mount``), where it mounts a
 small tmpfs or remounts a bind mount read-only; nothing is visible outside it and everything goes when
 it ends. Where mounting is not allowed (not root, no user namespaces) these tests skip, and
-tests/agent/test_store_faults.py still covers the same paths by fault injection at the store boundary.
+tests/agent/test_store_faults.py still covers the same paths by fault injection at the store boundary
+(in the default run; these take ~10 s each, so they run with the slow tests).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def _spec(tmp_path: Path, mark: str, trials: int) -> Path:
     return tmp_path / "spec.json"
 
 
+@pytest.mark.slow
 def test_disk_full_mid_study_is_one_line_and_resume_finishes_after_space_is_freed(tmp_path: Path) -> None:
     mark = token()
     _spec(tmp_path, mark, 12)
@@ -96,6 +98,7 @@ def test_disk_full_mid_study_is_one_line_and_resume_finishes_after_space_is_free
     assert_nothing_left(mark)
 
 
+@pytest.mark.slow
 def test_read_only_study_folder_refuses_to_run_but_reads_and_resumes_once_writable(tmp_path: Path) -> None:
     mark = token()
     _spec(tmp_path, mark, 2)

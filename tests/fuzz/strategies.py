@@ -1,7 +1,7 @@
 """Hypothesis strategies shared by the fuzz tests: arbitrary JSON, and specs one mutation away from valid.
 
 ``FUZZ`` runs ``TUNESMITH_FUZZ_EXAMPLES`` examples per test (default 60, to keep the default test run
-short); .ci/run runs the fuzz tests once more with 1,000.
+short); .ci/run runs the fuzz tests once more with 500.
 """
 
 from __future__ import annotations
