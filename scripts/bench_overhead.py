@@ -11,8 +11,8 @@ Reports medians, tunesmith's added cost (B - A) and ratios, and writes them to B
 from __future__ import annotations
 
 import argparse
-import os
 import itertools
+import os
 import statistics
 import subprocess
 import sys
