@@ -17,7 +17,11 @@ from tests.conftest import ROOT, run_cli
 TRAIN = """
 import json, os, time
 p = json.load(open(os.environ["TUNESMITH_PARAMS"]))
-time.sleep(0.4)
+here = os.path.dirname(os.path.abspath(__file__))
+for _ in range(600):                     # hold the study open until the test has tried a second runner
+    if os.path.exists(os.path.join(here, "release")):
+        break
+    time.sleep(0.05)
 print("TUNESMITH_REPORT " + json.dumps({"y": p["x"]}))
 """
 
@@ -39,6 +43,8 @@ def test_second_process_on_a_running_study_refuses_and_the_first_finishes(tmp_pa
             time.sleep(0.05)
         second = run_cli("resume", str(study), "--trials", "8")
         third = run_cli("tune", str(tmp_path / "spec.json"), "--dir", str(study))
+        assert first.poll() is None, "the first run ended before the second one tried"
+        (tmp_path / "release").touch()
         _out, err = first.communicate(timeout=120)
     finally:
         first.kill()
