@@ -53,7 +53,7 @@ ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "TZ")
 OUR_PACKAGES = ("tunesmith", "agent", "tools", "prompts", "sandbox", "evals")
 
 __all__ = ["CONTROL_FILES", "STRICT_MAX_TASKS", "base_env", "find_bwrap", "preflight", "problem",
-           "readable_paths", "wrap"]
+           "readable_paths", "setup_error", "wrap"]
 
 
 def find_bwrap() -> str | None:
@@ -211,3 +211,13 @@ def wrap(request: TrialRequest, argv: list[str], python: str = sys.executable) -
     for path in masks:
         args += ["--remount-ro", path]
     return [*args, "--remount-ro", "/", "--chdir", request.workdir, "--", *argv]
+
+
+def setup_error(returncode: object, stderr: str, stderr_bytes: int) -> str | None:
+    """bubblewrap's own complaint when it could not set up a trial's sandbox (it exits with 1 after one
+    'bwrap: ' line on stderr, before the trial runs), as a launch-error reason; None otherwise."""
+    lines = stderr.strip().splitlines()
+    if returncode != 1 or stderr_bytes > 4096 or len(lines) != 1 or not lines[0].startswith("bwrap: "):
+        return None
+    return (f"the strict sandbox could not start the trial ({lines[0]}); check workdir, read_paths and the "
+            "command, or try isolation: process to compare")

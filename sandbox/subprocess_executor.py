@@ -39,7 +39,7 @@ from sandbox._proc import has_exited, kill_group, read_status, send_signal
 from sandbox.base import ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest
 from sandbox.launch import build_argv, build_env, launch_file, launch_problem, max_tasks, trial_paths
 from sandbox.output import HEAD_BYTES, TAIL_BYTES, OutputCapture, ParsedReport, ReportFile, open_untrusted
-from sandbox.strict import CONTROL_FILES
+from sandbox.strict import CONTROL_FILES, setup_error
 
 SUPERVISOR = str(Path(__file__).resolve().with_name("supervisor.py"))
 REPORT_POLL = 0.2        # seconds between reads of reports.jsonl
@@ -361,7 +361,8 @@ class LocalExecutor(TrialExecutor):
             ending = run.ending
         returncode, sig = status.get("returncode"), status.get("signal")
         reason: str | None = None
-        sandbox_error = _sandbox_error(req, returncode, err)
+        sandbox_error = (setup_error(returncode, err.tail_text(4096), err.total_bytes)
+                         if req.isolation == "strict" else None)
         if status.get("launch_error"):
             state, reason = "launch_error", str(status["launch_error"])
         elif sandbox_error is not None and ending is None:
@@ -395,14 +396,3 @@ class LocalExecutor(TrialExecutor):
             started_at=run.started_at, finished_at=finished, reason=reason,
             memory_limited=req.memory_mb is not None, max_rss_kb=status.get("max_rss_kb"), info=info)
 
-
-def _sandbox_error(request: TrialRequest, returncode: object, err: OutputCapture) -> str | None:
-    """bubblewrap's own complaint when it could not set up a strict trial's sandbox (it exits with 1 and
-    a 'bwrap: ' line on stderr before the trial runs), as a launch error; None otherwise."""
-    if request.isolation != "strict" or returncode != 1 or err.total_bytes > 4096:
-        return None
-    line = err.tail_text(4096).strip().splitlines()
-    if len(line) == 1 and line[0].startswith("bwrap: "):
-        return (f"the strict sandbox could not start the trial ({line[0]}); check workdir, read_paths and the "
-                "command, or run 'tunesmith tune' with isolation: process to compare")
-    return None

@@ -241,3 +241,20 @@ def test_readable_paths_keep_only_outermost_folders(tmp_path: Path) -> None:
     paths = strict.readable_paths(req)
     assert str(tmp_path / "w") in paths and str(tmp_path / "w" / "data") not in paths and "/usr/share" not in paths
     assert any(os.path.realpath(sys.executable).startswith(p) for p in paths)
+
+
+def test_resume_can_switch_a_study_to_strict(tmp_path: Path) -> None:
+    need_strict()
+    from typer.testing import CliRunner
+
+    from agent.cli.app import app
+
+    (tmp_path / "train.py").write_text("print('TUNESMITH_REPORT {\"y\": 1}')\n")
+    (tmp_path / "spec.json").write_text(json.dumps({**SPEC, "isolation": "process", "budget": {"max_trials": 1}}))
+    runner, study = CliRunner(), tmp_path / "study"
+    assert runner.invoke(app, ["tune", str(tmp_path / "spec.json"), "--dir", str(study)]).exit_code == 0
+    res = runner.invoke(app, ["resume", str(study), "--trials", "2", "--isolation", "strict"])
+    assert res.exit_code == 0, res.output
+    launches = [json.loads((study / "trials" / n / "launch.json").read_text()) for n in ("0000", "0001")]
+    assert [bool(launch.get("strict")) for launch in launches] == [False, True]
+    assert Session.open(study, readonly=True).spec.isolation == "strict"
