@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -85,6 +86,7 @@ def main() -> None:
     problem = profile_problem("strict")
     if problem is not None:
         raise SystemExit(f"cannot measure strict isolation here: {problem}")
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         trips = round_trips(args.n, root)
@@ -103,7 +105,7 @@ def main() -> None:
                       f"{time.strftime('%Y-%m-%d')}, {machine()}, bubblewrap sandbox as root with a pids cgroup; "
                       f"one run, {args.n} trials per profile and row (round trips interleaved trial by trial, "
                       "study cycles from two alternating studies per profile), no-op Python trial printing one "
-                      "report. The machine was shared with other jobs while this ran.\n\n" + text)
+                      f"report; 1-minute load average at start {load:.1f} (other jobs shared the cores).\n\n" + text)
 
 
 if __name__ == "__main__":
