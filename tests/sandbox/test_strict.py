@@ -258,3 +258,30 @@ def test_resume_can_switch_a_study_to_strict(tmp_path: Path) -> None:
     launches = [json.loads((study / "trials" / n / "launch.json").read_text()) for n in ("0000", "0001")]
     assert [bool(launch.get("strict")) for launch in launches] == [False, True]
     assert Session.open(study, readonly=True).spec.isolation == "strict"
+
+
+def test_a_function_trial_runs_under_strict(ex: LocalExecutor, tmp_path: Path) -> None:
+    need_strict()
+    from tests.sandbox.helpers import REPO
+
+    req = TrialRequest("f1", {"n": 3}, str(tmp_path / "study" / "trials" / "f1"), str(REPO),
+                       function="tests.sandbox.trial_funcs:steps", env={"TUNESMITH_OBJECTIVE": "score"},
+                       isolation="strict", hide=(str(tmp_path / "study"),))
+    out = run_one(ex, req)
+    assert (out.status, out.returncode) == ("exited", 0), out.stderr_tail
+    assert out.reports and out.reports[-1].final
+
+
+def test_process_limits_without_a_cgroup_use_rlimit_nproc_above_what_the_user_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import proclimit
+
+    assert proclimit.user_tasks() >= 1  # at least this test's own thread
+    monkeypatch.setattr(proclimit, "pids_cgroup_parent", lambda: None)
+    monkeypatch.setattr(proclimit.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(proclimit, "user_tasks", lambda uid=None: 300)
+    assert proclimit.limit_problem(64) is None
+    assert proclimit.plan(64) == proclimit.ProcessLimit(64, nproc=364)
+    monkeypatch.setattr(proclimit.os, "geteuid", lambda: 0)
+    problem = proclimit.limit_problem(64)
+    assert problem is not None and "root" in problem and "pids cgroup" in problem
