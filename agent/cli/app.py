@@ -31,7 +31,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # one line, however long
     return typer.Exit(code)
 
 
@@ -81,7 +81,6 @@ def tune(
                       ] = None,
 ) -> None:
     """Tune from a spec file (classical, no LLM needed) or from a request in plain words (with an LLM)."""
-    from agent.cli.llm_tune import tune_with_llm
     from agent.spec import load_spec
 
     try:
@@ -95,6 +94,8 @@ def tune(
             raise TunesmithError(_not_a_spec_message(spec))
         loaded = load_spec(path) if is_file and path is not None else None
         if loaded is None or loaded.llm is not None or model is not None or replay is not None:
+            from agent.cli.llm_tune import tune_with_llm
+
             tune_with_llm(None if is_file else spec, loaded, dir=dir, overrides=overrides, model=model, yes=yes,
                           replay=replay, quiet=quiet, as_json=as_json)
             return
@@ -123,13 +124,16 @@ def resume(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve the LLM's space edits")] = False,
 ) -> None:
     """Continue a study: interrupted trials are re-run once, then the budget is finished."""
-    from agent.cli.llm_tune import resume_proposer
-
     try:
         session = Session.open(dir)
         if trials is not None:
             session.update_spec(max_trials=trials)
-        run_session(session, quiet=quiet, as_json=as_json, proposer=resume_proposer(session, yes=yes))
+        proposer = None
+        if session.spec.llm is not None:  # the study used an LLM: use it again if one is configured
+            from agent.cli.llm_tune import resume_proposer
+
+            proposer = resume_proposer(session, yes=yes)
+        run_session(session, quiet=quiet, as_json=as_json, proposer=proposer)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
 

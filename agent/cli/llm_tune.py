@@ -39,6 +39,7 @@ def _show(spec: StudySpec, notes: str | None, warnings: list[str]) -> None:
 
     shown = {k: v for k, v in spec.to_dict().items() if k not in ("env", "isolation", "network", "grace_period",
                                                                   "gpus_per_trial", "pass_args", "fixed")}
+    shown["llm"] = {k: v for k, v in shown.get("llm", {}).items() if k in ("model", "base_url")}
     out.print("[bold]drafted spec[/] (saved as spec.yaml in the study folder):")
     out.print(escape(yaml.safe_dump(shown, sort_keys=False).rstrip()), markup=True)
     if notes:
@@ -51,7 +52,7 @@ def _settings(model: str | None, spec: StudySpec | None, request: str | None) ->
     settings = resolve_settings(model=model, spec_llm=spec.llm if spec else None)
     if not settings.configured:
         what = "plain-words requests need an LLM" if request else "this study asks for an LLM (--model or llm:)"
-        raise TunesmithError(f"{what}: {HOW_TO_CONNECT}; or run a spec file classically, e.g. tunesmith tune "
+        raise TunesmithError(f"{what}; {HOW_TO_CONNECT}; or run a spec file classically, e.g. tunesmith tune "
                              "examples/sklearn-digits/spec.yaml")
     return settings
 
@@ -124,7 +125,7 @@ def resume_proposer(session: Session, *, yes: bool) -> Proposer | None:
     settings = resolve_settings(spec_llm=session.spec.llm)
     if not settings.configured:
         err.print(f"[yellow]warning:[/] this study used an LLM but none is configured now; the classical strategy "
-                  f"continues. To use it again, {HOW_TO_CONNECT}")
+                  f"continues; {HOW_TO_CONNECT}")
         return None
     stack = open_stack(settings, session.spec)
     try:

@@ -35,7 +35,7 @@ CONFIG_ENV = "TUNESMITH_CONFIG"
 MODEL_ENVS = ("TUNESMITH_MODEL", "OPENAI_MODEL")
 
 HOW_TO_CONNECT = (
-    "connect an LLM: set OPENAI_BASE_URL (any OpenAI-compatible server: vLLM, Ollama, llama.cpp, LM Studio; "
+    "to connect one, set OPENAI_BASE_URL (any OpenAI-compatible server: vLLM, Ollama, llama.cpp, LM Studio; "
     "e.g. http://localhost:11434/v1) and/or OPENAI_API_KEY (OpenAI itself), and pick the model with --model "
     "NAME (or TUNESMITH_MODEL); or write them under [llm] in ~/.config/tunesmith/config.toml"
 )

@@ -16,7 +16,7 @@ from tests.llm.helpers import Policy, PolicyClient, assert_sound, call, make_spe
 
 def test_good_model_shares_the_study_with_the_strategy(tmp_path: Path) -> None:
     policy = Policy()
-    store, summary, _ = run_hybrid(PolicyClient(policy), tmp_path, spec=make_spec(budget={"max_trials": 12}))
+    store, _, _ = run_hybrid(PolicyClient(policy), tmp_path, spec=make_spec(budget={"max_trials": 12}))
     spec = make_spec(budget={"max_trials": 12})
     assert_sound(store, spec)
     trials = store.trials()
@@ -37,7 +37,7 @@ def test_good_model_shares_the_study_with_the_strategy(tmp_path: Path) -> None:
 
 
 def _misbehaves(tmp_path: Path, bad: list[Completion], kind: str) -> None:
-    store, _, hybrid = run_hybrid(PolicyClient(Policy(before=bad)), tmp_path)
+    store, _, _ = run_hybrid(PolicyClient(Policy(before=bad)), tmp_path)
     assert_sound(store, make_spec())
     mistakes = store.events("llm_mistake")
     assert mistakes and all(e.data["kind"] == kind for e in mistakes[:3])

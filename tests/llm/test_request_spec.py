@@ -99,7 +99,7 @@ def test_an_invalid_draft_goes_back_to_the_model() -> None:
 
 
 def test_a_model_that_never_drafts_a_valid_spec_fails_with_a_fix() -> None:
-    with pytest.raises(SpecError, match="could not draft a valid spec.*write a spec file"):
+    with pytest.raises(SpecError, match=r"could not draft a valid spec.*write a spec file"):
         draft_spec(REQUEST, ScriptedClient([], exhausted=Completion(text="I cannot help")), cwd=ROOT)
 
 
