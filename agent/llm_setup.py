@@ -50,3 +50,36 @@ def make_hybrid(session: Session, stack: ClientStack, *, approve: Approver = lea
     assert isinstance(fallback, StrategyProposer)
     return HybridProposer(client=stack.client, fallback=fallback, config=HybridConfig.from_spec(session.spec.llm),
                           approve=approve, meter=stack.meter)
+
+
+def python_stack(spec: Any, llm: Any, *, request: str | None, trials: int | None) -> tuple[ClientStack, StudySpec]:
+    """For ``tunesmith.tune(..., llm=...)``: the client stack and the spec (drafted when ``spec`` is a request)."""
+    from agent.errors import TunesmithError
+    from agent.llm.base import LLMClient
+    from agent.llm.langchain_client import LangChainClient
+    from agent.llm.settings import HOW_TO_CONNECT, resolve_settings
+    from agent.request_spec import draft_spec
+    from agent.spec import load_spec
+
+    loaded = None if request is not None else load_spec(spec)
+    adapter: LLMClient | None = None
+    if isinstance(llm, LLMClient):
+        adapter = llm
+    elif llm is not None and hasattr(llm, "bind_tools"):
+        adapter = LangChainClient(llm)
+    elif llm is not None and not isinstance(llm, str):
+        raise TypeError(f"llm must be a model name, a LangChain chat model or an LLMClient, not {type(llm).__name__}")
+    settings = resolve_settings(model=llm if isinstance(llm, str) else None, spec_llm=loaded.llm if loaded else None)
+    if adapter is None and not settings.configured:
+        raise TunesmithError(f"no LLM is configured; {HOW_TO_CONNECT}")
+    if adapter is not None:
+        settings = settings.model_copy(update={"model": adapter.model})
+    stack = open_stack(settings, loaded, adapter=adapter)
+    if loaded is None:
+        assert request is not None
+        loaded = draft_spec(request, stack.client, trials=trials, llm=settings.public()).spec
+    elif loaded.llm is None:
+        data = loaded.to_dict()
+        data["llm"] = {k: v for k, v in settings.public().items() if v is not None}
+        loaded = load_spec(data)
+    return stack, loaded

@@ -52,6 +52,30 @@ def _bounds(old: FloatParam | IntParam, edit: SpaceEdit) -> tuple[float, float]:
     return low, high
 
 
+def _prune_conditions(params: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Drop condition values a narrowed parent can no longer take; a child left with none is never active
+    again and is removed (repeatedly, for grandchildren)."""
+    changed = True
+    while changed:
+        changed = False
+        for name, p in list(params.items()):
+            when = p.get("when")
+            if not when:
+                continue
+            kept: dict[str, list[Any]] = {}
+            for parent, values in when.items():
+                choices = params.get(parent, {}).get("choices")
+                ok = [v for v in values if choices is None or any(repr(v) == repr(c) for c in choices)]
+                kept[parent] = ok if parent in params else []
+            if any(not v for v in kept.values()):
+                del params[name]
+                changed = True
+            elif kept != when:
+                params[name] = {**p, "when": kept}
+                changed = True
+    return params
+
+
 def apply_edit(space: SearchSpace, edit: SpaceEdit, *, fixed: Mapping[str, Any] | None = None) -> SearchSpace:
     """The space after ``edit``; ``SpecError`` (one line, says why) when the edit is invalid."""
     params = {n: p.model_dump(exclude_none=True) for n, p in space.params.items()}
@@ -77,7 +101,7 @@ def apply_edit(space: SearchSpace, edit: SpaceEdit, *, fixed: Mapping[str, Any] 
         value = int(edit.value) if isinstance(old, IntParam) else float(edit.value) if isinstance(
             old, FloatParam) else edit.value
         params[name] = {"type": "categorical", "choices": [value], **({"when": old.when} if old.when else {})}
-        return SearchSpace.from_dict(params)
+        return SearchSpace.from_dict(_prune_conditions(params))
     if isinstance(old, CategoricalParam):
         if edit.choices is None:
             raise SpecError(f"{name} is categorical; give choices to {edit.action} it")
@@ -88,7 +112,7 @@ def apply_edit(space: SearchSpace, edit: SpaceEdit, *, fixed: Mapping[str, Any] 
         if edit.action == "narrow" and not (after < before and after):
             raise SpecError(f"narrow {name}: give a non-empty strict subset of {old.choices}")
         params[name] = {**params[name], "choices": list(edit.choices)}
-        return SearchSpace.from_dict(params)
+        return SearchSpace.from_dict(_prune_conditions(params))
     low, high = _bounds(old, edit)
     if edit.action == "widen" and not (low <= old.low and high >= old.high and (low, high) != (old.low, old.high)):
         raise SpecError(f"widen {name}: [{low:g}, {high:g}] must contain [{old.low:g}, {old.high:g}] and be larger")

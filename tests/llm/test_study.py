@@ -164,3 +164,27 @@ def test_sklearn_study_with_a_scripted_model_then_replay(tmp_path: Path) -> None
     assert trials[1].params == {"C": 10.0, "gamma": 0.001, "kernel": "rbf"}
     again, mismatches = run_study(spec, tmp_path / "b", replay=first.dir, seed=first.seed)
     assert fingerprint(again.trials()) == fingerprint(trials) and mismatches == 0
+
+
+def test_python_api_with_an_llm_client_and_with_a_langchain_model(tmp_path: Path) -> None:
+    import tunesmith
+    from tests.fake_openai import FakeOpenAI, text, tool
+
+    spec = {**SPEC, "function": "tests.llm.trial_funcs:objective", "budget": {"max_trials": 4}}
+    study = tunesmith.tune(spec, dir=tmp_path / "a", llm=PolicyClient(Policy()))
+    assert [t.proposer.value for t in study.trials][:3] == ["default", "llm", "llm"]
+    assert study.status()["usage"]["calls"] >= 2 and (study.dir / CACHE_NAME).is_file()
+
+    from langchain_openai import ChatOpenAI
+
+    def reply(body: dict[str, Any], n: int) -> Any:
+        if not body.get("tools"):
+            return text("fine")
+        return tool("run_trials", {"configs": [{"params": {"lr": 0.002 + n * 1e-4, "batch_size": 32,
+                                                           "optimizer": "adam"}, "rationale": "langchain"}]})
+
+    with FakeOpenAI(reply) as server:
+        chat = ChatOpenAI(model="fake-model", base_url=server.base_url, api_key="dummy", max_retries=0)  # type: ignore[arg-type]
+        study = tunesmith.tune(spec, dir=tmp_path / "b", llm=chat)
+    llm = [t for t in study.trials if t.proposer.value == "llm"]
+    assert llm and all(t.rationale == "langchain" and t.model == "fake-model" for t in llm)
