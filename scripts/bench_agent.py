@@ -96,7 +96,8 @@ class Timed:
         self.n += 1
         params = {"lr": 0.00123 + self.n * 1e-7, "batch_size": 32, "optimizer": "adam"}
         args = {"configs": [{"params": params, "rationale": "near the best adam runs"}]}
-        return Completion(tool_calls=[ToolCall(id="c", name="run_trials", arguments=args, raw_arguments=json.dumps(args))])
+        call = ToolCall(id="c", name="run_trials", arguments=args, raw_arguments=json.dumps(args))
+        return Completion(tool_calls=[call])
 
 
 def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:

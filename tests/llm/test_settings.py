@@ -65,5 +65,5 @@ def test_a_spec_refuses_keys_and_bad_urls() -> None:
 def test_broken_config_file_says_where(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text("[llm\nmodel = 1")
-    with pytest.raises(SpecError, match="config.toml: cannot read it"):
+    with pytest.raises(SpecError, match=r"config\.toml: cannot read it"):
         resolve_settings(environ={}, config=cfg)
