@@ -155,3 +155,33 @@ def test_resume_without_any_model_warns_and_stays_classical(tmp_path: Path, monk
     session = Session.create(spec, tmp_path / "s")
     assert resume_proposer(session, yes=False) is None
     assert "none is configured now" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_readme_sentence_runs_the_torch_example(tmp_path: Path) -> None:
+    """The issue's own example, end to end through the CLI (two real PyTorch trials)."""
+    request = ("tune lr, weight decay and batch size of examples/torch-mlp/train.py for val_acc, 30 trials")
+
+    def model(body: dict[str, Any], n: int) -> Reply:
+        names = [t["function"]["name"] for t in body.get("tools", [])]
+        if "submit_spec" in names:
+            return tool("submit_spec", {
+                "script": "examples/torch-mlp/train.py", "metric": "val_acc", "direction": "maximize",
+                "max_trials": 30, "params": [
+                    {"name": "lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True, "default": 0.001},
+                    {"name": "weight_decay", "type": "float", "low": 1e-6, "high": 0.1, "log": True,
+                     "default": 1e-4},
+                    {"name": "batch_size", "type": "categorical", "choices": [16, 32, 64, 128], "default": 64}]})
+        if not names:
+            return text("AdamW defaults are a good start.")
+        return tool("run_trials", {"configs": [{"params": {"lr": 0.003, "weight_decay": 1e-4, "batch_size": 32},
+                                                "rationale": "AdamW likes lr around 3e-3 on small MLPs"}]})
+
+    study = tmp_path / "study"
+    with FakeOpenAI(model) as server:
+        res = run_cli("tune", request, "--model", "fake-model", "--dir", str(study), "--trials", "2", "--yes",
+                      env=env(server, tmp_path), timeout=600)
+    assert res.returncode == 0, res.stderr
+    trials = _trials(study)
+    assert [t["proposer"] for t in trials] == ["default", "llm"] and all(t["value"] for t in trials)
+    assert "max_trials: 2" in (study / "spec.yaml").read_text()
