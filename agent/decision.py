@@ -95,6 +95,7 @@ def run_decision(client: LLMClient, toolbox: Toolbox, sink: BatchSink, messages:
             mistake("no_tool_call", completion.text or "(empty answer)")
             msgs.append(Message(role="user", content=render("hybrid_nudge", reason="no_tool_call",
                                                             k=sink.k - len(sink.drafts))))
+        had = len(sink.drafts)
         for call in completion.tool_calls:
             result = toolbox.call(call.name, call.arguments, call.error)
             emit("tool_call", {"tool": call.name, "arguments": _clip(call.raw_arguments or json.dumps(call.arguments)),
@@ -111,4 +112,7 @@ def run_decision(client: LLMClient, toolbox: Toolbox, sink: BatchSink, messages:
         if out.consecutive >= limits.max_mistakes:
             out.failure, out.failure_kind = f"{out.consecutive} mistakes in a row", "mistakes"
             return out
+        if had < len(sink.drafts) < sink.k:  # some accepted, more wanted: say how many
+            msgs.append(Message(role="user", content=render("hybrid_nudge", reason="still_need",
+                                                            k=sink.k - len(sink.drafts))))
     return out

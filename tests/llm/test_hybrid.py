@@ -207,3 +207,26 @@ def test_share_adapts_toward_the_proposer_that_improves() -> None:
     assert llm_share(hist(True), "maximize", cfg) == 0.9           # capped: the strategy keeps its floor
     assert llm_share(hist(False), "maximize", cfg) == 0.1          # the LLM keeps its floor
     assert HybridConfig.from_spec(make_spec(llm={"share": 0.5}).llm).share.base == 0.5
+
+
+def test_parallel_workers_get_batches_and_partial_batches_are_completed(tmp_path: Path) -> None:
+    """Three workers: decisions ask for several configurations; a short batch gets a nudge for the rest."""
+    from tests.llm.helpers import wanted
+
+    n = iter(range(1000))
+    seen: list[int] = []
+
+    nudged: list[bool] = []
+
+    def one_at_a_time(messages, tools):  # type: ignore[no-untyped-def]
+        seen.append(wanted(messages))
+        nudged.append("more configuration" in (messages[-1].content or ""))
+        return Completion(tool_calls=[call("run_trials", {"configs": [{"params": nth_config(next(n)),
+                                                                      "rationale": "one"}]})])
+
+    spec = make_spec(budget={"max_trials": 12}, llm={"share": 0.6, "first_trials": 3})
+    store, _, _ = run_hybrid(PolicyClient(Policy(then=one_at_a_time)), tmp_path, spec=spec, workers=3)
+    assert_sound(store, spec)
+    assert max(seen) >= 2 and any(nudged)                     # a batch was asked for, the rest nudged
+    assert not store.events("fallback") and not store.events("llm_mistake")
+    assert sum(t.proposer is Proposer.LLM for t in store.trials()) >= 5
