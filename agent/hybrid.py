@@ -195,21 +195,25 @@ class HybridProposer(Proposer):
         if self.config.stop_on_finish and self.host is not None:
             self.host.control.stop(f"the model finished: {recommendation[:200]}")
 
+    def _system(self, ctx: ProposalContext) -> Message:
+        space, spec = self.host.space, self.host.spec
+        return Message(role="system", content=render(
+            "hybrid_system", strategy=self.fallback.strategy.label(space, ctx.history), name=spec.name,
+            direction=ctx.direction, metric=ctx.metric, space=space.describe(), fixed=spec.fixed))
+
     def _prompt(self, ctx: ProposalContext, k: int) -> list[Message]:
         host = self.host
-        space = host.space if host is not None else ctx.space
+        space = host.space
         spec = host.spec
         views = [trial_view(t) for t in ctx.history]
         summary = summarize(views, direction=ctx.direction, space=space.describe(), top_k=self.config.top_k,
                             recent=self.config.recent)
         notes = [n if len(n) <= NOTE_CHARS else n[: NOTE_CHARS - 3] + "..." for n in self.notes[-NOTES_SHOWN:]]
         pending = [describe(e) for _, e in pending_edits(host.store)][-3:]
-        system = render("hybrid_system", strategy=self.fallback.strategy.label(space, ctx.history), name=spec.name,
-                        direction=ctx.direction, metric=ctx.metric, space=space.describe(), fixed=spec.fixed)
         user = render("hybrid_decision", done=sum(t.state.counts for t in ctx.history), budget=spec.budget.max_trials,
                       running=sum(t.state is TrialState.RUNNING for t in ctx.history), summary=summary, notes=notes,
                       omitted=max(0, len(self.notes) - NOTES_SHOWN), pending_edits=pending, k=k)
-        return [Message(role="system", content=system), Message(role="user", content=user)]
+        return [self._system(ctx), Message(role="user", content=user)]
 
     def _reflect(self, ctx: ProposalContext) -> tuple[str, str] | None:
         """Write a note on the trials finished since the last one; (kind, reason) if the endpoint failed."""
@@ -220,7 +224,7 @@ class HybridProposer(Proposer):
         if not new:
             return None
         best = best_trial(list(ctx.history), ctx.direction)
-        system = self._prompt(ctx, 1)[0]
+        system = self._system(ctx)
         user = render("hybrid_reflect", trials=[compact(trial_view(t), rationale=True) for t in new[-REFLECT_TRIALS:]],
                       best=compact(trial_view(best)) if best else None)
         try:

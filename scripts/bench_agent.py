@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     rows = []
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             rows.append(measure(n, args.repeat, Path(tmp)))
@@ -179,7 +181,9 @@ def main() -> None:
     body = "\n".join([
         f"Measured {time.strftime('%Y-%m-%d')} on {machine()}; `python scripts/bench_agent.py --repeat "
         f"{args.repeat}` (scripted client, no model latency; tokens = characters / 4 of the request as sent; "
-        f"medians of {args.repeat} decisions, one synthetic history per size, seed 0).",
+        f"medians of {args.repeat} decisions, one synthetic history per size, seed 0). The machine was shared: "
+        f"1-minute load average {load:.1f} on {os.cpu_count()} cores when the run started, so the times are "
+        "upper bounds.",
         "", *lines, "",
         f"From {rows[0]['n']} to {rows[-1]['n']} trials the decision prompt grows {growth:.2f}x while a prompt with "
         f"the whole history grows {base_growth:.1f}x. Agent time is the hybrid's own work per decision (summary, "

@@ -9,6 +9,8 @@ from our own code propagate (they are bugs).
 from __future__ import annotations
 
 import abc
+import copy
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -40,6 +42,11 @@ class ToolResult:
         return cls(content=json.dumps({"error": message}), data={"error": message}, mistake=kind)
 
 
+@functools.cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
 def validation_problems(exc: ValidationError, limit: int = 5) -> str:
     """A compact, one-line list of what is wrong with the arguments."""
     parts = []
@@ -60,7 +67,7 @@ class Tool(abc.ABC):
 
     def parameters(self) -> dict[str, Any]:
         """The JSON schema of the arguments, as the model sees it."""
-        return self.args.model_json_schema()
+        return copy.deepcopy(_schema(self.args))
 
     def schema(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": self.parameters()}
