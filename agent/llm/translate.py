@@ -26,7 +26,10 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 def _short(exc: BaseException, limit: int = 200) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    from agent.llm.redact import KEY_PATTERN, REDACTED
+
+    # Some servers echo (part of) a bad key in their error; messages end up in events and logs.
+    text = KEY_PATTERN.sub(REDACTED, " ".join(str(exc).split())) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

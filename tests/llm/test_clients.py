@@ -167,3 +167,14 @@ def test_unknown_price_is_flagged_and_missing_usage_estimated() -> None:
 def test_toolcall_error_shape_is_stable() -> None:
     call = ToolCall(id="1", name="x", raw_arguments="{", error="bad")
     assert call.arguments is None
+
+
+def test_error_messages_never_carry_a_key() -> None:
+    from agent.llm.translate import translate
+
+    class APIError(Exception):
+        status_code = 500
+
+    APIError.__module__ = "openai"
+    mapped = translate(APIError("upstream said: bad key sk-proj-abcdefghijklmnopqrstuvwx"))
+    assert mapped is not None and "sk-proj" not in str(mapped) and "[redacted]" in str(mapped)
