@@ -35,6 +35,7 @@ test-fast: install
 
 bench: install
 	$(BIN)/python scripts/bench_overhead.py
+	$(BIN)/python scripts/bench_strict.py
 
 bench-agent: install
 	$(BIN)/python scripts/bench_agent.py

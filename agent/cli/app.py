@@ -28,6 +28,7 @@ out = Console(highlight=False)
 
 DirArg = Annotated[Path, typer.Argument(help="a study folder (holds study.db)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+IsolationOpt = Annotated[str | None, typer.Option("--isolation", help="process|strict (bubblewrap sandbox)")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -73,6 +74,8 @@ def tune(
     workers: Annotated[int | None, typer.Option("--workers", help="trials in parallel")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="auto|random|qmc|tpe|gp|cmaes")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
+    isolation: IsolationOpt = None,
+    network: Annotated[bool | None, typer.Option("--network/--no-network", help="strict: allow network")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the summary")] = False,
     as_json: JsonOpt = False,
     model: Annotated[str | None, typer.Option("--model", help="LLM to use (OpenAI-compatible; see README)")] = None,
@@ -84,7 +87,8 @@ def tune(
     from agent.spec import load_spec
 
     try:
-        overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed}
+        overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed,
+                                     "isolation": isolation, "network": network}
         path = Path(spec) if spec else None
         is_file = path is not None and path.is_file()
         if spec is None and replay is None:
@@ -99,6 +103,7 @@ def tune(
             tune_with_llm(None if is_file else spec, loaded, dir=dir, overrides=overrides, model=model, yes=yes,
                           replay=replay, quiet=quiet, as_json=as_json)
             return
+        assert loaded is not None
         if any(v is not None for v in overrides.values()):
             data = loaded.to_dict()
             for k, v in overrides.items():
@@ -119,6 +124,7 @@ def _not_a_spec_message(text: str) -> str:
 def resume(
     dir: DirArg,
     trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget")] = None,
+    isolation: IsolationOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve the LLM's space edits")] = False,
@@ -126,8 +132,8 @@ def resume(
     """Continue a study: interrupted trials are re-run once, then the budget is finished."""
     try:
         session = Session.open(dir)
-        if trials is not None:
-            session.update_spec(max_trials=trials)
+        if trials is not None or isolation is not None:
+            session.update_spec(max_trials=trials, isolation=isolation)
         proposer = None
         if session.spec.llm is not None:  # the study used an LLM: use it again if one is configured
             from agent.cli.llm_tune import resume_proposer
