@@ -23,7 +23,7 @@ from agent.records import Event, MetricPoint, Trial, TrialState, best_trial
 from agent.spec import StudySpec, load_spec
 from agent.store.base import TrialStore
 from agent.store.sqlite import SQLiteStore
-from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, write_spec_copy
+from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, runner_gone, write_spec_copy
 from sandbox.base import TrialExecutor
 
 
@@ -138,7 +138,9 @@ class Session:
         return self.store.events(kind, after=after)
 
     def status(self) -> dict[str, Any]:
-        """A JSON-friendly summary (the basis of ``tunesmith status --json``)."""
+        """A JSON-friendly summary (the basis of ``tunesmith status --json``). ``status`` is what the last
+        runner recorded (created, running, finished, interrupted, ...), except that a study recorded as
+        running whose process is gone (kill -9) reads ``interrupted``, its running trials counted as such."""
         trials = self.store.trials()
         counts: dict[str, int] = {s.value: 0 for s in TrialState}
         proposers: dict[str, int] = {}
@@ -146,10 +148,15 @@ class Session:
             counts[t.state.value] += 1
             proposers[t.proposer.value] = proposers.get(t.proposer.value, 0) + 1
         best = best_trial(trials, self.spec.direction)
+        state = self.store.get_meta("status", "unknown")
+        if state == "running" and runner_gone(self.dir):
+            # its process died without a word (kill -9): its RUNNING trials run no more; resume re-runs them
+            state = "interrupted"
+            counts["interrupted"] = counts.pop("running")
         return {
             "dir": str(self.dir),
             "name": self.spec.name,
-            "status": self.store.get_meta("status", "unknown"),
+            "status": state,
             "metric": self.spec.metric,
             "direction": self.spec.direction,
             "budget": self.spec.budget.max_trials,

@@ -7,6 +7,7 @@ resumable and exits 130. Other product surfaces register their commands here too
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,8 +24,8 @@ from agent.session import Session
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="tunesmith: hyperparameter tuning that explains itself. See README.md.")
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages never wrap: paths stay copyable
+out = Console(highlight=False, soft_wrap=True)
 
 DirArg = Annotated[Path, typer.Argument(help="a study folder (holds study.db)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -156,6 +157,8 @@ def status(dir: DirArg, as_json: JsonOpt = False) -> None:
         return
     states = ", ".join(f"{k} {v}" for k, v in info["states"].items() if v)
     out.print(f"[bold]{escape(info['dir'])}[/]  {info['status']}")
+    if info["status"] == "interrupted":
+        out.print(f"[yellow]no process is running it now[/]; continue with: tunesmith resume {escape(info['dir'])}")
     out.print(f"trials {info['done']}/{info['budget'] or '∞'}  ({states or 'none yet'})")
     out.print("proposed by " + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
               + f"; fallbacks {info['fallbacks']}")
@@ -280,6 +283,11 @@ def dashboard(
     optuna_dashboard.run_server(f"sqlite:///{path}", host=host, port=port)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (kill, timeout, a service manager) stops a study like Ctrl-C does
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     app()
