@@ -148,6 +148,7 @@ class Session:
             counts[t.state.value] += 1
             proposers[t.proposer.value] = proposers.get(t.proposer.value, 0) + 1
         best = best_trial(trials, self.spec.direction)
+        fallbacks = self.store.events("fallback")
         state = self.store.get_meta("status", "unknown")
         if state == "running" and runner_gone(self.dir):
             # its process died without a word (kill -9): its RUNNING trials run no more; resume re-runs them
@@ -163,7 +164,8 @@ class Session:
             "done": sum(1 for t in trials if t.state.counts),
             "states": counts,
             "proposers": proposers,
-            "fallbacks": len(self.store.events("fallback")),
+            "fallbacks": len(fallbacks),
+            "last_fallback": fallbacks[-1].data.get("reason") if fallbacks else None,
             "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
             "elapsed_s": float(self.store.get_meta("elapsed_s", 0.0) or 0.0),
             "seed": self.seed,

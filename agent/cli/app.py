@@ -161,7 +161,8 @@ def status(dir: DirArg, as_json: JsonOpt = False) -> None:
         out.print(f"[yellow]no process is running it now[/]; continue with: tunesmith resume {escape(info['dir'])}")
     out.print(f"trials {info['done']}/{info['budget'] or '∞'}  ({states or 'none yet'})")
     out.print("proposed by " + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
-              + f"; fallbacks {info['fallbacks']}")
+              + f"; fallbacks {info['fallbacks']}"
+              + (f" (last: {escape(str(info['last_fallback']))})" if info.get("last_fallback") else ""))
     best = info["best"]
     if best:
         out.print(f"best #{best['trial']} {info['metric']}={fmt_value(best['value'])} ({info['direction']})  "
