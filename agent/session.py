@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.engine import Observer, RunSummary, StudyControl, StudyEngine
-from agent.errors import StudyError
+from agent.errors import SpecError, StudyError
 from agent.proposers import Proposer, StrategyProposer
 from agent.queue import ProposalQueue, QueuedProposer
 from agent.records import Event, MetricPoint, Trial, TrialState, best_trial
-from agent.spec import StudySpec, load_spec
+from agent.spec import StudySpec, load_spec, script_problem
 from agent.store.base import TrialStore
 from agent.store.sqlite import SQLiteStore
 from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, runner_gone, write_spec_copy
@@ -40,6 +40,9 @@ class Session:
     # ------------------------------------------------------------ opening
     @classmethod
     def create(cls, spec: StudySpec, directory: Path | None = None, *, request: str | None = None) -> Session:
+        problem = script_problem(spec)
+        if problem is not None:  # before the study folder exists: nothing to clean up
+            raise SpecError(problem)
         directory = prepare(directory or default_dir(spec.name or "study"), new=True)
         store = SQLiteStore(directory / DB_NAME)
         seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31)
@@ -103,6 +106,9 @@ class Session:
             raise StudyError("this session was opened read-only; open it without readonly to run it")
         from agent.wiring import make_pruner, make_resources
 
+        problem = script_problem(self.spec)
+        if problem is not None:  # the script moved since: rather than as many failed trials as the budget allows
+            raise SpecError(problem)
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
