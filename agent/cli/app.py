@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.display import StudyDisplay, fmt_params, fmt_value
+from agent.cli.scale import ExecutorOpt, RayAddressOpt, apply_executor_choice, executor_choice
 from agent.errors import TunesmithError
 from agent.session import Session
 
@@ -73,11 +74,14 @@ def tune(
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the summary")] = False,
     as_json: JsonOpt = False,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Tune from a spec file (classical strategy, no LLM needed)."""
     from agent.spec import load_spec
 
     try:
+        choice = executor_choice(executor, ray_address)
         path = Path(spec)
         if not path.is_file():
             raise TunesmithError(_not_a_spec_message(spec))
@@ -90,6 +94,7 @@ def tune(
                     (data.setdefault("budget", {}) if k == "max_trials" else data)[k] = v
             loaded = load_spec(data)
         session = Session.create(loaded, dir)
+        apply_executor_choice(session, choice)
         run_session(session, quiet=quiet, as_json=as_json)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
@@ -108,10 +113,14 @@ def resume(
     trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Continue a study: interrupted trials are re-run once, then the budget is finished."""
     try:
+        choice = executor_choice(executor, ray_address)
         session = Session.open(dir)
+        apply_executor_choice(session, choice)
         if trials is not None:
             session.update_spec(max_trials=trials)
         run_session(session, quiet=quiet, as_json=as_json)
