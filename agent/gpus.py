@@ -193,8 +193,8 @@ def gpu_pool(gpus: str | Sequence[int] | None, per_trial: float,
         return None
     found = discover()
     if not found.gpus:
-        raise ResourceError(f"the spec asks for GPUs but none was found ({found.problem}); install the NVIDIA "
-                            "driver (nvidia-smi) or remove 'gpus'/'gpus_per_trial' from the spec to run on CPU")
+        raise ResourceError(f"no GPU found ({found.problem}); install the NVIDIA driver or remove "
+                            "'gpus'/'gpus_per_trial' from the spec to run on CPU")
     indices = [g.index for g in found.gpus]
     if gpus is None or gpus == "auto":
         devices = indices

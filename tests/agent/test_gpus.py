@@ -106,7 +106,7 @@ def test_gpu_pool_from_the_spec_fields() -> None:
 
 
 def test_missing_gpus_are_a_clear_error() -> None:
-    with pytest.raises(ResourceError, match=r"none was found .*nvidia-smi is not on PATH.*remove 'gpus'"):
+    with pytest.raises(ResourceError, match=r"no GPU found \(nvidia-smi is not on PATH\).*remove 'gpus'"):
         gpu_pool("auto", 1.0, discover=lambda: Discovery((), "none", "nvidia-smi is not on PATH"))
     with pytest.raises(ResourceError, match=r"gpus \[3\] not found; this machine has GPUs \[0, 1\]"):
         gpu_pool([0, 3], 1.0, discover=lambda: _found(0, 1))
