@@ -10,6 +10,10 @@ Stopping conditions: ``budget.max_trials`` counted trials (every finished state 
 ``budget.max_time`` of study wall-clock (summed over resumes), a stop request, or a proposer with
 nothing left to propose. A trial's own failure never stops the study.
 
+Early stops: the pruner is asked on each report of the objective, and ``stop_trial`` lets the agent (or a
+person) stop a trial with a reason; either way the trial is asked to stop and ends PRUNED with its curve.
+With ``resources`` (GPUs), no more trials are launched than ``resources.available()`` allows.
+
 Collaborators are injected (store, executor, proposer, observers, pruner, resources); the engine
 builds none of them.
 """

@@ -47,6 +47,8 @@ from sandbox.base import EndStatus, ExecutorEvent, Report, TrialExecutor, TrialO
 SANDBOX_DIR = str(Path(__file__).resolve().parent)
 #: how long a trial may outlive its timeout (plus grace) on an unresponsive node before it is abandoned
 BACKSTOP = 60.0
+#: seconds a request shape that fits some node is not checked again (``ray.nodes()`` is a cluster call)
+FITS_TTL = 30.0
 
 __all__ = ["RayExecutor", "RayMissing", "RayUnavailable", "connect"]
 
@@ -144,6 +146,7 @@ class RayExecutor(TrialExecutor):
         self._max_archive = max_archive_mb << 20
         self._scratch_root = scratch_root
         self._runs: dict[str, _RayRun] = {}
+        self._fits: dict[tuple[float, float], float] = {}  # request shape -> until when a node is known to fit
         self._threads: set[threading.Thread] = set()
         self._closed = False
         self._events = EventQueue(busy=lambda: bool(self._runs))
@@ -218,8 +221,9 @@ class RayExecutor(TrialExecutor):
         if first:
             for trial_id in ids:
                 self.cancel(trial_id, "executor closed")
-        deadline = time.monotonic() + max((self._runs[i].request.grace for i in ids if i in self._runs),
-                                          default=0.0) + 15.0
+        with self._lock:
+            grace = max((run.request.grace for run in self._runs.values()), default=0.0)
+        deadline = time.monotonic() + grace + 15.0
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
@@ -239,12 +243,16 @@ class RayExecutor(TrialExecutor):
     # ------------------------------------------------------------------ following a trial
     def _unplaceable(self, request: TrialRequest) -> str | None:
         """Why no live node can ever run ``request`` (too many CPUs/GPUs asked), or None."""
+        shape = (request.num_cpus, request.num_gpus)
+        if time.monotonic() < self._fits.get(shape, 0.0):
+            return None
         try:
             nodes = [n for n in self._ray.nodes() if n.get("Alive")]
         except Exception:
             return None  # cannot tell; let Ray decide
         sizes = [(n["Resources"].get("CPU", 0.0), n["Resources"].get("GPU", 0.0)) for n in nodes]
         if any(cpu >= request.num_cpus and gpu >= request.num_gpus for cpu, gpu in sizes):
+            self._fits[shape] = time.monotonic() + FITS_TTL
             return None
         biggest = ", ".join(f"{c:g} CPU/{g:g} GPU" for c, g in sorted(sizes, reverse=True)[:3]) or "no nodes"
         return (f"no node of the Ray cluster has {request.num_cpus:g} CPUs and {request.num_gpus:g} GPUs for one "

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import psutil
 
@@ -99,11 +100,11 @@ class LocalRayCluster:
                 time.sleep(0.3)
         raise RuntimeError(f"the Ray head did not open port {self.port} in {timeout:g} s")
 
-    def wait_nodes(self, ray: object, n: int | None = None, timeout: float = 90.0) -> None:
+    def wait_nodes(self, ray: Any, n: int | None = None, timeout: float = 90.0) -> None:
         """Block until ``n`` nodes (default: all) are alive, as seen by the connected driver ``ray``."""
         want = n if n is not None else 1 + len(self.worker_cpus)
         deadline = time.monotonic() + timeout
-        while sum(1 for node in ray.nodes() if node["Alive"]) < want:  # type: ignore[attr-defined]
+        while sum(1 for node in ray.nodes() if node["Alive"]) < want:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only some of {want} Ray nodes came up in {timeout:g} s; see {self.root}/*.log")
             time.sleep(0.3)
