@@ -50,7 +50,7 @@ def request(tmp_path: Path, fn: str, trial_id: str, **kw: Any) -> TrialRequest:
                         env={"TUNESMITH_OBJECTIVE": "score"}, num_cpus=1, **kw)
 
 
-def collect(ex: RayExecutor, n: int, timeout: float = 60) -> tuple[dict[str, TrialOutcome], list[Report]]:
+def collect(ex: RayExecutor, n: int, timeout: float = 120) -> tuple[dict[str, TrialOutcome], list[Report]]:
     outcomes: dict[str, TrialOutcome] = {}
     reports: list[Report] = []
     deadline = time.monotonic() + timeout
@@ -64,7 +64,7 @@ def collect(ex: RayExecutor, n: int, timeout: float = 60) -> tuple[dict[str, Tri
     return outcomes, reports
 
 
-def placed(ex: RayExecutor, *ids: str, timeout: float = 60) -> dict[str, dict[str, Any]]:
+def placed(ex: RayExecutor, *ids: str, timeout: float = 120) -> dict[str, dict[str, Any]]:
     """Wait until each trial has started on a node (reports seen meanwhile are dropped)."""
     deadline = time.monotonic() + timeout
     while not all(ex.placement(i) for i in ids):
@@ -89,7 +89,7 @@ def test_trials_stream_while_running_and_bring_their_folder_back(ex: RayExecutor
     for name in ("a", "b"):
         ex.submit(request(tmp_path, "waiter", name, params={"release": str(release), "name": name}))
     streamed: dict[str, Report] = {}
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(streamed) < 2:
         assert time.monotonic() < deadline, "no report streamed from the cluster"
         for ev in ex.wait(1.0):
@@ -148,11 +148,11 @@ def test_a_lost_node_is_a_lost_trial_and_the_rest_goes_on(cluster: LocalRayClust
     where = placed(ex, "p", "q")
     doomed = next(i for i, p in where.items() if p["node_id"] == worker)
     survivor = "q" if doomed == "p" else "p"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not any(isinstance(ev, Report) and ev.trial_id == doomed for ev in ex.wait(0.5)):
         assert time.monotonic() < deadline, "the trial on the worker node never reported"
     cluster.kill_worker(0)
-    outcomes, _ = collect(ex, 2, timeout=60)
+    outcomes, _ = collect(ex, 2)
     lost = outcomes[doomed]
     assert lost.status == "lost" and "was lost" in (lost.reason or "") and lost.info["ray_node_id"] == worker
     assert lost.reports and lost.reports[0].step == 0  # what streamed before the loss is kept
