@@ -12,6 +12,7 @@ epochs without / with early stopping, measured in the same run. Writes BENCHMARK
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     args = ap.parse_args()
+    load_start = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
@@ -89,7 +91,8 @@ def main() -> None:
                       f"{args.trials} trials per study, {args.workers} workers, 1 thread per trial, seeds "
                       f"0..{args.seeds - 1}; both arms of a seed in the same run. ASHA = `pruner: {ASHA}`. "
                       "Epochs = reports received (a stopped trial may finish the epoch it was in). "
-                      "Best = best complete trial.\n\n" + text)
+                      f"Best = best complete trial. 1-minute load average {load_start:.1f} at start, "
+                      f"{os.getloadavg()[0]:.1f} at the end (other jobs shared the cores).\n\n" + text)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Reports trials per second (first start to last end) and the ratios, and writes B
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=40, help="trials per measurement")
     ap.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     args = ap.parse_args()
+    load_start = os.getloadavg()[0]
     import ray
 
     from sandbox.ray_executor import RayExecutor, connect
@@ -113,7 +115,9 @@ def main() -> None:
                       "run. Ray: a one-node cluster on 127.0.0.1 with 4 logical CPUs started by the script; every "
                       "trial asks 1 CPU. tunesmith runs `scripts/noop_trial.py:noop` as sandboxed function trials "
                       "(a process per trial); Ray Tune runs the same one-line function in its trial actors with "
-                      "its defaults (loggers included). Rate = trials / (first start to last end).\n\n" + text)
+                      "its defaults (loggers included). Rate = trials / (first start to last end). 1-minute load "
+                      f"average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at the end (other jobs shared "
+                      "the cores).\n\n" + text)
 
 
 if __name__ == "__main__":
