@@ -7,8 +7,10 @@ worker count w:
   B. tunesmith, Ray executor (capacity w) on the cluster: the same trials, each a Ray task running the
      same sandbox on the node;
   C. Ray Tune on the same cluster: ``Tuner`` with the same trivial function (in-process in Ray's trial
-     actors), ``max_concurrent_trials=w``, its defaults otherwise.
-Reports trials per second (first start to last end) and the ratios, and writes BENCHMARKS.md.
+     actors), ``max_concurrent_trials=w``, its defaults otherwise (a new actor per trial);
+  D. the same with ``reuse_actors=True`` (Ray Tune's fastest setting for tiny trials).
+Reports trials per second, from the first start to the last end of the function (it returns both times,
+so every runner is timed the same way), and the ratios; writes BENCHMARKS.md.
 
     python scripts/bench_throughput.py -n 40
 """
@@ -32,9 +34,13 @@ from scripts.raycluster import LocalRayCluster  # noqa: E402
 WORKERS = (1, 2, 4)
 
 
+def rate(starts: list[float], ends: list[float]) -> float:
+    """Trials per second from the first function start to the last function end."""
+    return len(starts) / max(1e-9, max(ends) - min(starts))
+
+
 def tunesmith_rate(n: int, workers: int, root: Path, executor: Any = None) -> float:
-    """Trials per second of a study of ``n`` no-op trials (first trial start to last trial end)."""
-    from agent.records import Event
+    """Trials per second of a study of ``n`` no-op trials."""
     from agent.session import Session
     from agent.spec import load_spec
 
@@ -45,34 +51,29 @@ def tunesmith_rate(n: int, workers: int, root: Path, executor: Any = None) -> fl
         "budget": {"max_trials": n}, "strategy": "random", "seed": 0, "workers": workers, "threads_per_trial": 1,
     })
     session = Session.create(spec, root / f"{'ray' if executor else 'local'}-{workers}")
-    marks: list[float] = []
-
-    def observer(event: Event) -> None:
-        if event.kind in ("trial_started", "trial_finished"):
-            marks.append(time.perf_counter())
-
-    summary = session.run(executor=executor, observers=[observer])
-    assert summary.counted == n and all(t.ok for t in session.trials()), "a no-op trial failed"
+    summary = session.run(executor=executor)
+    trials = session.trials()
+    assert summary.counted == n and all(t.ok for t in trials), "a no-op trial failed"
     session.close()
-    return n / (marks[-1] - marks[0])
+    return rate([t.metrics["t0"] for t in trials], [t.metrics["t1"] for t in trials])
 
 
-def ray_tune_rate(n: int, workers: int, root: Path) -> float:
+def ray_tune_rate(n: int, workers: int, root: Path, reuse: bool = False) -> float:
     from ray import tune
 
     def trivial(config: dict[str, Any]) -> dict[str, float]:  # the same body as scripts/noop_trial.py
-        return {"objective": 1.0}
+        t0 = time.time()
+        return {"objective": 1.0, "t0": t0, "t1": time.time()}
 
     tuner = tune.Tuner(trivial, param_space={"a": tune.uniform(0.0, 1.0)},
                        tune_config=tune.TuneConfig(num_samples=n, max_concurrent_trials=workers,
-                                                   metric="objective", mode="max"),
-                       run_config=tune.RunConfig(storage_path=str(root / "ray-tune"), name=f"noop-{workers}",
+                                                   metric="objective", mode="max", reuse_actors=reuse),
+                       run_config=tune.RunConfig(storage_path=str(root / "ray-tune"), name=f"noop-{workers}-{reuse}",
                                                  verbose=0))
     results = tuner.fit()
     assert len(results) == n and not results.errors, "a Ray Tune trial failed"
     frame = results.get_dataframe()
-    starts = frame["timestamp"] - frame["time_total_s"]
-    return n / max(1e-9, float(frame["timestamp"].max() - starts.min()))
+    return rate(list(frame["t0"]), list(frame["t1"]))
 
 
 def main() -> None:
@@ -94,30 +95,38 @@ def main() -> None:
                 local = tunesmith_rate(args.n, w, Path(tmp))
                 on_ray = tunesmith_rate(args.n, w, Path(tmp), executor=RayExecutor(cluster.address, capacity=w))
                 tuned = ray_tune_rate(args.n, w, Path(tmp))
-                rows.append((w, local, on_ray, tuned))
-                print(f"workers {w}: local {local:.2f}/s, tunesmith-ray {on_ray:.2f}/s, ray tune {tuned:.2f}/s",
-                      flush=True)
+                reused = ray_tune_rate(args.n, w, Path(tmp), reuse=True)
+                rows.append((w, local, on_ray, tuned, reused))
+                print(f"workers {w}: local {local:.2f}/s, tunesmith-ray {on_ray:.2f}/s, ray tune {tuned:.2f}/s, "
+                      f"reusing actors {reused:.2f}/s", flush=True)
         finally:
             ray.shutdown()
-    lines = ["| workers | tunesmith local | tunesmith on Ray | Ray Tune | local / Ray | tunesmith-Ray / Ray Tune "
-             "(per-trial time of Ray Tune ÷ ours) |",
-             "|---|---|---|---|---|---|"]
-    for w, local, on_ray, tuned in rows:
-        lines.append(f"| {w} | {local:.2f} trials/s ({1e3 / local:.0f} ms/trial) | {on_ray:.2f} trials/s "
-                     f"({1e3 / on_ray:.0f} ms) | {tuned:.2f} trials/s ({1e3 / tuned:.0f} ms) | {local / on_ray:.2f}x "
-                     f"| {on_ray / tuned:.2f}x |")
+    lines = ["| workers | tunesmith local | tunesmith on Ray | Ray Tune (defaults) | Ray Tune (reuse_actors) "
+             "| local ÷ Ray rate | tunesmith-Ray ÷ Ray Tune rate (defaults / reuse_actors) |",
+             "|---|---|---|---|---|---|---|"]
+
+    def cell(rate: float) -> str:
+        return f"{rate:.2f} trials/s ({1e3 / rate:.0f} ms/trial)"
+
+    for w, local, on_ray, tuned, reused in rows:
+        lines.append(f"| {w} | {cell(local)} | {cell(on_ray)} | {cell(tuned)} | {cell(reused)} "
+                     f"| {local / on_ray:.2f}x | {on_ray / tuned:.2f}x / {on_ray / reused:.2f}x |")
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
         write_section("Throughput of no-op trials: local, Ray, Ray Tune (issue 6)",
                       f"Command: `python scripts/bench_throughput.py -n {args.n}`, {time.strftime('%Y-%m-%d')}, "
                       f"{machine()}, Ray {ray.__version__}; one run, {args.n} trials per cell, all in the same "
-                      "run. Ray: a one-node cluster on 127.0.0.1 with 4 logical CPUs started by the script; every "
+                      "run, no warm-up (cold starts of Ray worker processes count for tunesmith and Ray Tune alike). "
+                      "Ray: a one-node cluster on 127.0.0.1 with 4 logical CPUs started by the script; every "
                       "trial asks 1 CPU. tunesmith runs `scripts/noop_trial.py:noop` as sandboxed function trials "
                       "(a process per trial); Ray Tune runs the same one-line function in its trial actors with "
-                      "its defaults (loggers included). Rate = trials / (first start to last end). 1-minute load "
-                      f"average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at the end (other jobs shared "
-                      "the cores).\n\n" + text)
+                      "its defaults (loggers included). Rate = trials / (first function start to last function "
+                      f"end). 1-minute load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at the end "
+                      "(other jobs shared the cores). Spans begin at the first function start, so the first "
+                      "worker/actor start-up lies outside them; later cold starts (more workers or actors starting "
+                      "after it) lie inside. With `reuse_actors` Ray Tune calls the function in an already running "
+                      "actor: no process and no sandbox per trial.\n\n" + text)
 
 
 if __name__ == "__main__":
