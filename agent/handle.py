@@ -210,3 +210,39 @@ class StudyHandle:
         if self.run is not None and self.run.alive:
             self.run.stop()
         self.session.close()
+
+
+class Handles:
+    """The study handles of one process (a chat or the web server), one per folder.
+
+    ``close`` stops every run started from this process, so the studies stay resumable.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._by_dir: dict[Path, StudyHandle] = {}
+        self._lock = threading.Lock()
+
+    def get(self, directory: Path) -> StudyHandle:
+        key = directory.expanduser().resolve()
+        with self._lock:
+            handle = self._by_dir.get(key)
+            if handle is None:
+                handle = self._by_dir[key] = StudyHandle(key, source=self.source)
+            return handle
+
+    def create(self, spec: StudySpec, directory: Path | None) -> StudyHandle:
+        handle = StudyHandle.create(spec, directory, source=self.source)
+        with self._lock:
+            self._by_dir[handle.dir] = handle
+        return handle
+
+    def running_here(self) -> list[StudyHandle]:
+        with self._lock:
+            return [h for h in self._by_dir.values() if h.run is not None and h.run.alive]
+
+    def close(self) -> None:
+        with self._lock:
+            handles, self._by_dir = list(self._by_dir.values()), {}
+        for handle in handles:
+            handle.close()
