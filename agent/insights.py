@@ -33,9 +33,28 @@ class Importance(BaseModel):
     note: str | None = None         # why some or all parameters are missing
 
 
+_CACHE: dict[tuple[Any, ...], Importance] = {}
+_CACHE_SIZE = 16
+
+
 def importance(trials: Sequence[Trial], space: SearchSpace, direction: str, *, seed: int = 0) -> Importance:
-    """fANOVA importances of the parameters, from the complete trials."""
+    """fANOVA importances of the parameters, from the complete trials.
+
+    Seconds of work for a few hundred trials, so results are cached by their inputs: a live page asking
+    again after every event recomputes only when a complete trial was added or the space changed.
+    """
     ok = [t for t in trials if t.ok]
+    key = (tuple((t.number, t.value) for t in ok), space.model_dump_json(), direction, seed)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _importance(ok, space, direction, seed)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = cached
+    return cached
+
+
+def _importance(ok: list[Trial], space: SearchSpace, direction: str, seed: int) -> Importance:
     if len(ok) < MIN_TRIALS_FOR_IMPORTANCE:
         return Importance(scores={}, trials=len(ok), note=(
             f"importance needs at least {MIN_TRIALS_FOR_IMPORTANCE} complete trials; {len(ok)} so far"))

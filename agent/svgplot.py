@@ -58,7 +58,12 @@ def _axes(x: _Scale, y: _Scale, xlabel: str, ylabel: str, *, int_x: bool = True)
         yy = y(v)
         out.append(f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="{INK}">{_fmt(v)}</text>'
                    f'<line x1="{PAD_L}" y1="{yy:.1f}" x2="{W - PAD_R}" y2="{yy:.1f}" stroke="#eef0f3"/>')
-    for v in x.ticks():
+    xticks = x.ticks()
+    if int_x:  # whole numbers only, each once
+        first, last = math.ceil(x.lo), math.floor(x.hi)
+        step = max(1, math.ceil((last - first) / 6)) if last >= first else 1
+        xticks = [float(v) for v in range(first, last + 1, step)]
+    for v in xticks:
         label = str(round(v)) if int_x else _fmt(v)
         out.append(f'<text x="{x(v):.1f}" y="{H - PAD_B + 15}" text-anchor="middle" fill="{INK}">{label}</text>')
     out.append(f'<text x="{(PAD_L + W - PAD_R) / 2}" y="{H - 6}" text-anchor="middle" fill="{INK}">'
