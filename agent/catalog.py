@@ -19,10 +19,12 @@ BUNDLED_EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def list_studies(root: Path) -> list[Path]:
-    """Study folders directly under ``root``, newest first."""
+    """Study folders directly under ``root`` (symlinks to elsewhere are not), newest first."""
     if not root.is_dir():
         return []
-    found = [p for p in root.iterdir() if p.is_dir() and NAME.match(p.name) and is_study(p)]
+    base = root.resolve()
+    found = [p for p in base.iterdir()
+             if NAME.match(p.name) and not p.is_symlink() and p.is_dir() and is_study(p) and p.resolve().parent == base]
     return sorted(found, key=lambda p: (p / "study.db").stat().st_mtime, reverse=True)
 
 

@@ -135,10 +135,16 @@ def parallel(trials: Sequence[Trial], space: SearchSpace) -> dict[str, Any]:
 
 
 def curve(points: Sequence[MetricPoint], metric: str) -> list[tuple[float, float]]:
-    """(step, value) of the objective in one trial's reports (the report's index when it has no step)."""
-    out = []
+    """(step, value) of the objective in one trial's reports (the report's index when it has no step; a
+    step-less final report lands on the last step instead of adding a point past the end)."""
+    out: list[tuple[float, float]] = []
     for i, p in enumerate(points):
         v = p.values.get(metric)
-        if v is not None and math.isfinite(v):
-            out.append((float(p.step if p.step is not None else i), float(v)))
+        if v is None or not math.isfinite(v):
+            continue
+        if p.step is None and p.final and out:
+            if out[-1][1] != v:
+                out[-1] = (out[-1][0], float(v))
+            continue
+        out.append((float(p.step if p.step is not None else i), float(v)))
     return out
