@@ -232,4 +232,4 @@ def export(
 def main() -> None:
     """Console-script entry point."""
     app()
-from agent.cli import chat, serve  # noqa: E402, F401 - chat and serve register their commands on app
+from agent.cli import chat, serve, steer  # noqa: E402, F401 - they register their commands on app
