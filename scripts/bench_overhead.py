@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 import subprocess
 import sys
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=60, help="trials per measurement")
     ap.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     args = ap.parse_args()
+    load = os.getloadavg()[0]
     a = bare(args.n)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +105,8 @@ def main() -> None:
         write_section("Per-trial orchestration overhead (issue: foundation)",
                       f"Command: `make bench` (`python scripts/bench_overhead.py -n {args.n}`), "
                       f"{time.strftime('%Y-%m-%d')}, {machine()}; one run, {args.n} trials per row, "
-                      "random strategy, 1 worker, no-op trial printing one report.\n\n" + text)
+                      "random strategy, 1 worker, no-op trial printing one report; "
+                      f"1-minute load average at start {load:.1f} (other jobs shared the cores).\n\n" + text)
 
 
 if __name__ == "__main__":

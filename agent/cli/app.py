@@ -229,6 +229,32 @@ def export(
     out.print(f"wrote {path}" + (f"  (view: optuna-dashboard sqlite:///{path})" if format == "optuna" else ""))
 
 
+@app.command()
+def dashboard(
+    dir: DirArg,
+    port: Annotated[int, typer.Option("--port")] = 8080,
+    host: Annotated[str, typer.Option("--host", help="bind address (default: loopback only)")] = "127.0.0.1",
+) -> None:
+    """Export the study to an Optuna storage and serve it with optuna-dashboard."""
+    from agent.errors import require
+    from agent.export import export as do_export
+
+    try:
+        require("optuna_dashboard", "dashboard")
+        session = Session.open(dir, readonly=True)
+        trials = session.trials()
+        path = do_export(trials, "optuna", session.dir / "export.optuna.db",
+                         curves={t.number: session.metrics(t.number) for t in trials}, space=session.spec.space,
+                         direction=session.spec.direction, metric=session.spec.metric,
+                         name=session.spec.name or session.dir.name)
+    except TunesmithError as exc:
+        raise fail(str(exc)) from None
+    import optuna_dashboard
+
+    out.print(f"optuna-dashboard on http://{host}:{port} (a snapshot of {session.dir}; Ctrl-C to stop)")
+    optuna_dashboard.run_server(f"sqlite:///{path}", host=host, port=port)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -10,7 +10,7 @@ from sklearn.svm import SVC
 
 import tunesmith
 
-DEFAULTS = {"C": 1.0, "gamma": 0.001, "kernel": "rbf", "degree": 3}
+DEFAULTS = {"C": 1.0, "gamma": 0.1, "kernel": "rbf", "degree": 3}
 
 
 def main() -> None:

@@ -90,3 +90,37 @@ def test_second_runner_is_refused(spec_file: Path, tmp_path: Path) -> None:
     with StudyLock(study):
         res = run_cli("resume", str(study), "--trials", "2")
     assert res.returncode == 2 and "is being run by pid" in res.stderr
+
+
+def test_dashboard_serves_the_study_on_loopback(spec_file: Path, tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    study = tmp_path / "s"
+    assert run_cli("tune", str(spec_file), "--dir", str(study), "--trials", "2").returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "dashboard", str(study), "--port", str(port)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2) as resp:
+                    body = resp.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "dashboard did not start"
+                time.sleep(0.3)
+        assert "cli-test" in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -34,6 +34,24 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
+def _wait_for(study: Path, complete: int, running: int, timeout: float = 120.0) -> None:
+    """Poll the store until at least ``complete`` trials completed and ``running`` are running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (study / "study.db").exists():
+            try:
+                store = SQLiteStore(study / "study.db", readonly=True)
+                trials = store.trials()
+                store.close()
+            except Exception:  # the schema may not exist yet
+                trials = []
+            states = [t.state for t in trials]
+            if states.count(TrialState.COMPLETE) >= complete and states.count(TrialState.RUNNING) >= running:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"study never reached {complete} complete and {running} running trials")
+
+
 def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(SCRIPT)
     spec = {"name": "kill", "objective": {"metric": "y", "direction": "maximize"},
@@ -43,11 +61,12 @@ def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
     study = tmp_path / "study"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     snapshots: list[dict[int, float]] = []
-    for delay in (2.5, 1.7):  # two kills at different moments, the second one during a resume
+    # two kills while trials run: after 3 completed trials, then during the resume after 5
+    for complete in (3, 5):
         args = ["tune", str(tmp_path / "spec.yaml"), "--dir", str(study)] if not snapshots else ["resume", str(study)]
         proc = subprocess.Popen([sys.executable, "-m", "agent.cli", *args, "--quiet"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        _wait_for(study, complete, running=1)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         store = SQLiteStore(study / "study.db", readonly=True)
