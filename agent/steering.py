@@ -20,6 +20,7 @@ Contract:
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -92,12 +93,18 @@ def check(command: Command, *, budget: Budget) -> Budget | SearchSpace | None:
 def is_running(directory: Path) -> bool:
     """Whether some process holds the study lock of ``directory`` right now (it runs the study).
 
-    Probes with a shared, non-blocking ``flock`` that is released at once: a runner holds the lock
-    exclusively, so the probe fails exactly while one runs (in this process or another).
+    On Linux this reads ``/proc/locks`` and takes no lock itself, so asking never gets in the way of a
+    runner starting at that moment. Elsewhere it probes with a shared, non-blocking ``flock`` that is
+    released at once: a runner holds the lock exclusively, so the probe fails exactly while one runs.
     """
     path = directory / LOCK_NAME
-    if not path.exists():
+    try:
+        st = path.stat()
+    except OSError:
         return False
+    held = _held_in_proc_locks(st.st_dev, st.st_ino)
+    if held is not None:
+        return held
     try:
         fh = open(path, encoding="utf-8")  # noqa: SIM115 - closed in finally
     except OSError:
@@ -108,6 +115,22 @@ def is_running(directory: Path) -> bool:
         return True
     finally:
         fh.close()  # closing drops the probe's shared lock, if it got one
+    return False
+
+
+def _held_in_proc_locks(dev: int, ino: int) -> bool | None:
+    """Whether /proc/locks lists an exclusive flock on the file (None when /proc/locks cannot be read)."""
+    try:
+        text = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
+    for line in text.splitlines():
+        fields = line.split()
+        if "->" in fields:  # a waiter blocked on a lock, not a holder
+            continue
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[3] == "WRITE" and fields[5] == wanted:
+            return True
     return False
 
 

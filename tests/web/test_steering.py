@@ -130,3 +130,19 @@ def test_a_spent_budget_is_explained_before_starting(study_dir: Path) -> None:
     Runner(study_dir).start().join()
     reply = handle.send("resume")
     assert not reply.ok and "budget is spent (1/1" in reply.message and "/budget trials=11" in reply.message
+
+
+def test_the_running_probe_sees_the_study_lock_without_taking_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import agent.steering as steering
+    from agent.study_dir import StudyLock
+
+    (tmp_path / "study.lock").touch()
+    assert not is_running(tmp_path)
+    with StudyLock(tmp_path):
+        assert is_running(tmp_path)
+        monkeypatch.setattr(steering, "_held_in_proc_locks", lambda dev, ino: None)  # no /proc: the flock probe
+        assert is_running(tmp_path)
+        monkeypatch.undo()
+    assert not is_running(tmp_path) and not is_running(tmp_path / "missing")
+    with StudyLock(tmp_path):  # the probe left no lock behind that would stop a runner
+        pass
