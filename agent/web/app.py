@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -64,6 +65,7 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
     catalog = catalog or SpecCatalog.default()
     handles = Handles("web")
     conversations: dict[str, Conversation] = {}
+    conversations_lock = threading.Lock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,13 +94,15 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
 
     def conversation(sid: str | None) -> Conversation:
         key = sid or ""
-        conv = conversations.get(key)
-        if conv is None:
-            assistant: Assistant | None = assistant_factory() if assistant_factory else None
-            conv = Conversation(root=root, handles=handles, catalog=catalog, assistant=assistant,
-                                handle=handle(sid) if sid else None)
-            conversations[key] = conv
-        return conv
+        study_handle = handle(sid) if sid else None
+        with conversations_lock:
+            conv = conversations.get(key)
+            if conv is None:
+                assistant: Assistant | None = assistant_factory() if assistant_factory else None
+                conv = Conversation(root=root, handles=handles, catalog=catalog, assistant=assistant,
+                                    handle=study_handle)
+                conversations[key] = conv
+            return conv
 
     # ------------------------------------------------------------------ page
     @app.get("/", response_class=HTMLResponse)
@@ -126,7 +130,7 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
 
     @app.post("/api/studies")
     def start(body: StartBody) -> dict[str, Any]:
-        conv = conversation(None)
+        conv = Conversation(root=root, handles=handles, catalog=catalog)
         overrides = body.model_dump(exclude={"spec"}, exclude_none=True)
         try:
             message = conv.start(body.spec, overrides)
