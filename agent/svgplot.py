@@ -136,20 +136,18 @@ def _color(t: float) -> str:
 
 def parallel_svg(data: dict[str, Any], metric: str, direction: str) -> str:
     """Parallel coordinates: one axis per parameter, one line per complete trial, colored by value."""
-    title = f"parallel coordinates ({metric}: orange is best)"
+    title = f"parallel coordinates ({metric}: orange is better, by rank)"
     axes, lines = data["axes"], data["lines"]
     if not lines:
         return _empty(title, "no complete trial yet")
     n = len(axes)
     xs = [PAD_L + 40 + i * (W - PAD_L - PAD_R - 80) / max(1, n - 1) for i in range(n)] if n > 1 else [W / 2]
     y = _Scale(0.0, 1.0, H - PAD_B, PAD_T + 10)
-    values = [ln["value"] for ln in lines]
-    lo, hi = min(values), max(values)
     body = []
+    # colour by rank, not by value: one outlier must not paint every other line the same
     ordered = sorted(lines, key=lambda ln: ln["value"] if direction == "maximize" else -ln["value"])
-    for ln in ordered:  # best drawn last, on top
-        t = 0.5 if hi == lo else (ln["value"] - lo) / (hi - lo)
-        t = t if direction == "maximize" else 1 - t
+    for rank, ln in enumerate(ordered):  # best drawn last, on top
+        t = rank / max(1, len(ordered) - 1)
         pts = [f"{xs[i]:.1f},{y(pos):.1f}" for i, a in enumerate(axes)
                if (pos := ln["points"].get(a["name"])) is not None]
         body.append(f'<polyline data-trial="{ln["trial"]}" class="trial" points="{" ".join(pts)}" fill="none" '
