@@ -8,9 +8,14 @@ Ctrl-C or Ctrl-D leave: a study this chat was running is stopped the way ``tunes
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import threading
-from typing import TextIO
+import time
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from agent.chat.conversation import Conversation
 from agent.chat.text import event_line
@@ -85,6 +90,59 @@ class Follower:
             self.out.flush()
 
 
+class _Interrupt:
+    """Ctrl-C that reaches the prompt even while other threads run.
+
+    The kernel may hand a terminal's SIGINT to any thread; Python then only sets a flag, and the main thread,
+    blocked in ``input()``, does not notice until the next keystroke (a study running in this process has
+    many threads, so this is the common case). A watcher thread reads the signal wakeup fd and, when the main
+    thread has not reacted, re-sends SIGINT to it. The handler raises KeyboardInterrupt once; later Ctrl-Cs
+    are ignored while the chat stops its study resumably.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def handler(self, signum: int, frame: Any) -> None:
+        self.count += 1
+        if self.count == 1:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        previous = signal.signal(signal.SIGINT, self.handler)
+        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        main = threading.main_thread().ident
+        watcher = threading.Thread(target=self._watch, args=(r, main), name="chat-sigint", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            signal.set_wakeup_fd(old_fd)
+            os.close(w)  # ends the watcher's read
+            watcher.join(2)
+            os.close(r)
+            signal.signal(signal.SIGINT, previous)
+
+    def _watch(self, r: int, main: int | None) -> None:
+        while True:
+            try:
+                data = os.read(r, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGINT in data and main is not None:
+                time.sleep(0.05)  # the main thread reacts at once when the signal reached it
+                if self.count == 0:
+                    signal.pthread_kill(main, signal.SIGINT)
+
+
 def banner(conv: Conversation) -> str:
     where = f"study {conv.handle.dir}" if conv.handle else "no study open (/studies, /open STUDY, /start SPEC)"
     llm = "LLM connected" if conv.assistant else "no LLM: slash-commands only (/help)"
@@ -98,6 +156,11 @@ def repl(conv: Conversation, *, live: bool = True, out: TextIO = sys.stdout) -> 
     except ImportError:
         pass
     out.write(banner(conv) + "\n")
+    with _Interrupt().installed():
+        return _loop(conv, live=live, out=out)
+
+
+def _loop(conv: Conversation, *, live: bool, out: TextIO) -> int:
     follower = Follower(conv, out).start() if live else None
     code = 0
     try:

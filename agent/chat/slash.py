@@ -123,11 +123,13 @@ def cmd_trial(conv: Conversation, args: list[str]) -> str:
 
 
 def log_tail(study: Path, number: int, stream: str, lines: int) -> str | None:
-    """The last ``lines`` lines of a trial's stdout/stderr log (inside the study folder only)."""
+    """The last ``lines`` lines of a trial's stdout/stderr log. The trial owns its folder and could replace
+    the log with a link, so only a file that really lies inside that folder is read."""
     from agent.study_dir import trial_dir
 
-    path = trial_dir(study, number) / f"{stream}.log"
-    if not path.is_file() or not path.resolve().is_relative_to(study.resolve()):
+    folder = trial_dir(study, number)
+    path = folder / f"{stream}.log"
+    if not path.is_file() or not path.resolve().is_relative_to(folder.resolve()):
         return None
     with path.open("rb") as fh:
         fh.seek(0, 2)

@@ -140,6 +140,19 @@ def test_nothing_outside_a_study_folder_is_served(client: TestClient, path: str)
     assert "SQLite" not in res.text and "root:" not in res.text
 
 
+def test_a_trial_cannot_make_the_app_serve_another_file(client: TestClient, world: dict[str, Path]) -> None:
+    secret = world["base"] / "secret.txt"
+    secret.write_text("TOP SECRET")
+    log = world["done"] / "trials" / "0001" / "stdout.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    log.symlink_to(secret)  # what a hostile training script could do inside its own folder
+    res = client.get("/api/studies/done/trials/1/log", headers=AUTH)
+    assert res.status_code == 200 and res.text == ""
+    assert client.get("/api/studies/done/trials/1", headers=AUTH).json()["stdout_tail"] is None
+    assert "TOP SECRET" not in client.post("/api/chat", headers=AUTH, json={"text": "/trial 1", "study": "done"}).text
+
+
 def test_a_study_reached_through_a_symlink_is_refused(client: TestClient, world: dict[str, Path]) -> None:
     assert (world["root"] / "link" / "study.db").is_file()  # the link works on disk ...
     res = client.get("/api/studies/link/trials", headers=AUTH)
