@@ -54,6 +54,9 @@ class Conversation:
         path = Path(name).expanduser()
         if self.allow_paths and is_study(path):
             self.handle = self.handles.get(path)
+        elif self.allow_paths and (path.exists() or "/" in name):
+            raise StudyError(f"{path} is not a study folder (no study.db); check the path, or /studies lists "
+                             f"the studies under {self.root}")
         else:
             self.handle = self.handles.get(resolve_study(self.root, name))
         return self.handle

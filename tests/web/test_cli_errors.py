@@ -5,13 +5,21 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from tests.conftest import run_cli
+from typer.testing import CliRunner
+
+from agent.cli.app import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    res = runner.invoke(app, list(args), env={"COLUMNS": "300"})
+    return res.exit_code, res.output
 
 
 def test_chat_on_a_folder_that_is_not_a_study(tmp_path: Path) -> None:
-    res = run_cli("chat", str(tmp_path), "--no-live")
-    assert res.returncode == 2 and res.stderr.count("\n") == 1
-    assert "is not a study" in res.stderr or "no study named" in res.stderr
+    code, out = run("chat", str(tmp_path), "--no-live")
+    assert code == 2 and out.count("\n") == 1 and f"{tmp_path} is not a study folder (no study.db)" in out
 
 
 def test_serve_on_a_busy_port(tmp_path: Path) -> None:
@@ -19,13 +27,13 @@ def test_serve_on_a_busy_port(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        res = run_cli("serve", "--root", str(tmp_path), "--port", str(port), timeout=60)
-    assert res.returncode == 2 and res.stderr.count("\n") == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr and "(0 picks a free one)" in res.stderr
+        code, out = run("serve", "--root", str(tmp_path), "--port", str(port))
+    assert code == 2 and out.count("\n") == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in out and "(0 picks a free one)" in out
 
 
 def test_steer_with_a_bad_action_or_folder(tmp_path: Path) -> None:
-    res = run_cli("steer", str(tmp_path), "explode")
-    assert res.returncode == 2 and "unknown action 'explode'; use stop, pause, resume or budget" in res.stderr
-    res = run_cli("steer", str(tmp_path), "stop")
-    assert res.returncode == 2 and "not a study folder" in res.stderr
+    code, out = run("steer", str(tmp_path), "explode")
+    assert code == 2 and "unknown action 'explode'; use stop, pause, resume or budget" in out
+    code, out = run("steer", str(tmp_path), "stop")
+    assert code == 2 and "not a study folder" in out
