@@ -35,6 +35,7 @@ test-fast: install
 
 bench: install
 	$(BIN)/python scripts/bench_overhead.py
+	$(BIN)/python scripts/bench_strict.py
 
 clean:
 	rm -rf $(VENV) studies .pytest_cache .mypy_cache .ruff_cache

@@ -333,6 +333,9 @@ class StudyEngine:
             grace=spec.grace_period,
             isolation=spec.isolation,
             network=spec.network,
+            max_processes=spec.budget.max_processes,
+            read_paths=tuple(spec.read_paths),
+            hide=(str(self.study_dir),),
             num_cpus=float(self._threads),
             num_gpus=gpu_share,
         )

@@ -7,6 +7,7 @@ Two families, kept apart everywhere (see STYLE.md):
     ├── ConfigError                a configuration does not fit the search space (LLM or user proposal)
     ├── StudyError                 the study folder is missing, locked by another process, read-only, full ...
     ├── DependencyError            an optional dependency is missing (message names the install command)
+    ├── SandboxError               the spec's isolation cannot be provided on this machine (checked before trial 1)
     └── LLMError                   the LLM endpoint failed (mapped from SDK errors at the adapter)
         ├── LLMTimeout
         ├── LLMRateLimited
@@ -42,6 +43,11 @@ class StudyError(TunesmithError):
 
 class DependencyError(TunesmithError):
     """An optional dependency is missing."""
+
+
+class SandboxError(TunesmithError):
+    """The isolation the spec asks for (strict sandbox, process limit) cannot be provided here; raised
+    before the first trial, never answered by running trials with less isolation."""
 
 
 class LLMError(TunesmithError):

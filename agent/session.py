@@ -118,9 +118,11 @@ class Session:
                 status = "finished" if summary.reason in ("budget", "time", "exhausted") else summary.reason
                 return summary
             finally:
-                self.store.set_meta("status", status)
-                executor.close()
-                proposer.close()
+                try:
+                    self.store.set_meta("status", status)
+                finally:  # a full disk fails the line above too; the trials must still be stopped
+                    executor.close()
+                    proposer.close()
 
     # --------------------------------------------------------------- reading
     def trials(self) -> list[Trial]:

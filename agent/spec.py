@@ -76,6 +76,8 @@ class Budget(_Strict):
     max_time: Duration = Field(default=None, description="total wall-clock for the study")
     trial_timeout: Duration = Field(default=None, description="wall-clock limit for one trial")
     memory_mb: int | None = Field(default=None, ge=16, description="address-space limit for one trial")
+    max_processes: int | None = Field(default=None, ge=1, description="processes + threads one trial may run "
+                                      "at once (fork-bomb limit; strict isolation: 4096 unless set)")
 
 
 class EnvSpec(_Strict):
@@ -115,6 +117,8 @@ class StudySpec(_Strict):
     pruner: PrunerSpec | None = None
     isolation: Literal["process", "strict"] = "process"
     network: bool = Field(default=False, description="strict isolation: allow network access")
+    read_paths: list[str] = Field(default_factory=list, description="strict isolation: more folders trials "
+                                  "may read (data sets, caches); relative to the spec file")
     gpus: Literal["auto"] | list[int] | None = None
     gpus_per_trial: float = Field(default=0.0, ge=0.0)
     grace_period: float = Field(default=5.0, ge=0.0, description="seconds between SIGTERM and SIGKILL")
@@ -178,7 +182,11 @@ STRATEGY_NAMES = ("auto", "random", "qmc", "tpe", "gp", "cmaes")
 def _read_file(path: Path) -> Any:
     if not path.exists():
         raise SpecError(f"spec file {path} does not exist; check the path")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise SpecError(f"cannot read spec file {path} ({reason}); give a UTF-8 .yaml, .toml or .json file") from None
     try:
         if path.suffix in (".yaml", ".yml"):
             return yaml.safe_load(text)
@@ -186,7 +194,8 @@ def _read_file(path: Path) -> Any:
             return tomllib.loads(text)
         if path.suffix == ".json":
             return json.loads(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: TOML/JSON syntax, and YAML scalars that look like impossible dates (2020-13-45)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{path.name}: cannot parse ({first}); fix the syntax") from None
     raise SpecError(f"{path.name}: unknown spec format; use .yaml, .toml or .json")
@@ -210,6 +219,9 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
         data = dict(data)
         workdir = Path(str(data.get("workdir") or "."))
         data["workdir"] = str(workdir if workdir.is_absolute() else (base / workdir).resolve())
+        if isinstance(data.get("read_paths"), list):
+            data["read_paths"] = [str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p
+                                  for p in data["read_paths"]]
     try:
         return StudySpec.model_validate(data)
     except ValidationError as exc:

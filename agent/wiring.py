@@ -6,14 +6,20 @@ The eval harness (evals/) wires its own; tests inject fakes directly into ``Stud
 from __future__ import annotations
 
 from agent.engine import Pruner, Resources
+from agent.errors import SandboxError
 from agent.spec import StudySpec
 from sandbox.base import TrialExecutor
 
 
 def make_executor(spec: StudySpec) -> TrialExecutor:
-    """A local subprocess executor with one slot per worker."""
+    """A local subprocess executor with one slot per worker. Raises ``SandboxError`` when the spec's
+    isolation (or process limit) cannot be provided on this machine, before any trial starts."""
+    from sandbox.launch import profile_problem
     from sandbox.subprocess_executor import LocalExecutor
 
+    problem = profile_problem(spec.isolation, spec.budget.max_processes)
+    if problem is not None:
+        raise SandboxError(problem)
     return LocalExecutor(capacity=spec.workers)
 
 

@@ -27,6 +27,7 @@ out = Console(highlight=False)
 
 DirArg = Annotated[Path, typer.Argument(help="a study folder (holds study.db)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+IsolationOpt = Annotated[str | None, typer.Option("--isolation", help="process|strict (bubblewrap sandbox)")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -71,6 +72,8 @@ def tune(
     workers: Annotated[int | None, typer.Option("--workers", help="trials in parallel")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="auto|random|qmc|tpe|gp|cmaes")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
+    isolation: IsolationOpt = None,
+    network: Annotated[bool | None, typer.Option("--network/--no-network", help="strict: allow network")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the summary")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -82,7 +85,8 @@ def tune(
         if not path.is_file():
             raise TunesmithError(_not_a_spec_message(spec))
         loaded = load_spec(path)
-        overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed}
+        overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed,
+                                     "isolation": isolation, "network": network}
         if any(v is not None for v in overrides.values()):
             data = loaded.to_dict()
             for k, v in overrides.items():
@@ -106,14 +110,15 @@ def _not_a_spec_message(text: str) -> str:
 def resume(
     dir: DirArg,
     trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget")] = None,
+    isolation: IsolationOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Continue a study: interrupted trials are re-run once, then the budget is finished."""
     try:
         session = Session.open(dir)
-        if trials is not None:
-            session.update_spec(max_trials=trials)
+        if trials is not None or isolation is not None:
+            session.update_spec(max_trials=trials, isolation=isolation)
         run_session(session, quiet=quiet, as_json=as_json)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
