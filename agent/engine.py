@@ -139,6 +139,7 @@ class StudyEngine:
         self._started = clock()
         threads = max(1, (os.cpu_count() or 1) // max(1, spec.workers))
         self._threads = spec.threads_per_trial or threads
+        self.proposer.attach(self)
 
     # ------------------------------------------------------------------ state
     def _load_space(self) -> SearchSpace:

@@ -12,7 +12,8 @@ Two families, kept apart everywhere (see STYLE.md):
         ├── LLMTimeout
         ├── LLMRateLimited
         ├── LLMUnavailable         connection refused, 5xx, endpoint not configured
-        └── LLMBadResponse         the endpoint answered something we cannot use
+        ├── LLMBadResponse         the endpoint answered something we cannot use
+        └── LLMBudgetExhausted     the study's token or cost budget for the LLM is spent (not retried)
 
 A trial's own failure is *never* an exception: it is a Trial record with a state and a reason.
 Anything else raised inside tunesmith is a bug and should fail fast.
@@ -59,7 +60,9 @@ class LLMTimeout(LLMError):
 
 
 class LLMRateLimited(LLMError):
-    pass
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds the server asked us to wait, when it said
 
 
 class LLMUnavailable(LLMError):
@@ -68,6 +71,10 @@ class LLMUnavailable(LLMError):
 
 class LLMBadResponse(LLMError):
     pass
+
+
+class LLMBudgetExhausted(LLMError):
+    """The token or cost budget set for the LLM is spent; the strategy carries on alone."""
 
 
 def require(module: str, extra: str) -> None:

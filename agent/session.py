@@ -18,6 +18,7 @@ from typing import Any
 from agent.engine import Observer, RunSummary, StudyControl, StudyEngine
 from agent.errors import StudyError
 from agent.proposers import Proposer, StrategyProposer
+from agent.queue import ProposalQueue, QueuedProposer
 from agent.records import Event, MetricPoint, Trial, TrialState, best_trial
 from agent.spec import StudySpec, load_spec
 from agent.steering import CommandInbox
@@ -35,6 +36,7 @@ class Session:
         self.readonly = readonly
         self.control = StudyControl()
         self.engine: StudyEngine | None = None
+        self.queue = ProposalQueue()   # proposals from chat, the web page or tools, run before the proposer's
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -104,7 +106,7 @@ class Session:
 
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
-            proposer = proposer or self.default_proposer()
+            proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
             engine_kwargs.setdefault("pruner", make_pruner(self.spec))
             engine_kwargs.setdefault("resources", make_resources(self.spec))
             engine_kwargs.setdefault("steering", CommandInbox(self.store))  # built under the lock: see its doc
