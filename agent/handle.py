@@ -18,6 +18,7 @@ from typing import Any
 from agent.errors import StudyError, TunesmithError
 from agent.records import Event, MetricPoint, Trial
 from agent.session import Session
+from agent.space import SearchSpace
 from agent.spec import StudySpec, load_spec
 from agent.steering import Command, Reply, describe_budget, is_running, merged_budget, parse_space, post, wait_reply
 from agent.store.base import TrialStore
@@ -36,8 +37,10 @@ class BackgroundRun:
         self._thread = threading.Thread(target=self._main, name=f"study-{session.dir.name}", daemon=True)
 
     def _main(self) -> None:
+        from agent.llm_runs import proposer_for
+
         try:
-            self.reason = self.session.run().reason
+            self.reason = self.session.run(proposer=proposer_for(self.session)).reason
         except TunesmithError as exc:
             self.error = str(exc)
         except BaseException as exc:  # a bug of ours: keep it visible to the face instead of a dead thread
@@ -93,9 +96,7 @@ class StudyHandle:
         return self.session.spec
 
     @property
-    def space(self) -> Any:
-        from agent.space import SearchSpace
-
+    def space(self) -> SearchSpace:
         data = self.store.get_meta("space")
         return SearchSpace.model_validate(data) if data else self.spec.space
 

@@ -44,6 +44,7 @@ class Conversation:
         self.handle = handle
         self.assistant = assistant
         self.allow_paths = allow_paths
+        self.pending_start: StudySpec | None = None  # a study drafted from a request, waiting for /approve
 
     @property
     def source(self) -> str:
@@ -79,7 +80,9 @@ class Conversation:
 
     def start(self, name: str, overrides: dict[str, Any]) -> str:
         """Create a study from a spec (catalog name, or a path in the terminal) and run it in this process."""
-        spec = self.load_spec(name, overrides)
+        return self.start_spec(self.load_spec(name, overrides))
+
+    def start_spec(self, spec: StudySpec) -> str:
         handle = self.handles.create(spec, default_dir(spec.name or "study", self.root))
         self.handle = handle
         reply = handle.start_here()

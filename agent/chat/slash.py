@@ -242,10 +242,16 @@ def cmd_budget(conv: Conversation, args: list[str]) -> str:
 
 
 def cmd_approve(conv: Conversation, args: list[str]) -> str:
+    if conv.pending_start is not None:  # a study drafted from a request
+        spec, conv.pending_start = conv.pending_start, None
+        return conv.start_spec(spec)
     return approvals.approve(_needs_study(conv)).message
 
 
 def cmd_reject(conv: Conversation, args: list[str]) -> str:
+    if conv.pending_start is not None:
+        conv.pending_start = None
+        return "dropped the drafted study"
     return approvals.reject(_needs_study(conv)).message
 
 

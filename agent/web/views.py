@@ -36,7 +36,7 @@ def study_summary(h: StudyHandle) -> dict[str, Any]:
     info["space"] = h.space.describe()
     info["budget_detail"] = h.spec.budget.model_dump(mode="json")
     info["strategy"] = h.spec.strategy
-    info["pending"] = None if proposal is None else {"id": proposal.id, **proposal.data}
+    info["pending"] = None if proposal is None else proposal.as_dict()
     if info.get("best"):
         info["best"]["value"] = _num(info["best"]["value"])
     return info

@@ -132,20 +132,24 @@ def test_export_and_plots_write_into_the_study_folder(finished: Path) -> None:
 
 def test_the_llm_answers_through_tools_and_changes_need_approval(finished: Path) -> None:
     client = ScriptedClient([
-        Completion(tool_calls=[ToolCall(id="a", name="inspect_trial", arguments={"number": 0})]),
+        Completion(tool_calls=[ToolCall(id="a", name="inspect_trial", arguments={"trial": 0})]),
         Completion(text="Trial 0 was the spec's default; it completed."),
         Completion(tool_calls=[ToolCall(id="b", name="propose_budget",
                                         arguments={"max_trials": 9, "rationale": "more room"})]),
         Completion(text="I proposed 9 trials."),
         Completion(tool_calls=[ToolCall(id="c", name="no_such_tool", arguments={}),
-                               ToolCall(id="d", name="inspect_trial", arguments={"number": "x"})]),
+                               ToolCall(id="d", name="inspect_trial", arguments={"trial": "x"})]),
         Completion(text="ok"),
     ])
     conv = conv_for(finished, assistant=LLMAssistant(client))
     assert conv.ask("why did trial 0 run first?") == "Trial 0 was the spec's default; it completed."
     tool_msg = client.requests[1][0][-1]
-    assert tool_msg.role == "tool" and "trial #0: complete" in (tool_msg.content or "")
-    assert {t.name for t in client.requests[0][1]} >= {"inspect_trial", "propose_budget", "steer", "study_status"}
+    assert tool_msg.role == "tool" and '"state":"complete"' in (tool_msg.content or "")
+    assert '"by":"default"' in (tool_msg.content or "")
+    names = {t.name for t in client.requests[0][1]}
+    assert names >= {"query_history", "inspect_trial", "edit_space",  # the agent's own tools
+                     "propose_budget", "steer", "study_status", "parameter_importance"}  # the chat's
+    assert "run_trials" not in names and "draft_study" in names  # terminal only
     answer = conv.ask("give it more trials")
     assert "proposed: budget max_trials=9" in answer and "I proposed 9 trials." in answer
     assert conv.handle is not None and conv.handle.spec.budget.max_trials == 5  # not before /approve
@@ -153,7 +157,7 @@ def test_the_llm_answers_through_tools_and_changes_need_approval(finished: Path)
     conv.ask("do two wrong things")
     observations = [m.content for m in client.requests[-1][0] if m.role == "tool"][-2:]
     assert observations[0] is not None and observations[0].startswith("error: unknown tool 'no_such_tool'")
-    assert observations[1] is not None and observations[1].startswith("error: bad arguments for inspect_trial")
+    assert observations[1] is not None and "inspect_trial: trial: Input should be a valid integer" in observations[1]
 
 
 def test_an_llm_that_fails_leaves_one_line_and_the_chat_usable(finished: Path) -> None:

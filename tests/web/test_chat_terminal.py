@@ -69,16 +69,16 @@ def test_slash_commands_and_free_text_without_an_llm(finished: Path) -> None:
 def test_the_scripted_llm_answers_through_tools(finished: Path, tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
-        {"tool_calls": [{"name": "inspect_trial", "arguments": {"number": 1}}]},
+        {"tool_calls": [{"name": "inspect_trial", "arguments": {"trial": 1}}]},
         {"text": "Trial 1 completed; it was proposed by the random strategy."},
-        {"tool_calls": [{"name": "propose_space_edit",
-                         "arguments": {"param": "x", "high": 0.5, "rationale": "the best x is small"}}]},
+        {"tool_calls": [{"name": "edit_space", "arguments": {"action": "narrow", "param": "x", "high": 0.5,
+                                                             "rationale": "the best x is small"}}]},
         {"text": "Send /approve to keep x below 0.5."},
     ]))
     child = spawn(str(finished), "--no-live", "--llm-script", str(script), cwd=finished.parent)
     assert "LLM connected" in str(child.before)
     say(child, "why did trial 1 run?", "Trial 1 completed; it was proposed by the random strategy.")
-    say(child, "keep x below 0.5", "proposed: search space (the best x is small): x: high=0.5",
+    say(child, "keep x below 0.5", "proposed: search space narrow x high=0.5 — the best x is small",
         "Send /approve to keep x below 0.5.")
     assert Session.open(finished, readonly=True).store.get_meta("space") is None  # nothing before approval
     say(child, "/reject", "dropped")
