@@ -22,7 +22,7 @@ def serve(
                                               help="access token (default: a new random one)")] = None,
 ) -> None:
     """A local web page to start, watch, chat with and steer studies (needs the token it prints)."""
-    from agent.errors import DependencyError, require
+    from agent.errors import DependencyError, TunesmithError, require
 
     try:
         require("fastapi", "web")
@@ -45,8 +45,12 @@ def serve(
         raise fail(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port (0 picks a free one)") \
             from None
     bound = sock.getsockname()[1]
-    factory = (lambda: connect()) if connect() is not None else None
-    application = create_app(root, token, catalog=SpecCatalog.default(specs), assistant_factory=factory)
+    try:
+        llm = connect() is not None  # an assistant per chat, when an endpoint is configured
+    except TunesmithError as exc:
+        raise fail(str(exc)) from None
+    application = create_app(root, token, catalog=SpecCatalog.default(specs),
+                             assistant_factory=connect if llm else None)
     shown = f"[{host}]" if ":" in host else host
     out.print(f"tunesmith serving studies in {root.resolve()}")
     out.print(f"open: http://{shown}:{bound}/?token={token}", soft_wrap=True)

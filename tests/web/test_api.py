@@ -280,3 +280,27 @@ def test_start_from_the_page_and_two_clients_see_the_same_live_events(tmp_path: 
         listed = http.get("/api/studies").json()
         assert listed[0]["id"] == sid and listed[0]["done"] == 3 and listed[0]["status"] == "finished"
         assert os.path.isdir(tmp_path / "studies" / sid / "trials" / "0002")
+
+
+def test_free_text_in_the_web_chat_goes_through_the_llm(world: dict[str, Path], monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from agent.chat.assistant import connect
+    from tests.fake_openai import FakeOpenAI, text, tool
+
+    script = [tool("edit_space", {"action": "narrow", "param": "x", "high": 0.4, "rationale": "best x are small"}),
+              text("I proposed narrowing x; approve it if you agree.")]
+    with FakeOpenAI(script) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "dummy")
+        monkeypatch.setenv("TUNESMITH_MODEL", "fake-model")
+        monkeypatch.setenv("TUNESMITH_CONFIG", str(tmp_path / "none.toml"))
+        app = create_app(world["root"], TOKEN, catalog=SpecCatalog([world["specs"]]), assistant_factory=connect)
+        with TestClient(app) as c:
+            assert c.get("/api/info", headers=AUTH).json()["llm"] is True
+            res = c.post("/api/chat", headers=AUTH, json={"text": "keep x below 0.4", "study": "done"})
+            assert "proposed: search space narrow x high=0.4" in res.text
+            assert res.text.endswith("I proposed narrowing x; approve it if you agree.")
+            pending = c.get("/api/studies/done", headers=AUTH).json()["pending"]
+            assert pending["kind"] == "space_edit" and "narrow x" in pending["summary"]
+            names = {t["function"]["name"] for t in server.requests[0]["tools"]}
+            assert "draft_study" not in names  # the web app never starts scripts named in a message
+            assert "dropped" in c.post("/api/chat", headers=AUTH, json={"text": "/reject", "study": "done"}).text

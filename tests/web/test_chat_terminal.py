@@ -25,9 +25,10 @@ for step in range(40):
 """
 
 
-def spawn(*args: str, cwd: Path) -> pexpect.spawn:
+def spawn(*args: str, cwd: Path, extra: dict[str, str] | None = None) -> pexpect.spawn:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TUNESMITH_"))}
-    env.update(PYTHONPATH=str(ROOT), COLUMNS="160", TERM="xterm")
+    env.update(PYTHONPATH=str(ROOT), COLUMNS="160", TERM="xterm", TUNESMITH_CONFIG=str(cwd / "no-config.toml"))
+    env.update(extra or {})
     child = pexpect.spawn(sys.executable, ["-m", "agent.cli", "chat", *args], cwd=str(cwd), env=env,
                           encoding="utf-8", timeout=60, dimensions=(40, 160))
     child.expect_exact(PROMPT)
@@ -86,6 +87,27 @@ def test_the_scripted_llm_answers_through_tools(finished: Path, tmp_path: Path) 
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_free_text_through_a_real_openai_compatible_endpoint(finished: Path) -> None:
+    from tests.fake_openai import FakeOpenAI, text, tool
+
+    script = [tool("query_history", {"order": "best", "limit": 3}), text("Trial 2 is the best so far.")]
+    with FakeOpenAI(script) as server:
+        child = spawn(str(finished), "--no-live", "--model", "fake-model", cwd=finished.parent,
+                      extra={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-secret-123"})
+        assert "LLM connected" in str(child.before)
+        say(child, "which trial is best?", "Trial 2 is the best so far.")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        requests = list(server.requests)
+    assert len(requests) == 2
+    names = {t["function"]["name"] for t in requests[0]["tools"]}
+    assert {"query_history", "inspect_trial", "edit_space", "steer", "propose_budget"} <= names
+    assert "run_trials" not in names
+    tool_reply = [m for m in requests[1]["messages"] if m["role"] == "tool"]
+    assert tool_reply and '"trial"' in tool_reply[0]["content"]
+    assert "sk-test-secret-123" not in json.dumps(requests)
 
 
 def test_ctrl_c_leaves_a_study_run_from_the_chat_resumable(tmp_path: Path) -> None:

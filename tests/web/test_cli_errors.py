@@ -37,3 +37,11 @@ def test_steer_with_a_bad_action_or_folder(tmp_path: Path) -> None:
     assert code == 2 and "unknown action 'explode'; use stop, pause, resume or budget" in out
     code, out = run("steer", str(tmp_path), "stop")
     assert code == 2 and "not a study folder" in out
+
+
+def test_chat_and_serve_with_an_endpoint_but_no_model(tmp_path: Path) -> None:
+    env = {"COLUMNS": "300", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUNESMITH_CONFIG": str(tmp_path / "x.toml"),
+           "TUNESMITH_MODEL": "", "OPENAI_MODEL": ""}
+    for args in (["chat", "--no-live"], ["serve", "--root", str(tmp_path), "--port", "0"]):
+        res = runner.invoke(app, args, env=env)
+        assert res.exit_code == 2 and res.output.count("\n") == 1 and "pass --model NAME" in res.output
