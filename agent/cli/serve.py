@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,7 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="address to bind (default: this machine only)")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port (0: any free one)")] = 8765,
     specs: Annotated[list[Path] | None, typer.Option("--specs", help="extra folder of spec files to start")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="LLM for the chat (see README)")] = None,
     token: Annotated[str | None, typer.Option("--token", envvar="TUNESMITH_TOKEN",
                                               help="access token (default: a new random one)")] = None,
 ) -> None:
@@ -45,12 +46,15 @@ def serve(
         raise fail(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port (0 picks a free one)") \
             from None
     bound = sock.getsockname()[1]
+    def assistant() -> Any:
+        return connect(model=model)
+
     try:
-        llm = connect() is not None  # an assistant per chat, when an endpoint is configured
+        llm = assistant() is not None  # an assistant per chat, when an endpoint is configured
     except TunesmithError as exc:
         raise fail(str(exc)) from None
     application = create_app(root, token, catalog=SpecCatalog.default(specs),
-                             assistant_factory=connect if llm else None)
+                             assistant_factory=assistant if llm else None)
     shown = f"[{host}]" if ":" in host else host
     out.print(f"tunesmith serving studies in {root.resolve()}")
     out.print(f"open: http://{shown}:{bound}/?token={token}", soft_wrap=True)
