@@ -31,9 +31,9 @@ from agent.proposers import ProposalContext, Proposer
 from agent.records import Event, FailureKind, MetricPoint, Trial, TrialDraft, TrialState, best_trial
 from agent.records import Proposer as ProposerKind
 from agent.space import SearchSpace
-from agent.spec import StudySpec
+from agent.spec import Budget, StudySpec
 from agent.store.base import TrialStore
-from agent.study_dir import trial_dir
+from agent.study_dir import trial_dir, write_spec_copy
 from sandbox.base import Report, TrialExecutor, TrialOutcome, TrialRequest
 
 
@@ -46,6 +46,14 @@ class Pruner(Protocol):
 
     def check(self, trial: Trial, points: Sequence[MetricPoint], history: Sequence[Trial]) -> str | None:
         """A one-line reason to stop ``trial`` now, or None to let it run."""
+        ...
+
+
+class Steering(Protocol):
+    """Steering requests from other processes (agent/steering.py), applied between engine ticks."""
+
+    def poll(self, engine: StudyEngine) -> None:
+        """Apply what was asked since the last call, through the engine's public methods."""
         ...
 
 
@@ -106,6 +114,7 @@ class StudyEngine:
         pruner: Pruner | None = None,
         resources: Resources | None = None,
         control: StudyControl | None = None,
+        steering: Steering | None = None,
         seed: int | None = None,
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -119,6 +128,7 @@ class StudyEngine:
         self.pruner = pruner
         self.resources = resources
         self.control = control or StudyControl()
+        self.steering = steering
         self.seed = seed if seed is not None else spec.seed
         self.tick = tick
         self.clock = clock
@@ -141,6 +151,14 @@ class StudyEngine:
         self.space = space
         self.store.set_meta("space", space.model_dump(mode="json"))
         self.emit("space_edited", {"rationale": rationale, "source": source, "space": space.describe()})
+
+    def set_budget(self, budget: Budget, *, rationale: str, source: str) -> None:
+        """Replace the budget (an approved change); stored in the spec, recorded with provenance."""
+        self.spec = self.spec.model_copy(update={"budget": budget})
+        self.store.set_meta("spec", self.spec.to_dict())
+        write_spec_copy(self.study_dir, self.spec.to_dict())
+        self.emit("budget_changed", {"rationale": rationale, "source": source,
+                                     "budget": budget.model_dump(mode="json")})
 
     @property
     def history(self) -> list[Trial]:
@@ -220,6 +238,8 @@ class StudyEngine:
         default_done = any(t.proposer is ProposerKind.DEFAULT for t in self._history)
         exhausted = False
         while True:
+            if self.steering is not None:
+                self.steering.poll(self)
             if self.control.stopping:
                 return "stopped"
             if self._out_of_time():

@@ -21,6 +21,7 @@ from agent.proposers import Proposer, StrategyProposer
 from agent.queue import ProposalQueue, QueuedProposer
 from agent.records import Event, MetricPoint, Trial, TrialState, best_trial
 from agent.spec import StudySpec, load_spec
+from agent.steering import CommandInbox
 from agent.store.base import TrialStore
 from agent.store.sqlite import SQLiteStore
 from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, write_spec_copy
@@ -108,6 +109,7 @@ class Session:
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
             engine_kwargs.setdefault("pruner", make_pruner(self.spec))
             engine_kwargs.setdefault("resources", make_resources(self.spec))
+            engine_kwargs.setdefault("steering", CommandInbox(self.store))  # built under the lock: see its doc
             self.engine = StudyEngine(spec=self.spec, store=self.store, executor=executor, proposer=proposer,
                                       study_dir=self.dir, observers=observers, control=self.control,
                                       seed=self.seed, **engine_kwargs)

@@ -283,3 +283,4 @@ def dashboard(
 def main() -> None:
     """Console-script entry point."""
     app()
+from agent.cli import chat, serve, steer  # noqa: E402, F401 - they register their commands on app
