@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-slow test-fast bench lint clean
+.PHONY: install demo test test-slow test-fast bench bench-agent lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python scripts/bench_overhead.py
+	$(BIN)/python scripts/bench_strict.py
+
+bench-agent: install
+	$(BIN)/python scripts/bench_agent.py
 
 clean:
 	rm -rf $(VENV) studies .pytest_cache .mypy_cache .ruff_cache

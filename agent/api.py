@@ -91,11 +91,25 @@ def tune(
     strategy: str | None = None,
     seed: int | None = None,
     quiet: bool = True,
+    llm: Any = None,
+    approve_edits: bool = False,
 ) -> Study:
-    """Run a study to the end of its budget and return it. Raises ``SpecError`` for bad specs."""
+    """Run a study to the end of its budget and return it. Raises ``SpecError`` for bad specs.
+
+    ``llm`` brings in the LLM hybrid: a model name (endpoint from ``OPENAI_BASE_URL``/``OPENAI_API_KEY`` or the
+    config file), a LangChain chat model (anything with ``bind_tools``), or an ``agent.llm.LLMClient``. A spec with
+    an ``llm`` section uses it too. With an LLM, ``spec`` may also be a request in plain words.
+    ``approve_edits`` applies the model's search-space edits (otherwise they wait for approval).
+    """
     if isinstance(spec, Mapping) and callable(spec.get("function")):
         spec = {**spec, "function": _callable_ref(spec["function"])}
-    loaded = load_spec(spec)
+    request = spec if isinstance(spec, str) and " " in spec.strip() and not Path(spec).is_file() else None
+    stack = None
+    loaded = None if request is not None else load_spec(spec)
+    if llm is not None or loaded is None or loaded.llm is not None:
+        from agent.llm_setup import python_stack
+
+        stack, loaded = python_stack(loaded or spec, llm, request=request, trials=trials)
     updates = {"workers": workers, "strategy": strategy, "seed": seed}
     if trials is not None or any(v is not None for v in updates.values()):
         data = loaded.to_dict()
@@ -103,13 +117,19 @@ def tune(
             data.setdefault("budget", {})["max_trials"] = trials
         data.update({k: v for k, v in updates.items() if v is not None})
         loaded = load_spec(data)
-    session = Session.create(loaded, Path(dir) if dir is not None else None)
+    session = Session.create(loaded, Path(dir) if dir is not None else None, request=request)
+    proposer = None
+    if stack is not None:
+        from agent.llm_setup import approver, make_hybrid
+
+        stack.cache.record_to(session.dir)
+        proposer = make_hybrid(session, stack, approve=approver(yes=approve_edits))
     if quiet:
-        session.run()
+        session.run(proposer=proposer)
     else:
         from agent.cli.app import run_session
 
-        run_session(session, quiet=False, as_json=False)
+        run_session(session, quiet=False, as_json=False, proposer=proposer)
     return Study(session)
 
 

@@ -36,9 +36,9 @@ from agent.proposers import ProposalContext, Proposer
 from agent.records import Event, FailureKind, MetricPoint, Trial, TrialDraft, TrialState, best_trial
 from agent.records import Proposer as ProposerKind
 from agent.space import SearchSpace
-from agent.spec import StudySpec
+from agent.spec import Budget, StudySpec
 from agent.store.base import TrialStore
-from agent.study_dir import trial_dir
+from agent.study_dir import trial_dir, write_spec_copy
 from sandbox.base import Report, TrialExecutor, TrialOutcome, TrialRequest
 
 
@@ -51,6 +51,14 @@ class Pruner(Protocol):
 
     def check(self, trial: Trial, points: Sequence[MetricPoint], history: Sequence[Trial]) -> str | None:
         """A one-line reason to stop ``trial`` now, or None to let it run."""
+        ...
+
+
+class Steering(Protocol):
+    """Steering requests from other processes (agent/steering.py), applied between engine ticks."""
+
+    def poll(self, engine: StudyEngine) -> None:
+        """Apply what was asked since the last call, through the engine's public methods."""
         ...
 
 
@@ -113,6 +121,7 @@ class StudyEngine:
         pruner: Pruner | None = None,
         resources: Resources | None = None,
         control: StudyControl | None = None,
+        steering: Steering | None = None,
         seed: int | None = None,
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -126,6 +135,7 @@ class StudyEngine:
         self.pruner = pruner
         self.resources = resources
         self.control = control or StudyControl()
+        self.steering = steering
         self.seed = seed if seed is not None else spec.seed
         self.tick = tick
         self.clock = clock
@@ -138,6 +148,7 @@ class StudyEngine:
         self._started = clock()
         threads = max(1, (os.cpu_count() or 1) // max(1, spec.workers))
         self._threads = spec.threads_per_trial or threads
+        self.proposer.attach(self)
 
     # ------------------------------------------------------------------ state
     def _load_space(self) -> SearchSpace:
@@ -149,6 +160,14 @@ class StudyEngine:
         self.space = space
         self.store.set_meta("space", space.model_dump(mode="json"))
         self.emit("space_edited", {"rationale": rationale, "source": source, "space": space.describe()})
+
+    def set_budget(self, budget: Budget, *, rationale: str, source: str) -> None:
+        """Replace the budget (an approved change); stored in the spec, recorded with provenance."""
+        self.spec = self.spec.model_copy(update={"budget": budget})
+        self.store.set_meta("spec", self.spec.to_dict())
+        write_spec_copy(self.study_dir, self.spec.to_dict())
+        self.emit("budget_changed", {"rationale": rationale, "source": source,
+                                     "budget": budget.model_dump(mode="json")})
 
     @property
     def history(self) -> list[Trial]:
@@ -228,6 +247,8 @@ class StudyEngine:
         default_done = any(t.proposer is ProposerKind.DEFAULT for t in self._history)
         exhausted = False
         while True:
+            if self.steering is not None:
+                self.steering.poll(self)
             if self.control.stopping:
                 return "stopped"
             if self._out_of_time():
@@ -358,6 +379,9 @@ class StudyEngine:
             grace=spec.grace_period,
             isolation=spec.isolation,
             network=spec.network,
+            max_processes=spec.budget.max_processes,
+            read_paths=tuple(spec.read_paths),
+            hide=(str(self.study_dir),),
             num_cpus=float(self._threads),
             num_gpus=gpu_share,
         )

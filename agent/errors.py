@@ -8,11 +8,13 @@ Two families, kept apart everywhere (see STYLE.md):
     ├── StudyError                 the study folder is missing, locked by another process, read-only, full ...
     ├── DependencyError            an optional dependency is missing (message names the install command)
     ├── ResourceError              the machine or cluster lacks what the study asks for (GPUs, a Ray cluster)
+    ├── SandboxError               the spec's isolation cannot be provided on this machine (checked before trial 1)
     └── LLMError                   the LLM endpoint failed (mapped from SDK errors at the adapter)
         ├── LLMTimeout
         ├── LLMRateLimited
         ├── LLMUnavailable         connection refused, 5xx, endpoint not configured
-        └── LLMBadResponse         the endpoint answered something we cannot use
+        ├── LLMBadResponse         the endpoint answered something we cannot use
+        └── LLMBudgetExhausted     the study's token or cost budget for the LLM is spent (not retried)
 
 A trial's own failure is *never* an exception: it is a Trial record with a state and a reason.
 Anything else raised inside tunesmith is a bug and should fail fast.
@@ -49,6 +51,11 @@ class ResourceError(TunesmithError):
     """The study asks for devices or a cluster that cannot be found or reached."""
 
 
+class SandboxError(TunesmithError):
+    """The isolation the spec asks for (strict sandbox, process limit) cannot be provided here; raised
+    before the first trial, never answered by running trials with less isolation."""
+
+
 class LLMError(TunesmithError):
     """The LLM endpoint failed. Adapters raise subclasses of this, never SDK exceptions."""
 
@@ -58,7 +65,9 @@ class LLMTimeout(LLMError):
 
 
 class LLMRateLimited(LLMError):
-    pass
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds the server asked us to wait, when it said
 
 
 class LLMUnavailable(LLMError):
@@ -67,6 +76,10 @@ class LLMUnavailable(LLMError):
 
 class LLMBadResponse(LLMError):
     pass
+
+
+class LLMBudgetExhausted(LLMError):
+    """The token or cost budget set for the LLM is spent; the strategy carries on alone."""
 
 
 def require(module: str, extra: str) -> None:

@@ -83,8 +83,12 @@ def classify(outcome: TrialOutcome, metric: str, *, timeout: float | None = None
         fields["info"]["max_rss_kb"] = outcome.max_rss_kb
     finite = value is not None and math.isfinite(value)
 
+    limit = outcome.info.get("process_limit")
+    limit_note = (f"; it hit its limit of {limit} processes and threads (budget.max_processes)"
+                  if limit else "")
+
     def fail(kind: FailureKind, reason: str, state: TrialState = TrialState.FAILED) -> dict[str, Any]:
-        return {**fields, "state": state, "failure": kind, "reason": reason, "value": None}
+        return {**fields, "state": state, "failure": kind, "reason": reason + limit_note, "value": None}
 
     status = outcome.status
     if status == "launch_error":

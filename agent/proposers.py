@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from agent.records import Proposer as ProposerKind
 from agent.records import Trial, TrialDraft
@@ -36,6 +37,10 @@ class Proposer(abc.ABC):
     def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:
         """Up to ``n`` drafts (fewer means 'nothing to propose right now'; an empty list ends the study
         only when nothing is running)."""
+
+    def attach(self, host: Any) -> None:
+        """Called once by the engine that will ask this proposer (``host`` is the ``StudyEngine``: its
+        ``emit``, ``set_space``, ``store``, ``control``, ``study_dir``). Default: nothing."""
 
     def observe(self, trial: Trial, history: Sequence[Trial]) -> None:
         """A trial finished (any state). Default: nothing."""

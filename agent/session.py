@@ -18,8 +18,10 @@ from typing import Any
 from agent.engine import Observer, RunSummary, StudyControl, StudyEngine
 from agent.errors import StudyError
 from agent.proposers import Proposer, StrategyProposer
+from agent.queue import ProposalQueue, QueuedProposer
 from agent.records import Event, MetricPoint, Trial, TrialState, best_trial
 from agent.spec import StudySpec, load_spec
+from agent.steering import CommandInbox
 from agent.store.base import TrialStore
 from agent.store.sqlite import SQLiteStore
 from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, write_spec_copy
@@ -34,6 +36,7 @@ class Session:
         self.readonly = readonly
         self.control = StudyControl()
         self.engine: StudyEngine | None = None
+        self.queue = ProposalQueue()   # proposals from chat, the web page or tools, run before the proposer's
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -104,9 +107,10 @@ class Session:
 
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
-            proposer = proposer or self.default_proposer()
+            proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
             engine_kwargs.setdefault("pruner", make_pruner(self.spec, self.store.metrics))
             engine_kwargs.setdefault("resources", make_resources(self.spec, executor))
+            engine_kwargs.setdefault("steering", CommandInbox(self.store))  # built under the lock: see its doc
             self.engine = StudyEngine(spec=self.spec, store=self.store, executor=executor, proposer=proposer,
                                       study_dir=self.dir, observers=observers, control=self.control,
                                       seed=self.seed, **engine_kwargs)
@@ -117,9 +121,11 @@ class Session:
                 status = "finished" if summary.reason in ("budget", "time", "exhausted") else summary.reason
                 return summary
             finally:
-                self.store.set_meta("status", status)
-                executor.close()
-                proposer.close()
+                try:
+                    self.store.set_meta("status", status)
+                finally:  # a full disk fails the line above too; the trials must still be stopped
+                    executor.close()
+                    proposer.close()
 
     # --------------------------------------------------------------- reading
     def trials(self) -> list[Trial]:

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from agent.errors import ConfigError, SpecError
+from agent.spec_errors import single_line
 
 Scalar = str | int | float | bool | None
 
@@ -267,7 +268,7 @@ class SearchSpace(BaseModel):
                 problems.append(f"missing parameter '{name}'")
             elif name in config and (err := self.params[name].contains(config[name])) is not None:
                 problems.append(f"'{name}' {err}")
-        return problems
+        return [single_line(p) for p in problems]
 
     def check_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Return a normalised copy of ``config`` (ints as int) or raise ``ConfigError``."""

@@ -21,6 +21,7 @@ import yaml
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from agent.errors import SpecError
+from agent.llm.usage import Price
 from agent.space import SearchSpace
 from agent.spec_errors import one_line
 
@@ -76,6 +77,8 @@ class Budget(_Strict):
     max_time: Duration = Field(default=None, description="total wall-clock for the study")
     trial_timeout: Duration = Field(default=None, description="wall-clock limit for one trial")
     memory_mb: int | None = Field(default=None, ge=16, description="address-space limit for one trial")
+    max_processes: int | None = Field(default=None, ge=1, description="processes + threads one trial may run "
+                                      "at once (fork-bomb limit; strict isolation: 4096 unless set)")
 
 
 class EnvSpec(_Strict):
@@ -92,6 +95,40 @@ class PrunerSpec(_Strict):
     reduction_factor: int = Field(default=3, ge=2)
     max_resource: int | None = Field(default=None, ge=1, description="steps of a full trial (hyperband)")
     warmup_steps: int = Field(default=0, ge=0, description="median pruner: steps before pruning")
+
+
+class LLMSpec(_Strict):
+    """How an LLM takes part in the study (optional). API keys never go here: they would be stored with the
+    study; they come from ``OPENAI_API_KEY`` or the config file (agent/llm/settings.py)."""
+
+    model: str | None = Field(default=None, description="model name, e.g. gpt-4o-mini or llama3.1:8b")
+    base_url: str | None = Field(default=None, description="an OpenAI-compatible endpoint, ending in /v1")
+    share: float = Field(default=0.3, ge=0.0, le=1.0, description="starting share of trials the LLM proposes")
+    min_share: float = Field(default=0.1, ge=0.0, le=0.5, description="floor of each proposer's share")
+    first_trials: int = Field(default=2, ge=0, description="trials after the default that the LLM proposes")
+    max_tokens: int | None = Field(default=None, ge=1, description="token budget for the whole study")
+    max_cost: float | None = Field(default=None, gt=0.0, description="cost budget (USD) for the whole study")
+    timeout: Duration = Field(default=60.0, description="one request")
+    retries: int = Field(default=3, ge=0, description="retries of a failed request (429, 5xx, timeout)")
+    temperature: float | None = Field(default=0.0, ge=0.0, le=2.0)
+    max_steps: int = Field(default=6, ge=1, le=50, description="model calls per decision")
+    max_mistakes: int = Field(default=3, ge=1, le=20, description="mistakes in a row before the strategy steps in")
+    stop_on_finish: bool = Field(default=False, description="end the study when the model calls finish")
+    top_k: int = Field(default=5, ge=1, le=50, description="best trials shown per decision")
+    recent: int = Field(default=5, ge=0, le=50, description="most recent trials shown per decision")
+    prices: dict[str, Price] = Field(default_factory=dict,
+                                     description="USD per 1M tokens: {model: {prompt, completion}}")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and any("key" in str(k).lower() or str(k).lower() == "token" for k in data):
+            raise ValueError("never put an API key in a spec (it is stored with the study); set OPENAI_API_KEY "
+                             "or write it in ~/.config/tunesmith/config.toml")
+        if isinstance(data, Mapping) and data.get("base_url") and not re.match(r"https?://", str(data["base_url"])):
+            raise ValueError(f"base_url {data['base_url']!r} must start with http:// or https:// (and usually end "
+                             "in /v1)")
+        return data
 
 
 class StudySpec(_Strict):
@@ -115,9 +152,12 @@ class StudySpec(_Strict):
     pruner: PrunerSpec | None = None
     isolation: Literal["process", "strict"] = "process"
     network: bool = Field(default=False, description="strict isolation: allow network access")
+    read_paths: list[str] = Field(default_factory=list, description="strict isolation: more folders trials "
+                                  "may read (data sets, caches); relative to the spec file")
     gpus: Literal["auto"] | list[int] | None = None
     gpus_per_trial: float = Field(default=0.0, ge=0.0)
     grace_period: float = Field(default=5.0, ge=0.0, description="seconds between SIGTERM and SIGKILL")
+    llm: LLMSpec | None = Field(default=None, description="LLM settings; the study is classical without an LLM")
 
     @model_validator(mode="before")
     @classmethod
@@ -178,7 +218,11 @@ STRATEGY_NAMES = ("auto", "random", "qmc", "tpe", "gp", "cmaes")
 def _read_file(path: Path) -> Any:
     if not path.exists():
         raise SpecError(f"spec file {path} does not exist; check the path")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise SpecError(f"cannot read spec file {path} ({reason}); give a UTF-8 .yaml, .toml or .json file") from None
     try:
         if path.suffix in (".yaml", ".yml"):
             return yaml.safe_load(text)
@@ -186,7 +230,8 @@ def _read_file(path: Path) -> Any:
             return tomllib.loads(text)
         if path.suffix == ".json":
             return json.loads(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: TOML/JSON syntax, and YAML scalars that look like impossible dates (2020-13-45)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{path.name}: cannot parse ({first}); fix the syntax") from None
     raise SpecError(f"{path.name}: unknown spec format; use .yaml, .toml or .json")
@@ -210,6 +255,9 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
         data = dict(data)
         workdir = Path(str(data.get("workdir") or "."))
         data["workdir"] = str(workdir if workdir.is_absolute() else (base / workdir).resolve())
+        if isinstance(data.get("read_paths"), list):
+            data["read_paths"] = [str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p
+                                  for p in data["read_paths"]]
     try:
         return StudySpec.model_validate(data)
     except ValidationError as exc:

@@ -16,8 +16,17 @@ def _loc_text(loc: Iterable[Any], prefix: str) -> str:
     return ".".join([prefix, *parts]) if prefix else ".".join(parts)
 
 
+def single_line(text: str) -> str:
+    """``text`` with line breaks written as ``\\n``: keys and values from bad input can hold them."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def one_line(exc: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None) -> str:
-    """The first error of ``exc`` as ``<field path>: <what is wrong and how to fix it>``."""
+    """The first error of ``exc`` as ``<field path>: <what is wrong and how to fix it>``, on one line."""
+    return single_line(_first_error(exc, prefix=prefix, model=model))
+
+
+def _first_error(exc: ValidationError, *, prefix: str, model: type[BaseModel] | None) -> str:
     errors = exc.errors(include_url=False)
     # An unknown key explains a 'missing' one next to it ('lo' for 'low'), so it goes first.
     err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])

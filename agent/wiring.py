@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.engine import Pruner, Resources
-from agent.errors import DependencyError, ResourceError, SpecError
+from agent.errors import DependencyError, ResourceError, SandboxError, SpecError
 from agent.records import MetricPoint
 from agent.spec import StudySpec
 from sandbox.base import TrialExecutor
@@ -40,12 +40,20 @@ class ExecutorChoice(BaseModel):
 
 
 def make_executor(spec: StudySpec, choice: ExecutorChoice | None = None) -> TrialExecutor:
-    """A local subprocess executor with one slot per worker, or a Ray executor on an existing cluster."""
+    """A local subprocess executor with one slot per worker, or a Ray executor on an existing cluster.
+
+    Locally, raises ``SandboxError`` when the spec's isolation (or process limit) cannot be provided on
+    this machine, before any trial starts; on Ray each node checks that for its own trials (a node that
+    cannot provide it ends the trial as a launch error, never runs it with less isolation)."""
     choice = choice or ExecutorChoice()
     if choice.kind == "ray":
         return _ray_executor(spec, choice.ray_address or "auto")
+    from sandbox.launch import profile_problem
     from sandbox.subprocess_executor import LocalExecutor
 
+    problem = profile_problem(spec.isolation, spec.budget.max_processes)
+    if problem is not None:
+        raise SandboxError(problem)
     return LocalExecutor(capacity=spec.workers)
 
 

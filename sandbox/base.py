@@ -40,8 +40,11 @@ class TrialRequest:
     gpus: tuple[int, ...] | None = None       # CUDA_VISIBLE_DEVICES; None leaves it unset
     seed: int | None = None
     grace: float = 5.0                        # seconds between SIGTERM and SIGKILL
-    isolation: str = "process"
-    network: bool = False
+    isolation: str = "process"               # 'process' or 'strict' (bubblewrap; see sandbox/strict.py)
+    network: bool = False                     # strict only: keep the host's network
+    max_processes: int | None = None          # processes + threads at once (fork-bomb limit; proclimit.py)
+    read_paths: tuple[str, ...] = ()          # strict only: extra folders the trial may read (data sets)
+    hide: tuple[str, ...] = ()                # strict only: folders never shown (the study folder)
     num_cpus: float = 1.0                     # resources asked of a cluster scheduler
     num_gpus: float = 0.0
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sandbox import proclimit, strict
 from sandbox.base import TrialRequest
 from sandbox.envscrub import scrub
 
@@ -24,8 +25,10 @@ RUN_FUNCTION = str(Path(__file__).resolve().with_name("run_function.py"))
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
 
-__all__ = ["RUN_FUNCTION", "THREAD_VARS", "arg_value", "build_argv", "build_env", "launch_problem",
-           "trial_paths"]
+PROFILES = ("process", "strict")
+
+__all__ = ["PROFILES", "RUN_FUNCTION", "THREAD_VARS", "arg_value", "build_argv", "build_env", "launch_file",
+           "launch_problem", "max_tasks", "profile_problem", "trial_paths"]
 
 
 def trial_paths(trial_dir: str) -> dict[str, str]:
@@ -60,9 +63,14 @@ def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]
 
 def build_env(request: TrialRequest, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The trial's environment, in increasing precedence: the parent's environment without secrets
-    (``envscrub``; ``request.pass_env`` names get through), thread caps / GPUs / unbuffered Python,
+    (``envscrub``; ``request.pass_env`` names get through) -- under strict isolation only PATH, locale
+    and the names passed (``strict.base_env``) --, thread caps / GPUs / unbuffered Python,
     ``request.env`` (explicit, never scrubbed), then the ``TUNESMITH_*`` contract variables."""
-    env = scrub(os.environ if environ is None else environ, request.pass_env)
+    parent = os.environ if environ is None else environ
+    if request.isolation == "strict":
+        env = strict.base_env(scrub(parent, request.pass_env), request.pass_env)
+    else:
+        env = scrub(parent, request.pass_env)
     if request.threads is not None:
         env.update(dict.fromkeys(THREAD_VARS, str(request.threads)))
     if request.gpus is not None:
@@ -79,11 +87,36 @@ def build_env(request: TrialRequest, environ: Mapping[str, str] | None = None) -
     return env
 
 
-def launch_problem(request: TrialRequest, argv: list[str], env: Mapping[str, str]) -> str | None:
-    """Why ``argv`` cannot start (one line that says how to fix it), or None when it looks runnable."""
-    if request.isolation != "process":
-        return (f"isolation {request.isolation!r} is not supported by the local executor; "
-                "use isolation 'process' or an executor that provides it")
+def max_tasks(request: TrialRequest) -> int | None:
+    """The process + thread limit of ``request``'s trial: ``max_processes``, which strict trials
+    always have (``strict.STRICT_MAX_TASKS`` unless set)."""
+    if request.max_processes is None and request.isolation == "strict":
+        return strict.STRICT_MAX_TASKS
+    return request.max_processes
+
+
+def profile_problem(isolation: str, max_processes: int | None = None) -> str | None:
+    """Why no trial of this isolation profile and process limit can run on this machine (one line that
+    says how to fix it), or None. The agent calls this before a study's first trial."""
+    if isolation not in PROFILES:
+        return (f"isolation {isolation!r} is not supported by the local executor; use isolation 'process' "
+                "or 'strict'")
+    if isolation == "strict":
+        found = strict.preflight()
+        if found is not None:
+            return found
+        if max_processes is None:
+            max_processes = strict.STRICT_MAX_TASKS
+    return proclimit.limit_problem(max_processes)
+
+
+def launch_problem(request: TrialRequest, argv: list[str], env: Mapping[str, str],
+                   python: str = sys.executable) -> str | None:
+    """Why ``argv`` cannot start (one line that says how to fix it), or None when it looks runnable.
+    Never a reason to run a trial with less isolation than it asked for."""
+    found = profile_problem(request.isolation, request.max_processes)
+    if found is not None:
+        return found
     if not os.path.isdir(request.workdir):
         return f"working directory {request.workdir!r} does not exist; create it or fix the trial's workdir"
     exe = argv[0] if argv else ""
@@ -96,7 +129,33 @@ def launch_problem(request: TrialRequest, argv: list[str], env: Mapping[str, str
         if not os.access(path, os.X_OK):
             return (f"command {exe!r} is not executable; run 'chmod +x {exe}' or start it through its "
                     f"interpreter (e.g. ['python', {exe!r}])")
-        return None
-    if shutil.which(exe, path=env.get("PATH", os.defpath)) is None:
+    elif shutil.which(exe, path=env.get("PATH", os.defpath)) is None:
         return f"command {exe!r} not found on PATH; install it, fix PATH, or give its full path"
+    if request.isolation == "strict":
+        return strict.problem(request, argv, env, python)
     return None
+
+
+def launch_file(request: TrialRequest, argv: list[str], rlimits: Mapping[str, int],
+                python: str = sys.executable) -> dict[str, Any]:
+    """The supervisor's ``launch.json`` for ``request`` (see supervisor.py), less ``parent_pid`` and
+    ``status_path``: rlimits, the process limit (a pids cgroup, or RLIMIT_NPROC), and under strict
+    isolation ``argv`` wrapped in bubblewrap. Check ``launch_problem`` first."""
+    limits = dict(rlimits)
+    if request.memory_mb is not None:
+        limits["as"] = request.memory_mb << 20
+    launch: dict[str, Any] = {"argv": argv, "cwd": request.workdir, "rlimits": limits}
+    tasks = max_tasks(request)
+    if tasks is not None:
+        if request.isolation == "strict":
+            tasks += strict.SANDBOX_TASKS
+        limit = proclimit.plan(tasks)
+        if limit is not None and limit.cgroup_parent is not None:
+            launch["pids"] = {"parent": limit.cgroup_parent, "max": tasks}
+        elif limit is not None and limit.nproc is not None:
+            limits["nproc"] = limit.nproc
+        launch["max_tasks"] = tasks
+    if request.isolation == "strict":
+        launch["argv"] = strict.wrap(request, argv, python)
+        launch["strict"] = True
+    return launch

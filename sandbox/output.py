@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from collections.abc import Callable
 from typing import Any, BinaryIO, NamedTuple
 
@@ -32,7 +34,24 @@ _PREFIX = REPORT_PREFIX.encode()
 _NL = 0x0A
 
 __all__ = ["HEAD_BYTES", "MAX_LINE", "TAIL_BYTES", "OutputCapture", "ParsedReport", "ReportFile",
-           "parse_report"]
+           "open_untrusted", "parse_report"]
+
+
+def open_untrusted(path: str, *, write: bool = False) -> BinaryIO:
+    """Open a file in a trial folder, which the trial controls: never through a symbolic link, never
+    blocking on a FIFO, and only if it is a regular file (``OSError`` otherwise). ``write`` creates or
+    truncates it."""
+    flags = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags |= (os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if write else os.O_RDONLY
+    fd = os.open(path, flags, 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb" if write else "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class ParsedReport(NamedTuple):
@@ -97,6 +116,7 @@ class OutputCapture:
     def __init__(self, path: str, *, head_bytes: int = HEAD_BYTES, tail_bytes: int = TAIL_BYTES,
                  on_report: Callable[[ParsedReport], None] | None = None) -> None:
         self.total_bytes = 0
+        self.write_error: str | None = None  # the log could not be written (disk full): output still parsed
         self._file: BinaryIO | None = open(path, "wb")  # noqa: SIM115 - closed in close()
         self._head_left = head_bytes
         self._head_written = 0
@@ -113,7 +133,7 @@ class OutputCapture:
         self.total_bytes += len(data)
         if self._head_left > 0:
             head = data[: self._head_left]
-            self._file.write(head)
+            self._write(head)
             self._head_left -= len(head)
             self._head_written += len(head)
         if len(data) >= self._tail_max:
@@ -137,10 +157,22 @@ class OutputCapture:
         if rest > 0:
             keep = min(rest, len(self._tail))
             if rest > keep:
-                self._file.write(f"\n[... {rest - keep} bytes omitted ...]\n".encode())
-            self._file.write(self._tail[len(self._tail) - keep:])
-        self._file.close()
+                self._write(f"\n[... {rest - keep} bytes omitted ...]\n".encode())
+            self._write(bytes(self._tail[len(self._tail) - keep:]))
+        try:
+            self._file.close()
+        except OSError as exc:
+            self.write_error = self.write_error or str(exc)
         self._file = None
+
+    def _write(self, data: bytes) -> None:
+        # A full disk must not end the capture: the tail stays in memory and reports are still parsed.
+        if self.write_error is not None or self._file is None:
+            return
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            self.write_error = str(exc)
 
     def tail_text(self, n_chars: int) -> str:
         """The last ``n_chars`` characters of the stream (invalid UTF-8 and NULs shown as U+FFFD)."""
@@ -226,7 +258,7 @@ class ReportFile:
             return
         if self._fh is None:
             try:
-                self._fh = open(self._path, "rb")  # noqa: SIM115 - kept open between polls
+                self._fh = open_untrusted(self._path)  # kept open between polls
             except OSError:
                 self._done = final
                 return

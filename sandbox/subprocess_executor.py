@@ -37,8 +37,9 @@ from typing import Any
 from sandbox._events import EventQueue
 from sandbox._proc import has_exited, kill_group, read_status, send_signal
 from sandbox.base import ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest
-from sandbox.launch import build_argv, build_env, launch_problem, trial_paths
-from sandbox.output import HEAD_BYTES, TAIL_BYTES, OutputCapture, ParsedReport, ReportFile
+from sandbox.launch import build_argv, build_env, launch_file, launch_problem, max_tasks, trial_paths
+from sandbox.output import HEAD_BYTES, TAIL_BYTES, OutputCapture, ParsedReport, ReportFile, open_untrusted
+from sandbox.strict import CONTROL_FILES, setup_error
 
 SUPERVISOR = str(Path(__file__).resolve().with_name("supervisor.py"))
 REPORT_POLL = 0.2        # seconds between reads of reports.jsonl
@@ -151,9 +152,9 @@ class LocalExecutor(TrialExecutor):
                 run.ending = ("stopped" if stop else "cancelled", reason)
                 run.term_at = now
                 if stop:
-                    try:
-                        with open(trial_paths(run.request.trial_dir)["STOP"], "w", encoding="utf-8") as fh:
-                            fh.write(reason)
+                    try:  # the trial owns its folder: never follow a link or block on a FIFO it planted
+                        with open_untrusted(trial_paths(run.request.trial_dir)["STOP"], write=True) as fh:
+                            fh.write(reason.encode())
                         run.term_at = now + run.request.grace  # give the trial time to stop by itself
                     except OSError:
                         pass
@@ -187,15 +188,16 @@ class LocalExecutor(TrialExecutor):
         with open(paths["params.json"], "w", encoding="utf-8") as fh:
             json.dump(request.params, fh)
         argv, env = build_argv(request, self._python), build_env(request)
-        problem = launch_problem(request, argv, env)
+        problem = launch_problem(request, argv, env, self._python)
         if problem is not None:
             return problem
-        rlimits = dict(self._rlimits)
-        if request.memory_mb is not None:
-            rlimits["as"] = request.memory_mb << 20
+        launch = launch_file(request, argv, self._rlimits, self._python)
+        launch.update(parent_pid=os.getpid(), status_path=paths["status.json"])
         with open(paths["launch.json"], "w", encoding="utf-8") as fh:
-            json.dump({"argv": argv, "cwd": request.workdir, "parent_pid": os.getpid(),
-                       "status_path": paths["status.json"], "rlimits": rlimits}, fh)
+            json.dump(launch, fh)
+        if request.isolation == "strict":  # bound read-only over themselves, so they must exist
+            for name in CONTROL_FILES:
+                open(os.path.join(request.trial_dir, name), "a").close()
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         try:
@@ -359,8 +361,12 @@ class LocalExecutor(TrialExecutor):
             ending = run.ending
         returncode, sig = status.get("returncode"), status.get("signal")
         reason: str | None = None
+        sandbox_error = (setup_error(returncode, err.tail_text(4096), err.total_bytes)
+                         if req.isolation == "strict" else None)
         if status.get("launch_error"):
             state, reason = "launch_error", str(status["launch_error"])
+        elif sandbox_error is not None and ending is None:
+            state, reason = "launch_error", sandbox_error
         elif status.get("state") != "finished":  # the supervisor itself was killed or crashed
             returncode = proc.returncode
             sig = -returncode if returncode is not None and returncode < 0 else None
@@ -378,9 +384,15 @@ class LocalExecutor(TrialExecutor):
         for key in ("user_time", "system_time"):
             if key in status:
                 info[key] = status[key]
+        for name, capture in (("stdout", out), ("stderr", err)):
+            if capture.write_error:
+                info[f"{name}_log_error"] = capture.write_error
+        if status.get("proc_limit_hit"):
+            info["process_limit"] = max_tasks(req)
         return TrialOutcome(
             req.trial_id, state, returncode=returncode, signal=sig,  # type: ignore[arg-type]
             reports=tuple(sorted(run.reports, key=lambda r: r.time)),
             stdout_tail=out.tail_text(self._tail_chars), stderr_tail=err.tail_text(self._tail_chars),
             started_at=run.started_at, finished_at=finished, reason=reason,
             memory_limited=req.memory_mb is not None, max_rss_kb=status.get("max_rss_kb"), info=info)
+

@@ -8,24 +8,32 @@ The executor starts it in a new session (``start_new_session=True``) with stdin 
 stdout/stderr on pipes, which the trial inherits. The supervisor
 
 1. reads ``launch.json``: ``{"argv": [...], "cwd": str, "parent_pid": int, "status_path": str,
-   "rlimits": {"as": bytes, "nofile": n, "fsize": bytes}}`` (each rlimit optional);
-2. forks the trial into its own process group (pgid = the trial's pid), applies the rlimits, changes to
-   ``cwd`` and execs ``argv`` with the environment the supervisor was given. Keeping the trial out of
-   the supervisor's own group is what lets the supervisor SIGKILL the whole trial group and still
-   survive to reap it and write its status;
-3. becomes a child subreaper (Linux), so every orphaned descendant of the trial is handed to it and is
+   "rlimits": {"as": bytes, "nofile": n, "fsize": bytes, "nproc": n}, "pids": {"parent": folder,
+   "max": n}, "strict": bool}`` (each rlimit, ``pids`` and ``strict`` optional);
+2. with ``pids``, creates the pids cgroup ``<parent>/tunesmith-<its pid>`` capped at ``max`` tasks
+   (see proclimit.py; a cgroup it cannot create is a launch error, never an unlimited trial);
+3. forks the trial into its own process group (pgid = the trial's pid) and into that cgroup, applies
+   the rlimits, changes to ``cwd`` and execs ``argv`` with the environment the supervisor was given.
+   Keeping the trial out of the supervisor's own group is what lets the supervisor SIGKILL the whole
+   trial group and still survive to reap it and write its status;
+4. becomes a child subreaper (Linux), so every orphaned descendant of the trial is handed to it and is
    reaped here instead of lingering as a zombie under init (whose reaping may be slow or absent);
-4. writes ``status.json`` (atomically, at ``status_path``) as ``{"state": "running", "pid", "pgid"}``;
-5. waits, checking every ``POLL`` seconds whether its parent died (``getppid`` changed; a kill -9 of
+5. writes ``status.json`` (atomically, at ``status_path``) as ``{"state": "running", "pid", "pgid"}``;
+6. waits, checking every ``POLL`` seconds whether its parent died (``getppid`` changed; a kill -9 of
    tunesmith): if so it SIGKILLs the trial group and exits;
-6. when the trial ends, SIGKILLs whatever the trial left behind (group members, and descendants that
-   escaped the group with setsid), reaps all of it, writes the final ``status.json``
-   (``state: finished``, ``returncode`` (negative: killed by that signal), ``signal``, ``max_rss_kb``,
-   times, ``launch_error``, ``clean``) and exits with the trial's code, 128+N for signal N, or 127 when
-   the command could not start.
+7. when the trial ends, SIGKILLs whatever the trial left behind (group members, descendants that
+   escaped the group with setsid, members of its cgroup), reaps all of it, removes the cgroup, writes
+   the final ``status.json`` (``state: finished``, ``returncode`` (negative: killed by that signal),
+   ``signal``, ``max_rss_kb``, times, ``launch_error``, ``clean``, ``proc_limit_hit``) and exits with
+   the trial's code, 128+N for signal N, or 127 when the command could not start.
 
 Signals: SIGTERM and SIGINT are forwarded to the trial's group (once each time they arrive);
 SIGUSR1 means "kill the trial now": the trial group gets SIGKILL and the supervisor finishes as above.
+
+``strict``: ``argv`` starts bubblewrap (see strict.py), which is the group leader and dies on SIGTERM
+(taking its sandbox with it at once), so forwarded SIGTERM/SIGINT go to every other member of the
+group instead; and bubblewrap reports a trial killed by signal N as exit status 128+N, which is
+turned back into "killed by N".
 """
 
 from __future__ import annotations
@@ -54,13 +62,15 @@ if TYPE_CHECKING:
 POLL = 0.2                 # seconds between checks that the parent is alive
 CLEANUP_TIMEOUT = 2.0      # seconds to kill and reap leftovers before giving up on them
 _PR_SET_CHILD_SUBREAPER = 36
-_RLIMITS = {"as": resource.RLIMIT_AS, "nofile": resource.RLIMIT_NOFILE, "fsize": resource.RLIMIT_FSIZE}
+_RLIMITS = {"as": resource.RLIMIT_AS, "nofile": resource.RLIMIT_NOFILE, "fsize": resource.RLIMIT_FSIZE,
+            "nproc": resource.RLIMIT_NPROC}
 
 
 class _State:
     pgid: int | None = None                # the trial's process group, once it exists
     pending: ClassVar[list[int]] = []      # signals that arrived before the trial existed
     killed = False                         # SIGUSR1: we killed the trial on request
+    strict = False                         # the group leader is bubblewrap: spare it SIGTERM/SIGINT
 
 
 def _on_signal(signum: int, _frame: object) -> None:
@@ -71,10 +81,27 @@ def _on_signal(signum: int, _frame: object) -> None:
     if _State.pgid is None:
         _State.pending.append(signum)
         return
+    if _State.strict and signum != signal.SIGKILL:
+        _signal_members(_State.pgid, signum)
+        return
     try:
         os.killpg(_State.pgid, signum)
     except ProcessLookupError:
         pass
+
+
+def _signal_members(pgid: int, signum: int) -> None:
+    """Send ``signum`` to every process of group ``pgid`` but its leader (found through /proc)."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == pgid:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                os.kill(int(name), signum)
+        except (OSError, IndexError, ValueError):
+            pass  # gone meanwhile, or not ours
 
 
 class _JsonContext:
@@ -115,10 +142,31 @@ def _to_json(value: Any) -> str:
 
 
 def _write_status(path: str, data: dict[str, Any]) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(_to_json(data))
-    os.replace(tmp, path)
+    # The trial may write into its folder: never follow a link it planted, never reuse a name it could
+    # have prepared (O_EXCL with a fresh name), and replace status.json atomically. Under strict
+    # isolation status.json is bound read-only into the sandbox while bwrap sets it up, so it is
+    # rewritten in place (same inode; the trial cannot touch it) instead of replaced.
+    text = _to_json(data).encode()
+    if _State.strict:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+        try:
+            os.write(fd, text)
+        finally:
+            os.close(fd)
+        return
+    for attempt in range(100):
+        tmp = f"{path}.{os.getpid()}.{attempt}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except FileExistsError:
+            continue
+        try:
+            os.write(fd, text)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        return
+    raise OSError(f"cannot write {path}: every temporary name is taken")
 
 
 def _become_subreaper() -> bool:
@@ -131,7 +179,67 @@ def _become_subreaper() -> bool:
         return False
 
 
-def _exec_child(argv: list[str], cwd: str, rlimits: dict[str, int], err_w: int) -> None:
+def _make_cgroup(pids: dict[str, Any] | None) -> str | None:
+    """Create this trial's pids cgroup capped at ``pids["max"]`` tasks; its folder, or None."""
+    if not pids:
+        return None
+    folder = os.path.join(pids["parent"], f"tunesmith-{os.getpid()}")
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass  # left by an earlier supervisor with our pid: empty, or _clean_up empties it
+    with open(os.path.join(folder, "pids.max"), "w", encoding="ascii") as fh:
+        fh.write(str(int(pids["max"])))
+    return folder
+
+
+def _cgroup_pids(cgroup: str | None) -> list[int]:
+    if cgroup is None:
+        return []
+    try:
+        with open(os.path.join(cgroup, "cgroup.procs"), encoding="ascii") as fh:
+            return [int(p) for p in fh.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _limit_hits(cgroup: str | None) -> int:
+    """How many forks the cgroup's pids.max refused (``max N`` in pids.events)."""
+    if cgroup is None:
+        return 0
+    try:
+        with open(os.path.join(cgroup, "pids.events"), encoding="ascii") as fh:
+            for line in fh:
+                key, _, value = line.partition(" ")
+                if key == "max":
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _remove_cgroup(cgroup: str | None) -> None:
+    if cgroup is None:
+        return
+    deadline = time.monotonic() + CLEANUP_TIMEOUT
+    while True:  # the last tasks may take a moment to leave after they were reaped
+        try:
+            os.rmdir(cgroup)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            for pid in _cgroup_pids(cgroup):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.005)
+
+
+def _exec_child(argv: list[str], cwd: str, rlimits: dict[str, int], err_w: int, cgroup: str | None) -> None:
     """In the forked child: never returns."""
     try:
         # A handler set by the supervisor would run here until exec; restore what a fresh process
@@ -139,6 +247,9 @@ def _exec_child(argv: list[str], cwd: str, rlimits: dict[str, int], err_w: int) 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(sig, signal.SIG_DFL)
         os.setpgid(0, 0)
+        if cgroup is not None:  # before exec, so every process the trial starts is counted
+            with open(os.path.join(cgroup, "cgroup.procs"), "w", encoding="ascii") as fh:
+                fh.write(str(os.getpid()))
         for name, value in rlimits.items():
             _soft, hard = resource.getrlimit(_RLIMITS[name])
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
@@ -165,13 +276,13 @@ def _describe_launch_error(raw: bytes, argv: list[str], cwd: str) -> str:
     return f"command {argv[0]!r} could not start: {kind}: {text}"
 
 
-def _spawn(argv: list[str], cwd: str, rlimits: dict[str, int]) -> tuple[int, str | None]:
+def _spawn(argv: list[str], cwd: str, rlimits: dict[str, int], cgroup: str | None) -> tuple[int, str | None]:
     """Fork and exec the trial; (pid, None) or (pid already reaped, launch error)."""
     err_r, err_w = os.pipe()  # close-on-exec: EOF with no data means exec succeeded
     pid = os.fork()
     if pid == 0:
         os.close(err_r)
-        _exec_child(argv, cwd, rlimits, err_w)
+        _exec_child(argv, cwd, rlimits, err_w, cgroup)
     os.close(err_w)
     try:
         os.setpgid(pid, pid)  # also here, so the group exists before we may signal it
@@ -216,9 +327,14 @@ def _children() -> list[int]:
         return []
 
 
-def _clean_up(pgid: int, subreaper: bool) -> bool:
+def _clean_up(pgid: int, subreaper: bool, cgroup: str | None = None) -> bool:
     """Kill and reap everything the trial left; True when nothing of it is known to be alive."""
-    if not subreaper:  # orphans went to init; the group is all we can reach
+    if not subreaper:  # orphans went to init; the group (and the cgroup) is all we can reach
+        for pid in _cgroup_pids(cgroup):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         try:
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
@@ -241,7 +357,7 @@ def _clean_up(pgid: int, subreaper: bool) -> bool:
             except ProcessLookupError:
                 pass
         else:  # what is still our child escaped the group (setsid): kill it by pid
-            for child in _children():
+            for child in _children() + _cgroup_pids(cgroup):
                 try:
                     os.kill(child, signal.SIGKILL)
                 except ProcessLookupError:
@@ -257,10 +373,19 @@ def main(argv: list[str]) -> int:
         return 1  # tunesmith died before we started: run nothing
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
         signal.signal(sig, _on_signal)
+    _State.strict = bool(launch.get("strict"))
     started = time.time()
-    pid, launch_error = _spawn(list(launch["argv"]), launch["cwd"], dict(launch.get("rlimits") or {}))
+    try:
+        cgroup = _make_cgroup(launch.get("pids"))
+    except OSError as exc:
+        _write_status(status_path, {"state": "finished", "started_at": started, "finished_at": time.time(),
+                                    "clean": True, "launch_error": f"cannot create the trial's pids cgroup "
+                                    f"({exc}); check that tunesmith may write under {launch['pids']['parent']}"})
+        return 127
+    pid, launch_error = _spawn(list(launch["argv"]), launch["cwd"], dict(launch.get("rlimits") or {}), cgroup)
     status: dict[str, Any] = {"state": "running", "pid": pid, "pgid": pid, "started_at": started}
     if launch_error is not None:
+        _remove_cgroup(cgroup)
         status.update(state="finished", launch_error=launch_error, finished_at=time.time(), clean=True)
         _write_status(status_path, status)
         return 127
@@ -273,15 +398,20 @@ def main(argv: list[str]) -> int:
         _on_signal(signum, None)
     wait_status = _wait_trial(pid, parent)
     if wait_status is None:
-        _clean_up(pid, subreaper)
+        _clean_up(pid, subreaper, cgroup)
+        _remove_cgroup(cgroup)
         return 137
-    clean = _clean_up(pid, subreaper)
+    clean = _clean_up(pid, subreaper, cgroup)
+    hits = _limit_hits(cgroup)
+    _remove_cgroup(cgroup)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     killer = os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None
     code = os.waitstatus_to_exitcode(wait_status)
+    if _State.strict and killer is None and 128 < code <= 128 + 64:
+        killer, code = code - 128, 128 - code  # bubblewrap's way of saying "killed by signal N"
     status.update(state="finished", returncode=code, signal=killer, max_rss_kb=int(usage.ru_maxrss),
                   user_time=usage.ru_utime, system_time=usage.ru_stime, finished_at=time.time(),
-                  killed=_State.killed, clean=clean)
+                  killed=_State.killed, clean=clean, proc_limit_hit=hits > 0)
     _write_status(status_path, status)
     return 128 + killer if killer is not None else code & 0xFF
 

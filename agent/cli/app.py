@@ -19,6 +19,7 @@ from rich.table import Table
 from agent.cli.display import StudyDisplay, fmt_params, fmt_value
 from agent.cli.scale import ExecutorOpt, RayAddressOpt, apply_executor_choice, executor_choice
 from agent.errors import TunesmithError
+from agent.proposers import Proposer
 from agent.session import Session
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -28,14 +29,15 @@ out = Console(highlight=False)
 
 DirArg = Annotated[Path, typer.Argument(help="a study folder (holds study.db)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+IsolationOpt = Annotated[str | None, typer.Option("--isolation", help="process|strict (bubblewrap sandbox)")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # one line, however long
     return typer.Exit(code)
 
 
-def run_session(session: Session, *, quiet: bool, as_json: bool) -> None:
+def run_session(session: Session, *, quiet: bool, as_json: bool, proposer: Proposer | None = None) -> None:
     """Run with the live display; prints the summary (or JSON) at the end."""
     mode = "json" if as_json else "quiet" if quiet else "rich"
     if not as_json:
@@ -45,7 +47,7 @@ def run_session(session: Session, *, quiet: bool, as_json: bool) -> None:
                            budget=session.spec.budget.max_trials, mode=mode, console=out)
     try:
         with display:
-            summary = session.run(observers=[display])
+            summary = session.run(observers=[display], proposer=proposer)
     except KeyboardInterrupt:
         err.print(f"interrupted; nothing is lost. Continue with: tunesmith resume {session.dir}")
         raise typer.Exit(130) from None
@@ -66,27 +68,46 @@ def run_session(session: Session, *, quiet: bool, as_json: bool) -> None:
 
 @app.command()
 def tune(
-    spec: Annotated[str, typer.Argument(help="a spec file (.yaml/.toml/.json) or a request in plain words")],
+    spec: Annotated[str | None, typer.Argument(
+        help="a spec file (.yaml/.toml/.json) or a request in plain words (needs an LLM)")] = None,
     dir: Annotated[Path | None, typer.Option("--dir", help="study folder (default: studies/NAME-TIME)")] = None,
     trials: Annotated[int | None, typer.Option("--trials", help="max trials (overrides the spec)")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="trials in parallel")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="auto|random|qmc|tpe|gp|cmaes")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
+    isolation: IsolationOpt = None,
+    network: Annotated[bool | None, typer.Option("--network/--no-network", help="strict: allow network")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the summary")] = False,
     as_json: JsonOpt = False,
+    model: Annotated[str | None, typer.Option("--model", help="LLM to use (OpenAI-compatible; see README)")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="approve the drafted spec and space edits")] = False,
+    replay: Annotated[Path | None, typer.Option("--replay", help="re-run a study offline from its LLM recording")
+                      ] = None,
     executor: ExecutorOpt = None,
     ray_address: RayAddressOpt = None,
 ) -> None:
-    """Tune from a spec file (classical strategy, no LLM needed)."""
+    """Tune from a spec file (classical, no LLM needed) or from a request in plain words (with an LLM)."""
     from agent.spec import load_spec
 
     try:
         choice = executor_choice(executor, ray_address)
-        path = Path(spec)
-        if not path.is_file():
+        overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed,
+                                     "isolation": isolation, "network": network}
+        path = Path(spec) if spec else None
+        is_file = path is not None and path.is_file()
+        if spec is None and replay is None:
+            raise TunesmithError("give a spec file or a request in plain words, e.g. tunesmith tune "
+                                 "examples/sklearn-digits/spec.yaml")
+        if spec is not None and not is_file and " " not in spec.strip():
             raise TunesmithError(_not_a_spec_message(spec))
-        loaded = load_spec(path)
-        overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed}
+        loaded = load_spec(path) if is_file and path is not None else None
+        if loaded is None or loaded.llm is not None or model is not None or replay is not None:
+            from agent.cli.llm_tune import tune_with_llm
+
+            tune_with_llm(None if is_file else spec, loaded, dir=dir, overrides=overrides, model=model, yes=yes,
+                          replay=replay, quiet=quiet, as_json=as_json, executor=choice)
+            return
+        assert loaded is not None
         if any(v is not None for v in overrides.values()):
             data = loaded.to_dict()
             for k, v in overrides.items():
@@ -101,9 +122,6 @@ def tune(
 
 
 def _not_a_spec_message(text: str) -> str:
-    if " " in text.strip():
-        return ("plain-words requests need an LLM: set OPENAI_BASE_URL and OPENAI_API_KEY (any OpenAI-compatible "
-                "server) or pass --model; or give a spec file, e.g. tunesmith tune examples/sklearn-digits/spec.yaml")
     return f"spec file {text} does not exist; check the path (e.g. examples/sklearn-digits/spec.yaml)"
 
 
@@ -111,8 +129,10 @@ def _not_a_spec_message(text: str) -> str:
 def resume(
     dir: DirArg,
     trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget")] = None,
+    isolation: IsolationOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="approve the LLM's space edits")] = False,
     executor: ExecutorOpt = None,
     ray_address: RayAddressOpt = None,
 ) -> None:
@@ -121,9 +141,14 @@ def resume(
         choice = executor_choice(executor, ray_address)
         session = Session.open(dir)
         apply_executor_choice(session, choice)
-        if trials is not None:
-            session.update_spec(max_trials=trials)
-        run_session(session, quiet=quiet, as_json=as_json)
+        if trials is not None or isolation is not None:
+            session.update_spec(max_trials=trials, isolation=isolation)
+        proposer = None
+        if session.spec.llm is not None:  # the study used an LLM: use it again if one is configured
+            from agent.cli.llm_tune import resume_proposer
+
+            proposer = resume_proposer(session, yes=yes)
+        run_session(session, quiet=quiet, as_json=as_json, proposer=proposer)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
 
@@ -267,3 +292,4 @@ def dashboard(
 def main() -> None:
     """Console-script entry point."""
     app()
+from agent.cli import chat, serve, steer  # noqa: E402, F401 - they register their commands on app

@@ -83,7 +83,7 @@ def test_each_failure_kind_ends_in_its_state(tmp_path: Path) -> None:
     modes = list(EXPECTED)
     spec = load_spec({
         "objective": {"metric": "y", "direction": "maximize"}, "command": ["python", "trial.py"],
-        "space": {"mode": {"choices": modes}}, "budget": {"max_trials": len(modes), "trial_timeout": 3,
+        "space": {"mode": {"choices": modes}}, "budget": {"max_trials": len(modes), "trial_timeout": 12,
                                                           "memory_mb": 1024},
         "workers": 3, "grace_period": 1.0,
     }, base_dir=tmp_path)

@@ -1,0 +1,116 @@
+"""A request in plain words becomes a validated spec; essentials are asked back or fail precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.errors import SpecError
+from agent.llm.base import Completion
+from agent.llm.scripted import ScriptedClient
+from agent.request_spec import draft_spec
+from tests.llm.helpers import call
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUEST = "tune lr, weight decay and batch size of examples/torch-mlp/train.py for val_acc, 30 trials"
+
+
+def draft(**over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "script": "examples/torch-mlp/train.py", "metric": "val_acc", "direction": "maximize", "max_trials": 30,
+        "params": [
+            {"name": "lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True, "default": 0.001},
+            {"name": "weight_decay", "type": "float", "low": 1e-6, "high": 0.1, "log": True, "default": 1e-4},
+            {"name": "batch_size", "type": "categorical", "choices": [16, 32, 64, 128], "default": 64},
+        ],
+        "notes": "log scales for lr and weight decay",
+    }
+    data.update(over)
+    return data
+
+
+def reply(**over: Any) -> Completion:
+    return Completion(tool_calls=[call("submit_spec", draft(**over))])
+
+
+def test_the_readme_request_becomes_a_spec() -> None:
+    client = ScriptedClient([reply()])
+    out = draft_spec(REQUEST, client, cwd=ROOT, llm={"model": "m", "base_url": "http://x/v1"})
+    spec = out.spec
+    assert spec.command == ["python", "train.py"] and spec.workdir == str(ROOT / "examples/torch-mlp")
+    assert spec.metric == "val_acc" and spec.direction == "maximize" and spec.budget.max_trials == 30
+    assert spec.space.names == ["lr", "weight_decay", "batch_size"] and spec.space.params["lr"].log
+    assert spec.default == {"lr": 0.001, "weight_decay": 1e-4, "batch_size": 64}
+    assert spec.llm is not None and spec.llm.model == "m" and out.warnings == []
+    messages, tools = client.requests[0]
+    prompt = messages[1].content or ""
+    assert "«untrusted script" in prompt and "tunesmith.report(step=epoch" in prompt
+    assert '["val_acc","val_loss"]' in prompt                     # metrics the script reports
+    assert tools[0].name == "submit_spec"
+
+
+def test_the_model_cannot_choose_a_path_the_request_did_not_name() -> None:
+    out = draft_spec(REQUEST, ScriptedClient([reply(script="/etc/passwd")]), cwd=ROOT)
+    assert out.spec.workdir == str(ROOT / "examples/torch-mlp")
+
+
+def test_missing_essentials_fail_precisely_without_a_terminal() -> None:
+    bad = reply(metric=None, direction=None, max_trials=None)
+    with pytest.raises(SpecError) as exc:
+        draft_spec("tune lr and weight decay of examples/torch-mlp/train.py", ScriptedClient([bad]), cwd=ROOT)
+    msg = str(exc.value)
+    assert "which metric to optimise" in msg and "val_acc, val_loss" in msg
+    assert "how many trials" in msg and "--trials N" in msg and "\n" not in msg
+    with pytest.raises(SpecError, match="names no training script"):
+        draft_spec("tune lr for val_acc, 5 trials", ScriptedClient([reply(script=None)]), cwd=ROOT)
+
+
+def test_missing_essentials_are_asked_in_a_terminal() -> None:
+    bad = reply(metric=None, direction=None, max_trials=None)
+    answers = iter(["val_loss", "min", "12"])
+    asked: list[str] = []
+
+    def ask(q: str) -> str:
+        asked.append(q)
+        return next(answers)
+
+    out = draft_spec("tune lr of examples/torch-mlp/train.py", ScriptedClient([bad]), cwd=ROOT, ask=ask)
+    assert out.spec.metric == "val_loss" and out.spec.direction == "minimize" and out.spec.budget.max_trials == 12
+    assert len(asked) == 3 and "val_acc, val_loss" in asked[0]
+
+
+def test_trials_flag_answers_the_budget() -> None:
+    out = draft_spec("tune lr of examples/torch-mlp/train.py for val_acc", ScriptedClient([reply(max_trials=None)]),
+                     cwd=ROOT, trials=7)
+    assert out.spec.budget.max_trials == 7
+
+
+def test_an_invalid_draft_goes_back_to_the_model() -> None:
+    broken = reply(params=[{"name": "lr", "type": "float", "low": 0.1, "high": 0.001, "log": True}])
+    client = ScriptedClient([broken, Completion(tool_calls=[call("submit_spec", "{not json")]), reply()])
+    out = draft_spec(REQUEST, client, cwd=ROOT)
+    assert out.spec.space.names == ["lr", "weight_decay", "batch_size"]
+    second = client.requests[1][0][1].content or ""
+    assert "could not be used" in second and "must be < high" in second
+    third = client.requests[2][0][1].content or ""
+    assert "not valid JSON" in third
+
+
+def test_a_model_that_never_drafts_a_valid_spec_fails_with_a_fix() -> None:
+    with pytest.raises(SpecError, match=r"could not draft a valid spec.*write a spec file"):
+        draft_spec(REQUEST, ScriptedClient([], exhausted=Completion(text="I cannot help")), cwd=ROOT)
+
+
+def test_a_default_outside_the_space_is_dropped_with_a_warning() -> None:
+    params = draft()["params"]
+    params[0] = {**params[0], "default": 5.0}
+    out = draft_spec(REQUEST, ScriptedClient([reply(params=params)]), cwd=ROOT)
+    assert out.spec.default is None and "dropped the drafted default" in out.warnings[0]
+
+
+def test_names_the_script_does_not_read_are_flagged() -> None:
+    params = [*draft()["params"], {"name": "momentum", "type": "float", "low": 0.0, "high": 0.99}]
+    out = draft_spec(REQUEST, ScriptedClient([reply(params=params)]), cwd=ROOT)
+    assert any("momentum not found" in w for w in out.warnings)

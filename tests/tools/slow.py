@@ -1,0 +1,13 @@
+"""A slow objective so a test can queue proposals while the study runs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.llm.trial_funcs import objective as fast
+
+
+def objective(params: dict[str, Any]) -> float:
+    time.sleep(0.15)
+    return fast(params)
