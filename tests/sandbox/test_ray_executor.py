@@ -37,8 +37,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCluste
 
 
 @pytest.fixture
-def ex(cluster: LocalRayCluster) -> Iterator[RayExecutor]:
-    executor = RayExecutor(cluster.address, capacity=2)
+def ex(cluster: LocalRayCluster, tmp_path: Path) -> Iterator[RayExecutor]:
+    executor = RayExecutor(cluster.address, capacity=2, scratch_root=str(tmp_path / "nodes"))
     yield executor
     executor.close()
 
