@@ -86,9 +86,10 @@ class Session:
 
     # --------------------------------------------------------------- running
     def default_executor(self) -> TrialExecutor:
-        from agent.wiring import make_executor
+        """Local processes, or the Ray cluster chosen at ``tune`` (meta ``executor``, see agent/wiring.py)."""
+        from agent.wiring import ExecutorChoice, make_executor
 
-        return make_executor(self.spec)
+        return make_executor(self.spec, ExecutorChoice.parse(self.store.get_meta("executor")))
 
     def default_proposer(self) -> Proposer:
         from agent.strategies.registry import make_strategy
@@ -107,8 +108,8 @@ class Session:
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
-            engine_kwargs.setdefault("pruner", make_pruner(self.spec))
-            engine_kwargs.setdefault("resources", make_resources(self.spec))
+            engine_kwargs.setdefault("pruner", make_pruner(self.spec, self.store.metrics))
+            engine_kwargs.setdefault("resources", make_resources(self.spec, executor))
             engine_kwargs.setdefault("steering", CommandInbox(self.store))  # built under the lock: see its doc
             self.engine = StudyEngine(spec=self.spec, store=self.store, executor=executor, proposer=proposer,
                                       study_dir=self.dir, observers=observers, control=self.control,
