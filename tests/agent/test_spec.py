@@ -102,3 +102,9 @@ def test_bad_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "seconds"), [(90, 90.0), ("90s", 90.0), ("10m", 600.0), ("1.5h", 5400.0)])
 def test_durations(text: Any, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_unlimited_trials_survive_the_round_trip() -> None:
+    spec = load_spec(spec_with(budget={"max_trials": None, "max_time": "1h"}))
+    assert spec.budget.max_trials is None
+    assert load_spec(spec.to_dict()).budget.max_trials is None
