@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-slow test-fast bench bench-agent lint clean
+.PHONY: install install-test sysdeps demo test test-slow test-fast bench bench-agent lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,6 +17,25 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# Test-only extras: the Ray executor's tests run a local two-node cluster.
+$(BIN)/.test-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[dev,web,ray]'
+	touch $@
+
+install-test: sysdeps $(BIN)/.test-installed
+
+# Debian packages the tests use: bubblewrap (isolation: strict) and chromium (browser tests; never
+# 'playwright install'). Installed when we may; otherwise their tests are skipped with a note.
+sysdeps:
+	@missing=""; command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo -n"; fi; \
+	  if command -v apt-get >/dev/null && { [ -z "$$sudo" ] || sudo -n true 2>/dev/null; }; then \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	  else echo "note:$$missing not installed (apt-get install$$missing); the tests that need them are skipped"; fi; \
+	fi
+
 demo: install
 	$(BIN)/tunesmith tune examples/sklearn-digits/spec.yaml
 
@@ -24,10 +43,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: install-test lint
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-slow: install
+test-slow: install-test
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS) || test $$? -eq 5   # 5: no slow tests collected
 
 test-fast: install

@@ -10,6 +10,10 @@ Stopping conditions: ``budget.max_trials`` counted trials (every finished state 
 ``budget.max_time`` of study wall-clock (summed over resumes), a stop request, or a proposer with
 nothing left to propose. A trial's own failure never stops the study.
 
+Early stops: the pruner is asked on each report of the objective, and ``stop_trial`` lets the agent (or a
+person) stop a trial with a reason; either way the trial is asked to stop and ends PRUNED with its curve.
+With ``resources`` (GPUs), no more trials are launched than ``resources.available()`` allows.
+
 Collaborators are injected (store, executor, proposer, observers, pruner, resources); the engine
 builds none of them.
 """
@@ -17,6 +21,7 @@ builds none of them.
 from __future__ import annotations
 
 import os
+import queue
 import sys
 import threading
 import time
@@ -31,9 +36,9 @@ from agent.proposers import ProposalContext, Proposer
 from agent.records import Event, FailureKind, MetricPoint, Trial, TrialDraft, TrialState, best_trial
 from agent.records import Proposer as ProposerKind
 from agent.space import SearchSpace
-from agent.spec import StudySpec
+from agent.spec import Budget, StudySpec
 from agent.store.base import TrialStore
-from agent.study_dir import trial_dir
+from agent.study_dir import trial_dir, write_spec_copy
 from sandbox.base import Report, TrialExecutor, TrialOutcome, TrialRequest
 
 
@@ -49,6 +54,14 @@ class Pruner(Protocol):
         ...
 
 
+class Steering(Protocol):
+    """Steering requests from other processes (agent/steering.py), applied between engine ticks."""
+
+    def poll(self, engine: StudyEngine) -> None:
+        """Apply what was asked since the last call, through the engine's public methods."""
+        ...
+
+
 class Resources(Protocol):
     """Hands out devices (GPUs) per trial; see agent/gpus.py."""
 
@@ -56,7 +69,9 @@ class Resources(Protocol):
 
     def release(self, number: int) -> None: ...
 
-    def available(self) -> bool: ...
+    def available(self) -> int:
+        """How many more trials could get their devices now; the engine launches no more than that."""
+        ...
 
 
 @dataclass
@@ -106,6 +121,7 @@ class StudyEngine:
         pruner: Pruner | None = None,
         resources: Resources | None = None,
         control: StudyControl | None = None,
+        steering: Steering | None = None,
         seed: int | None = None,
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -119,11 +135,14 @@ class StudyEngine:
         self.pruner = pruner
         self.resources = resources
         self.control = control or StudyControl()
+        self.steering = steering
         self.seed = seed if seed is not None else spec.seed
         self.tick = tick
         self.clock = clock
         self.space: SearchSpace = self._load_space()
         self._running: dict[str, Trial] = {}
+        self._stopping: set[str] = set()  # trial ids asked to stop early (not asked again)
+        self._stop_requests: queue.SimpleQueue[tuple[int, str, str]] = queue.SimpleQueue()
         self._history: list[Trial] = []
         self._elapsed_before = float(store.get_meta("elapsed_s", 0.0) or 0.0)
         self._started = clock()
@@ -141,6 +160,14 @@ class StudyEngine:
         self.space = space
         self.store.set_meta("space", space.model_dump(mode="json"))
         self.emit("space_edited", {"rationale": rationale, "source": source, "space": space.describe()})
+
+    def set_budget(self, budget: Budget, *, rationale: str, source: str) -> None:
+        """Replace the budget (an approved change); stored in the spec, recorded with provenance."""
+        self.spec = self.spec.model_copy(update={"budget": budget})
+        self.store.set_meta("spec", self.spec.to_dict())
+        write_spec_copy(self.study_dir, self.spec.to_dict())
+        self.emit("budget_changed", {"rationale": rationale, "source": source,
+                                     "budget": budget.model_dump(mode="json")})
 
     @property
     def history(self) -> list[Trial]:
@@ -220,6 +247,8 @@ class StudyEngine:
         default_done = any(t.proposer is ProposerKind.DEFAULT for t in self._history)
         exhausted = False
         while True:
+            if self.steering is not None:
+                self.steering.poll(self)
             if self.control.stopping:
                 return "stopped"
             if self._out_of_time():
@@ -227,7 +256,10 @@ class StudyEngine:
             left = self._budget_left()
             if left is not None and left <= 0 and not self._running:
                 return "budget"
+            self._apply_stop_requests()
             free = self.executor.capacity - len(self._running)
+            if self.resources is not None:
+                free = min(free, self.resources.available())
             launch = 0 if self.control.paused or exhausted else min(free, left if left is not None else free)
             if launch > 0:
                 drafts: list[TrialDraft] = []
@@ -259,6 +291,37 @@ class StudyEngine:
                     self._on_report(ev)
                 else:
                     self._on_outcome(ev)
+            self._apply_stop_requests()
+
+    # ------------------------------------------------------------- stopping
+    def stop_trial(self, number: int, reason: str, *, source: str = "agent") -> bool:
+        """Ask running trial ``number`` to stop early, e.g. because its curve looks hopeless.
+
+        Safe to call from any thread; the engine's loop carries it out within one ``tick``. The trial is
+        asked to stop (stop file, SIGTERM, SIGKILL after the grace period), ends PRUNED with its curve
+        kept and ``reason`` recorded, and counts against the budget. Returns False when the trial is not
+        running (finished already, or unknown)."""
+        if not reason.strip():
+            raise ValueError("stop_trial needs a reason, e.g. 'val_loss diverged'")
+        if not any(t.number == number for t in list(self._running.values())):
+            return False
+        self._stop_requests.put((number, reason.strip(), source))
+        return True
+
+    def _apply_stop_requests(self) -> None:
+        while True:
+            try:
+                number, reason, source = self._stop_requests.get_nowait()
+            except queue.Empty:
+                return
+            for trial_id, trial in self._running.items():
+                if trial.number == number and trial_id not in self._stopping:
+                    self._request_stop(trial_id, trial, reason, kind="stop_requested", source=source)
+
+    def _request_stop(self, trial_id: str, trial: Trial, reason: str, *, kind: str, **data: Any) -> None:
+        self._stopping.add(trial_id)
+        self.emit(kind, {"reason": reason, **data}, trial=trial.number)
+        self.executor.cancel(trial_id, reason, stop=True)
 
     def _propose(self, n: int, left: int | None) -> list[TrialDraft]:
         ctx = ProposalContext(space=self.space, history=list(self._history), direction=self.spec.direction,
@@ -279,6 +342,8 @@ class StudyEngine:
         trial = self.store.create_trial(draft)
         self._history.append(trial)
         gpus = self.resources.acquire(trial.number) if self.resources else None
+        if self.resources is not None and gpus is None:  # available() said there was room
+            raise RuntimeError(f"resources refused trial {trial.number} after reporting room for it")
         request = self.build_request(trial, gpus)
         trial = trial.model_copy(update={"started_at": time.time(),
                                          "info": {"trial_dir": request.trial_dir, "gpus": gpus}})
@@ -328,16 +393,16 @@ class StudyEngine:
         point = MetricPoint(step=report.step, values=dict(report.metrics), time=report.time or time.time(),
                             final=report.final)
         self.store.add_metrics(trial.number, [point])
-        if self.pruner is not None and self.spec.metric in report.metrics:
+        if self.pruner is not None and self.spec.metric in report.metrics and report.trial_id not in self._stopping:
             reason = self.pruner.check(trial, self.store.metrics(trial.number), self._history)
             if reason:
-                self.emit("prune_requested", {"reason": reason, "step": report.step}, trial=trial.number)
-                self.executor.cancel(report.trial_id, reason, stop=True)
+                self._request_stop(report.trial_id, trial, reason, kind="prune_requested", step=report.step)
 
     def _on_outcome(self, outcome: TrialOutcome) -> None:
         trial = self._running.pop(outcome.trial_id, None)
         if trial is None:
             return
+        self._stopping.discard(outcome.trial_id)
         if self.resources:
             self.resources.release(trial.number)
         streamed = len(self.store.metrics(trial.number))

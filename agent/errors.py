@@ -7,6 +7,7 @@ Two families, kept apart everywhere (see STYLE.md):
     ├── ConfigError                a configuration does not fit the search space (LLM or user proposal)
     ├── StudyError                 the study folder is missing, locked by another process, read-only, full ...
     ├── DependencyError            an optional dependency is missing (message names the install command)
+    ├── ResourceError              the machine or cluster lacks what the study asks for (GPUs, a Ray cluster)
     ├── SandboxError               the spec's isolation cannot be provided on this machine (checked before trial 1)
     └── LLMError                   the LLM endpoint failed (mapped from SDK errors at the adapter)
         ├── LLMTimeout
@@ -44,6 +45,10 @@ class StudyError(TunesmithError):
 
 class DependencyError(TunesmithError):
     """An optional dependency is missing."""
+
+
+class ResourceError(TunesmithError):
+    """The study asks for devices or a cluster that cannot be found or reached."""
 
 
 class SandboxError(TunesmithError):

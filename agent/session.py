@@ -21,6 +21,7 @@ from agent.proposers import Proposer, StrategyProposer
 from agent.queue import ProposalQueue, QueuedProposer
 from agent.records import Event, MetricPoint, Trial, TrialState, best_trial
 from agent.spec import StudySpec, load_spec, script_problem
+from agent.steering import CommandInbox
 from agent.store.base import TrialStore
 from agent.store.sqlite import SQLiteStore
 from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, runner_gone, write_spec_copy
@@ -88,9 +89,10 @@ class Session:
 
     # --------------------------------------------------------------- running
     def default_executor(self) -> TrialExecutor:
-        from agent.wiring import make_executor
+        """Local processes, or the Ray cluster chosen at ``tune`` (meta ``executor``, see agent/wiring.py)."""
+        from agent.wiring import ExecutorChoice, make_executor
 
-        return make_executor(self.spec)
+        return make_executor(self.spec, ExecutorChoice.parse(self.store.get_meta("executor")))
 
     def default_proposer(self) -> Proposer:
         from agent.strategies.registry import make_strategy
@@ -112,8 +114,9 @@ class Session:
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
-            engine_kwargs.setdefault("pruner", make_pruner(self.spec))
-            engine_kwargs.setdefault("resources", make_resources(self.spec))
+            engine_kwargs.setdefault("pruner", make_pruner(self.spec, self.store.metrics))
+            engine_kwargs.setdefault("resources", make_resources(self.spec, executor))
+            engine_kwargs.setdefault("steering", CommandInbox(self.store))  # built under the lock: see its doc
             self.engine = StudyEngine(spec=self.spec, store=self.store, executor=executor, proposer=proposer,
                                       study_dir=self.dir, observers=observers, control=self.control,
                                       seed=self.seed, **engine_kwargs)

@@ -205,6 +205,8 @@ class StudySpec(_Strict):
         data = self.model_dump(mode="json", by_alias=False, exclude_none=True)
         data["space"] = {name: _param_dict(p) for name, p in data["space"]["params"].items()}
         data["env"] = {"pass": self.env.passthrough, "set": dict(self.env.set)}
+        # None means "unlimited" for max_trials (its default is 20), so it must survive the round trip.
+        data["budget"]["max_trials"] = self.budget.max_trials
         return data
 
 

@@ -75,6 +75,7 @@ def build_env(request: TrialRequest, environ: Mapping[str, str] | None = None) -
         env.update(dict.fromkeys(THREAD_VARS, str(request.threads)))
     if request.gpus is not None:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in request.gpus)
+        env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"  # number devices as nvidia-smi does (the indices we hand out)
     env["PYTHONUNBUFFERED"] = "1"  # reports printed by Python scripts arrive as they happen
     env.update(request.env)
     paths = trial_paths(request.trial_dir)

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.display import StudyDisplay, fmt_params, fmt_value
+from agent.cli.scale import ExecutorOpt, RayAddressOpt, apply_executor_choice, executor_choice
 from agent.errors import TunesmithError
 from agent.proposers import Proposer
 from agent.session import Session
@@ -83,11 +84,14 @@ def tune(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve the drafted spec and space edits")] = False,
     replay: Annotated[Path | None, typer.Option("--replay", help="re-run a study offline from its LLM recording")
                       ] = None,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Tune from a spec file (classical, no LLM needed) or from a request in plain words (with an LLM)."""
     from agent.spec import load_spec
 
     try:
+        choice = executor_choice(executor, ray_address)
         overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed,
                                      "isolation": isolation, "network": network}
         path = Path(spec) if spec else None
@@ -102,7 +106,7 @@ def tune(
             from agent.cli.llm_tune import tune_with_llm
 
             tune_with_llm(None if is_file else spec, loaded, dir=dir, overrides=overrides, model=model, yes=yes,
-                          replay=replay, quiet=quiet, as_json=as_json)
+                          replay=replay, quiet=quiet, as_json=as_json, executor=choice)
             return
         assert loaded is not None
         if any(v is not None for v in overrides.values()):
@@ -112,6 +116,7 @@ def tune(
                     (data.setdefault("budget", {}) if k == "max_trials" else data)[k] = v
             loaded = load_spec(data)
         session = Session.create(loaded, dir)
+        apply_executor_choice(session, choice)
         run_session(session, quiet=quiet, as_json=as_json)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
@@ -129,10 +134,14 @@ def resume(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve the LLM's space edits")] = False,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Continue a study: interrupted trials are re-run once, then the budget is finished."""
     try:
+        choice = executor_choice(executor, ray_address)
         session = Session.open(dir)
+        apply_executor_choice(session, choice)
         if trials is not None or isolation is not None:
             session.update_spec(max_trials=trials, isolation=isolation)
         proposer = None
@@ -285,10 +294,14 @@ def dashboard(
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM (kill, timeout, a service manager) stops a study like Ctrl-C does
+    """SIGTERM (kill, timeout, a service manager) stops a study like Ctrl-C: trials stopped and recorded.
+    A second SIGTERM during that clean-up ends the process at once (its trials die with it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt
 
 
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminate)
     app()
+from agent.cli import chat, serve, steer  # noqa: E402, F401 - they register their commands on app

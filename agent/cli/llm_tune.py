@@ -11,6 +11,7 @@ import typer
 import yaml
 from rich.markup import escape
 
+from agent.cli.scale import apply_executor_choice
 from agent.errors import StudyError, TunesmithError
 from agent.llm.cache import load_recording
 from agent.llm.settings import HOW_TO_CONNECT, LLMSettings, resolve_settings
@@ -19,6 +20,7 @@ from agent.proposers import Proposer
 from agent.request_spec import draft_spec
 from agent.session import Session
 from agent.spec import StudySpec, load_spec
+from agent.wiring import ExecutorChoice
 
 
 def _with_overrides(spec: StudySpec, overrides: dict[str, Any], llm: dict[str, Any]) -> StudySpec:
@@ -58,8 +60,9 @@ def _settings(model: str | None, spec: StudySpec | None, request: str | None) ->
 
 
 def tune_with_llm(request: str | None, spec: StudySpec | None, *, dir: Path | None, overrides: dict[str, Any],
-                  model: str | None, yes: bool, replay: Path | None, quiet: bool, as_json: bool) -> None:
-    """Draft (or load) the spec, create the study, and run it with the hybrid proposer."""
+                  model: str | None, yes: bool, replay: Path | None, quiet: bool, as_json: bool,
+                  executor: ExecutorChoice | None = None) -> None:
+    """Draft (or load) the spec, create the study, and run it with the hybrid proposer (on ``executor``)."""
     from agent.cli.app import err, out, run_session
 
     recording = None
@@ -88,6 +91,7 @@ def tune_with_llm(request: str | None, spec: StudySpec | None, *, dir: Path | No
         assert spec is not None
         spec = _with_overrides(spec, overrides, settings.public())
         session = Session.create(spec, dir, request=request)
+        apply_executor_choice(session, executor)
         stack.cache.record_to(session.dir)
         if replay is not None:
             session.store.set_meta("replay_of", str(replay.resolve()))

@@ -124,3 +124,9 @@ def test_a_missing_script_fails_before_the_study_folder_exists(tmp_path: Path) -
         assert script_problem(load_spec({**spec.to_dict(), "command": command})) is None
     missing = load_spec({**spec.to_dict(), "workdir": str(tmp_path / "nowhere")})
     assert "workdir:" in (script_problem(missing) or "")
+
+
+def test_unlimited_trials_survive_the_round_trip() -> None:
+    spec = load_spec(spec_with(budget={"max_trials": None, "max_time": "1h"}))
+    assert spec.budget.max_trials is None
+    assert load_spec(spec.to_dict()).budget.max_trials is None
