@@ -29,6 +29,8 @@ from sandbox.base import TrialExecutor
 
 
 class Session:
+    """One study folder opened to run or to read (module docstring); what every surface uses."""
+
     def __init__(self, directory: Path, store: TrialStore, spec: StudySpec, *, readonly: bool) -> None:
         self.dir = directory
         self.store = store
