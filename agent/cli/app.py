@@ -178,7 +178,8 @@ def status(dir: DirArg, as_json: JsonOpt = False) -> None:
                   f"{escape(fmt_params(best['params'], 200))}")
     usage = info.get("usage")
     if usage:
-        out.print(f"LLM usage: {usage.get('total_tokens', 0)} tokens, ${usage.get('cost', 0.0):.4f}")
+        unpriced = "" if usage.get("cost_known", True) else " (no price for this model; add one under llm.prices)"
+        out.print(f"LLM usage: {usage.get('total_tokens', 0)} tokens, ${usage.get('cost', 0.0):.4f}{unpriced}")
 
 
 @app.command()

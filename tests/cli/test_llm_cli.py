@@ -81,6 +81,8 @@ def test_request_to_study_then_status_resume_and_replay(workdir: Path) -> None:
                                                                             "total_tokens", "cost"}
     llm = [t for t in _trials(study) if t["proposer"] == "llm"]
     assert all(t["rationale"] == "x near 0.3" and t["model"] == "fake-model" for t in llm)
+    text = run_cli("status", str(study), env=env(None, workdir)).stdout
+    assert "$0.0000 (no price for this model; add one under llm.prices)" in text   # not a claim that it was free
 
     # replay: no server, no key; the same trials, params and proposers
     again = workdir / "again"
