@@ -99,7 +99,7 @@ def tune(
         if spec is None and replay is None:
             raise TunesmithError("give a spec file or a request in plain words, e.g. tunesmith tune "
                                  "examples/sklearn-digits/spec.yaml")
-        if spec is not None and not is_file and " " not in spec.strip():
+        if spec is not None and not is_file and (" " not in spec.strip() or _looks_like_a_file(spec)):
             raise TunesmithError(_not_a_spec_message(spec))
         loaded = load_spec(path) if is_file and path is not None else None
         if loaded is None or loaded.llm is not None or model is not None or replay is not None:
@@ -120,6 +120,10 @@ def tune(
         run_session(session, quiet=quiet, as_json=as_json)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
+
+
+def _looks_like_a_file(text: str) -> bool:
+    return text.strip().lower().endswith((".yaml", ".yml", ".toml", ".json"))  # "my spec.yaml" is no request
 
 
 def _not_a_spec_message(text: str) -> str:

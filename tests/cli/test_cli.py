@@ -82,6 +82,18 @@ def test_errors_are_one_line_with_exit_2(spec_file: Path, tmp_path: Path) -> Non
     assert res.returncode == 2 and "OPENAI_BASE_URL" in res.stderr
 
 
+def test_a_missing_spec_file_is_named_even_with_a_space_in_its_path(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agent.cli.app import app
+
+    for name in ("nope.yaml", "my spec.yaml", "configs/My Spec.TOML"):
+        res = CliRunner().invoke(app, ["tune", name], env={"OPENAI_BASE_URL": "", "OPENAI_API_KEY": "",
+                                                           "TUNESMITH_CONFIG": str(tmp_path / "none.toml")})
+        assert res.exit_code == 2 and f"spec file {name} does not exist; check the path" in res.output, res.output
+        assert "LLM" not in res.output  # not mistaken for a request in plain words
+
+
 def test_second_runner_is_refused(spec_file: Path, tmp_path: Path) -> None:
     from agent.study_dir import StudyLock
 
