@@ -133,7 +133,7 @@ def _not_a_spec_message(text: str) -> str:
 @app.command()
 def resume(
     dir: DirArg,
-    trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget")] = None,
+    trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget to this total")] = None,
     isolation: IsolationOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
@@ -146,6 +146,10 @@ def resume(
         choice = executor_choice(executor, ray_address)
         session = Session.open(dir)
         apply_executor_choice(session, choice)
+        done = sum(1 for t in session.trials() if t.state.counts)
+        if trials is not None and trials <= done:  # --trials is the new total, not a number of extra trials
+            raise TunesmithError(f"--trials {trials} is the new total budget, and {done} trials are already done; "
+                                 f"pass more than {done} (e.g. --trials {done + trials} for {trials} more)")
         if trials is not None or isolation is not None:
             session.update_spec(max_trials=trials, isolation=isolation)
         proposer = None
