@@ -109,6 +109,8 @@ class RunSummary:
 
 
 class StudyEngine:
+    """Runs one study to the end of its budget with injected collaborators (module docstring)."""
+
     def __init__(
         self,
         *,

@@ -31,6 +31,8 @@ class ProposalContext:
 
 
 class Proposer(abc.ABC):
+    """Where the engine gets new trials (module docstring); ``propose`` is the one required method."""
+
     name: str = "proposer"
 
     @abc.abstractmethod

@@ -4,6 +4,8 @@ The model fills ``SpecDraft`` by calling ``submit_spec``; we check it and build 
 
 * the **script** must appear verbatim in the request and exist: the model extracts what the person
   wrote, it never chooses a path (the command is always ``python SCRIPT`` in the script's folder);
+* the **budget** likewise comes from the request ("30 trials"), an answer or ``--trials``: a count the
+  model made up, or one that contradicts the request, is not used;
 * missing or ambiguous **essentials** (script, metric, direction, budget) are asked back through
   ``ask`` in an interactive terminal; without one, ``SpecError`` says precisely what to add;
 * a draft that does not validate (bad ranges, a default outside the space) goes back to the model
@@ -109,6 +111,18 @@ def _parse(completion_calls: Sequence[Any], text: str | None) -> tuple[SpecDraft
         return None, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
 
 
+def trials_in(request: str, drafted: int | None) -> int | None:
+    """The number of trials the request asks for. A count written as "N trials" wins over the model's;
+    otherwise the model's count is kept only when that number appears in the request (it may have read
+    "a budget of 40"), never one it made up."""
+    stated = re.findall(r"\b(\d+)\s*(?:trials?|runs?|configurations?)\b", request, re.I)
+    if stated:
+        return int(stated[-1]) or None
+    if drafted is not None and re.search(rf"(?<![\d.]){drafted}(?![\d.])", request):
+        return drafted
+    return None
+
+
 def _in_request(path: str, request: str) -> bool:
     return path.strip() in request or path.strip().removeprefix("./") in request
 
@@ -152,7 +166,7 @@ def _essentials(draft: SpecDraft, request: str, cwd: Path, answers: dict[str, st
     if direction is None and metric:
         problems.append(f"the request does not say whether to maximize or minimize {metric}; add 'maximize "
                         f"{metric}' or 'minimize {metric}'")
-    budget = trials or (int(answers["trials"]) if "trials" in answers else draft.max_trials)
+    budget = trials or (int(answers["trials"]) if "trials" in answers else trials_in(request, draft.max_trials))
     if budget is None and ask is not None:
         reply = ask("How many trials should the study run?").strip()
         if not reply.isdigit() or int(reply) < 1:

@@ -16,19 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from agent.engine import Observer, RunSummary, StudyControl, StudyEngine
-from agent.errors import StudyError
+from agent.errors import SpecError, StudyError
 from agent.proposers import Proposer, StrategyProposer
 from agent.queue import ProposalQueue, QueuedProposer
 from agent.records import Event, MetricPoint, Trial, TrialState, best_trial
-from agent.spec import StudySpec, load_spec
+from agent.spec import StudySpec, load_spec, script_problem
 from agent.steering import CommandInbox
 from agent.store.base import TrialStore
 from agent.store.sqlite import SQLiteStore
-from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, write_spec_copy
+from agent.study_dir import DB_NAME, StudyLock, default_dir, prepare, runner_gone, write_spec_copy
 from sandbox.base import TrialExecutor
 
 
 class Session:
+    """One study folder opened to run or to read (module docstring); what every surface uses."""
+
     def __init__(self, directory: Path, store: TrialStore, spec: StudySpec, *, readonly: bool) -> None:
         self.dir = directory
         self.store = store
@@ -41,6 +43,9 @@ class Session:
     # ------------------------------------------------------------ opening
     @classmethod
     def create(cls, spec: StudySpec, directory: Path | None = None, *, request: str | None = None) -> Session:
+        problem = script_problem(spec)
+        if problem is not None:  # before the study folder exists: nothing to clean up
+            raise SpecError(problem)
         directory = prepare(directory or default_dir(spec.name or "study"), new=True)
         store = SQLiteStore(directory / DB_NAME)
         seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31)
@@ -105,6 +110,9 @@ class Session:
             raise StudyError("this session was opened read-only; open it without readonly to run it")
         from agent.wiring import make_pruner, make_resources
 
+        problem = script_problem(self.spec)
+        if problem is not None:  # the script moved since: rather than as many failed trials as the budget allows
+            raise SpecError(problem)
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
@@ -141,7 +149,9 @@ class Session:
         return self.store.events(kind, after=after)
 
     def status(self) -> dict[str, Any]:
-        """A JSON-friendly summary (the basis of ``tunesmith status --json``)."""
+        """A JSON-friendly summary (the basis of ``tunesmith status --json``). ``status`` is what the last
+        runner recorded (created, running, finished, interrupted, ...), except that a study recorded as
+        running whose process is gone (kill -9) reads ``interrupted``, its running trials counted as such."""
         trials = self.store.trials()
         counts: dict[str, int] = {s.value: 0 for s in TrialState}
         proposers: dict[str, int] = {}
@@ -149,17 +159,24 @@ class Session:
             counts[t.state.value] += 1
             proposers[t.proposer.value] = proposers.get(t.proposer.value, 0) + 1
         best = best_trial(trials, self.spec.direction)
+        fallbacks = self.store.events("fallback")
+        state = self.store.get_meta("status", "unknown")
+        if state == "running" and runner_gone(self.dir):
+            # its process died without a word (kill -9): its RUNNING trials run no more; resume re-runs them
+            state = "interrupted"
+            counts["interrupted"] = counts.pop("running")
         return {
             "dir": str(self.dir),
             "name": self.spec.name,
-            "status": self.store.get_meta("status", "unknown"),
+            "status": state,
             "metric": self.spec.metric,
             "direction": self.spec.direction,
             "budget": self.spec.budget.max_trials,
             "done": sum(1 for t in trials if t.state.counts),
             "states": counts,
             "proposers": proposers,
-            "fallbacks": len(self.store.events("fallback")),
+            "fallbacks": len(fallbacks),
+            "last_fallback": fallbacks[-1].data.get("reason") if fallbacks else None,
             "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
             "elapsed_s": float(self.store.get_meta("elapsed_s", 0.0) or 0.0),
             "seed": self.seed,

@@ -215,6 +215,26 @@ def _param_dict(p: dict[str, Any]) -> dict[str, Any]:
 
 
 STRATEGY_NAMES = ("auto", "random", "qmc", "tpe", "gp", "cmaes")
+_PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
+
+
+def script_problem(spec: StudySpec) -> str | None:
+    """Why ``command`` cannot run here, checked before the first trial (one line with the fix), or None.
+
+    Only what is certain is checked: a missing ``workdir``, and the script of ``python SCRIPT.py ...``
+    missing from it. Everything else a trial may legitimately create or find at run time."""
+    if not spec.command:
+        return None
+    workdir = Path(spec.workdir or ".")
+    if not workdir.is_dir():
+        return f"workdir: {workdir} does not exist; create it or fix workdir (relative to the spec file)"
+    if not _PYTHON.fullmatch(Path(spec.command[0]).name) or len(spec.command) < 2:
+        return None
+    script = spec.command[1]
+    if not script.endswith(".py") or (workdir / script).is_file():
+        return None
+    return (f"command: script {script} not found in {workdir}; fix the path in command (it is relative to workdir, "
+            "which is relative to the spec file)")
 
 
 def _read_file(path: Path) -> Any:

@@ -17,6 +17,7 @@ import errno
 import fcntl
 import os
 import re
+import socket
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -72,7 +73,7 @@ class StudyLock:
             ) from None
         fh.seek(0)
         fh.truncate()
-        fh.write(f"pid {os.getpid()}")
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()}")
         fh.flush()
         self._fh = fh
         return self
@@ -88,6 +89,29 @@ class StudyLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def runner_gone(study: Path) -> bool:
+    """True when the process that last took the study lock on this machine no longer exists, so a
+    study recorded as "running" was stopped (kill -9, SIGTERM, a crash). False when it may still run,
+    or when that cannot be told (no lock file, another machine): never a guess that stops a live study."""
+    try:
+        holder = (study / LOCK_NAME).read_text(encoding="utf-8").split()
+    except OSError:
+        return False
+    if len(holder) != 4 or holder[0] != "pid" or not holder[1].isdigit() or holder[3] != socket.gethostname():
+        return False
+    try:
+        os.kill(int(holder[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: a process with that pid exists (someone else's)
+        return False
+    stat = Path(f"/proc/{holder[1]}/stat")
+    try:  # a zombie is gone too
+        return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _os_message(path: Path, exc: OSError) -> str:

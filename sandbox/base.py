@@ -12,6 +12,7 @@ Stdlib only (see package docstring): the agent turns these into ``agent.records`
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -80,6 +81,19 @@ class TrialOutcome:
 
 
 ExecutorEvent = Report | TrialOutcome
+
+
+def check_submit(request: TrialRequest, *, running: Collection[str], capacity: int, closed: bool) -> None:
+    """The misuse every executor's ``submit`` refuses: ``ValueError`` for a request with neither or both of
+    command and function; ``RuntimeError`` once closed, for an id already running, or with every slot busy."""
+    if (request.command is None) == (request.function is None):
+        raise ValueError(f"trial {request.trial_id}: give exactly one of command and function")
+    if closed:
+        raise RuntimeError("this executor is closed; create a new one")
+    if request.trial_id in running:
+        raise RuntimeError(f"trial {request.trial_id} is already running")
+    if len(running) >= capacity:
+        raise RuntimeError(f"all {capacity} slots are busy; wait for an outcome before submitting another trial")
 
 
 class TrialExecutor(abc.ABC):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox._events import EventQueue
-from sandbox.base import EndStatus, ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest
+from sandbox.base import EndStatus, ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest, check_submit
 from sandbox.run_function import DEFAULT_OBJECTIVE, load_function, report_result
 
 __all__ = ["FakeTimeout", "InProcessExecutor", "current_trial_id", "fake_report", "fake_should_stop"]
@@ -94,16 +94,8 @@ class InProcessExecutor(TrialExecutor):
             return list(self._runs)
 
     def submit(self, request: TrialRequest) -> None:
-        if (request.command is None) == (request.function is None):
-            raise ValueError(f"trial {request.trial_id}: give exactly one of command and function")
         with self._lock:
-            if self._closed:
-                raise RuntimeError("this executor is closed; create a new one")
-            if request.trial_id in self._runs:
-                raise RuntimeError(f"trial {request.trial_id} is already running")
-            if len(self._runs) >= self.capacity:
-                raise RuntimeError(f"all {self.capacity} slots are busy; wait for an outcome before "
-                                   "submitting another trial")
+            check_submit(request, running=self._runs, capacity=self.capacity, closed=self._closed)
             run = _FakeRun(self, request, time.time())
             if request.function is None:
                 self._events.put(TrialOutcome(

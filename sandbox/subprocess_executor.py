@@ -36,7 +36,7 @@ from typing import Any
 
 from sandbox._events import EventQueue
 from sandbox._proc import has_exited, kill_group, read_status, send_signal
-from sandbox.base import ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest
+from sandbox.base import ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest, check_submit
 from sandbox.launch import build_argv, build_env, launch_file, launch_problem, max_tasks, trial_paths
 from sandbox.output import HEAD_BYTES, TAIL_BYTES, OutputCapture, ParsedReport, ReportFile, open_untrusted
 from sandbox.strict import CONTROL_FILES, setup_error
@@ -112,16 +112,8 @@ class LocalExecutor(TrialExecutor):
 
     # ------------------------------------------------------------------ the seam
     def submit(self, request: TrialRequest) -> None:
-        if (request.command is None) == (request.function is None):
-            raise ValueError(f"trial {request.trial_id}: give exactly one of command and function")
         with self._lock:
-            if self._closed:
-                raise RuntimeError("this executor is closed; create a new one")
-            if request.trial_id in self._runs:
-                raise RuntimeError(f"trial {request.trial_id} is already running")
-            if len(self._runs) >= self.capacity:
-                raise RuntimeError(f"all {self.capacity} slots are busy; wait for an outcome before "
-                                   "submitting another trial")
+            check_submit(request, running=self._runs, capacity=self.capacity, closed=self._closed)
             started = time.time()
             try:
                 run = self._start(request, started)

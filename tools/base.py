@@ -58,6 +58,10 @@ def validation_problems(exc: ValidationError, limit: int = 5) -> str:
 
 
 class Tool(abc.ABC):
+    """One action the model may take: a ``name``, a ``description``, a pydantic ``args`` model (its JSON
+    schema is what the model sees) and ``run``. ``invoke`` never raises for the model's mistakes: bad
+    arguments come back as a ``ToolResult.error`` observation."""
+
     name: ClassVar[str]
     description: ClassVar[str]
     args: ClassVar[type[Args]]

@@ -11,8 +11,12 @@ Each tool returns the same compact JSON text the built-in loop shows the model; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
+from tools.base import ToolResult, validation_problems
 from tools.toolbox import Toolbox
 
 
@@ -25,6 +29,15 @@ def to_langchain(toolbox: Toolbox) -> list[Any]:
         def call(_name: str = name, **kwargs: Any) -> str:
             return toolbox.call(_name, kwargs).content
 
+        # LangChain validates the arguments before ``call``: its errors become the same observation too
         out.append(StructuredTool.from_function(func=call, name=name, description=tool.description,
-                                                args_schema=tool.args))
+                                                args_schema=tool.args, handle_validation_error=_bad_arguments(name)))
     return out
+
+
+def _bad_arguments(name: str) -> Callable[[Any], str]:
+    def handle(exc: Any) -> str:
+        problems = validation_problems(exc) if isinstance(exc, ValidationError) else str(exc).splitlines()[0]
+        return ToolResult.error("bad_arguments", f"{name}: {problems}; see the tool's schema").content
+
+    return handle

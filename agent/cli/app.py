@@ -7,6 +7,7 @@ resumable and exits 130. Other product surfaces register their commands here too
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,8 +25,8 @@ from agent.session import Session
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="tunesmith: hyperparameter tuning that explains itself. See README.md.")
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages never wrap: paths stay copyable
+out = Console(highlight=False, soft_wrap=True)
 
 DirArg = Annotated[Path, typer.Argument(help="a study folder (holds study.db)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -98,7 +99,7 @@ def tune(
         if spec is None and replay is None:
             raise TunesmithError("give a spec file or a request in plain words, e.g. tunesmith tune "
                                  "examples/sklearn-digits/spec.yaml")
-        if spec is not None and not is_file and " " not in spec.strip():
+        if spec is not None and not is_file and (" " not in spec.strip() or _looks_like_a_file(spec)):
             raise TunesmithError(_not_a_spec_message(spec))
         loaded = load_spec(path) if is_file and path is not None else None
         if loaded is None or loaded.llm is not None or model is not None or replay is not None:
@@ -121,6 +122,10 @@ def tune(
         raise fail(str(exc)) from None
 
 
+def _looks_like_a_file(text: str) -> bool:
+    return text.strip().lower().endswith((".yaml", ".yml", ".toml", ".json"))  # "my spec.yaml" is no request
+
+
 def _not_a_spec_message(text: str) -> str:
     return f"spec file {text} does not exist; check the path (e.g. examples/sklearn-digits/spec.yaml)"
 
@@ -128,7 +133,7 @@ def _not_a_spec_message(text: str) -> str:
 @app.command()
 def resume(
     dir: DirArg,
-    trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget")] = None,
+    trials: Annotated[int | None, typer.Option("--trials", help="raise the trial budget to this total")] = None,
     isolation: IsolationOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     as_json: JsonOpt = False,
@@ -141,6 +146,10 @@ def resume(
         choice = executor_choice(executor, ray_address)
         session = Session.open(dir)
         apply_executor_choice(session, choice)
+        done = sum(1 for t in session.trials() if t.state.counts)
+        if trials is not None and trials <= done:  # --trials is the new total, not a number of extra trials
+            raise TunesmithError(f"--trials {trials} is the new total budget, and {done} trials are already done; "
+                                 f"pass more than {done} (e.g. --trials {done + trials} for {trials} more)")
         if trials is not None or isolation is not None:
             session.update_spec(max_trials=trials, isolation=isolation)
         proposer = None
@@ -165,16 +174,20 @@ def status(dir: DirArg, as_json: JsonOpt = False) -> None:
         return
     states = ", ".join(f"{k} {v}" for k, v in info["states"].items() if v)
     out.print(f"[bold]{escape(info['dir'])}[/]  {info['status']}")
+    if info["status"] == "interrupted":
+        out.print(f"[yellow]no process is running it now[/]; continue with: tunesmith resume {escape(info['dir'])}")
     out.print(f"trials {info['done']}/{info['budget'] or '∞'}  ({states or 'none yet'})")
     out.print("proposed by " + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
-              + f"; fallbacks {info['fallbacks']}")
+              + f"; fallbacks {info['fallbacks']}"
+              + (f" (last: {escape(str(info['last_fallback']))})" if info.get("last_fallback") else ""))
     best = info["best"]
     if best:
         out.print(f"best #{best['trial']} {info['metric']}={fmt_value(best['value'])} ({info['direction']})  "
                   f"{escape(fmt_params(best['params'], 200))}")
     usage = info.get("usage")
     if usage:
-        out.print(f"LLM usage: {usage.get('total_tokens', 0)} tokens, ${usage.get('cost', 0.0):.4f}")
+        unpriced = "" if usage.get("cost_known", True) else " (no price for this model; add one under llm.prices)"
+        out.print(f"LLM usage: {usage.get('total_tokens', 0)} tokens, ${usage.get('cost', 0.0):.4f}{unpriced}")
 
 
 @app.command()
@@ -289,7 +302,15 @@ def dashboard(
     optuna_dashboard.run_server(f"sqlite:///{path}", host=host, port=port)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (kill, timeout, a service manager) stops a study like Ctrl-C: trials stopped and recorded.
+    A second SIGTERM during that clean-up ends the process at once (its trials die with it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     app()
 from agent.cli import chat, serve, steer  # noqa: E402, F401 - they register their commands on app

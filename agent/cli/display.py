@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.records import Event, Trial, TrialState, better
@@ -89,6 +90,9 @@ class StudyDisplay:
                 self.done += 1
             improved = self._consider(trial)
             self._line(trial, improved)
+        elif event.kind == "fallback" and self.mode == "rich":  # say why the LLM is not proposing, as it happens
+            self.console.print(f"[yellow]LLM fallback:[/] {escape(str(event.data.get('reason', '')))}; the strategy "
+                               "proposes instead", highlight=False, soft_wrap=True)
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, info=self._info())
 

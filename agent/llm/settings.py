@@ -7,7 +7,7 @@ setting        sources
 =============  ==========================================================================================
 model          ``--model`` · spec ``llm.model`` · ``TUNESMITH_MODEL``/``OPENAI_MODEL`` · config ``model`` ·
                ``gpt-4o-mini`` when talking to OpenAI itself (no base URL)
-base URL       ``--base-url`` · spec ``llm.base_url`` · ``OPENAI_BASE_URL`` · config ``base_url``
+base URL       ``base_url=`` (Python callers) · spec ``llm.base_url`` · ``OPENAI_BASE_URL`` · config ``base_url``
 API key        ``OPENAI_API_KEY`` · config ``api_key`` (or the variable named by ``api_key_env``)
 =============  ==========================================================================================
 

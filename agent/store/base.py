@@ -23,6 +23,9 @@ from agent.records import Event, MetricPoint, Trial, TrialDraft
 
 
 class TrialStore(abc.ABC):
+    """The durable memory of one study (contract in the module docstring; SQLite and in-memory
+    implementations both pass tests/agent/test_store_contract.py)."""
+
     @abc.abstractmethod
     def create_trial(self, draft: TrialDraft) -> Trial:
         """Store a new RUNNING trial with the next number and return it."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agent.errors import SpecError
-from agent.spec import StudySpec, load_spec, parse_duration
+from agent.spec import StudySpec, load_spec, parse_duration, script_problem
 
 BASE: dict[str, Any] = {
     "name": "t",
@@ -102,6 +102,28 @@ def test_bad_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "seconds"), [(90, 90.0), ("90s", 90.0), ("10m", 600.0), ("1.5h", 5400.0)])
 def test_durations(text: Any, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_a_missing_script_fails_before_the_study_folder_exists(tmp_path: Path) -> None:
+    from agent.session import Session
+
+    (tmp_path / "spec.yaml").write_text("objective: {metric: y, direction: maximize}\ncommand: [python, trian.py]\n"
+                                        "space: {x: {low: 0.0, high: 1.0}}\n")
+    spec = load_spec(tmp_path / "spec.yaml")
+    with pytest.raises(SpecError) as exc:
+        Session.create(spec, tmp_path / "study")
+    assert str(exc.value) == (f"command: script trian.py not found in {tmp_path}; fix the path in command (it is "
+                              "relative to workdir, which is relative to the spec file)")
+    assert not (tmp_path / "study").exists()
+    (tmp_path / "trian.py").write_text("")
+    session = Session.create(spec, tmp_path / "study")   # found now; later moved away: resume says so too
+    (tmp_path / "trian.py").unlink()
+    with pytest.raises(SpecError, match=r"script trian\.py not found"):
+        session.run()
+    for command in (["python", "-m", "pkg.train"], ["bash", "run.sh"], ["python", "-c", "pass"]):
+        assert script_problem(load_spec({**spec.to_dict(), "command": command})) is None
+    missing = load_spec({**spec.to_dict(), "workdir": str(tmp_path / "nowhere")})
+    assert "workdir:" in (script_problem(missing) or "")
 
 
 def test_unlimited_trials_survive_the_round_trip() -> None:

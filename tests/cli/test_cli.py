@@ -82,6 +82,30 @@ def test_errors_are_one_line_with_exit_2(spec_file: Path, tmp_path: Path) -> Non
     assert res.returncode == 2 and "OPENAI_BASE_URL" in res.stderr
 
 
+def test_a_missing_spec_file_is_named_even_with_a_space_in_its_path(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agent.cli.app import app
+
+    for name in ("nope.yaml", "my spec.yaml", "configs/My Spec.TOML"):
+        res = CliRunner().invoke(app, ["tune", name], env={"OPENAI_BASE_URL": "", "OPENAI_API_KEY": "",
+                                                           "TUNESMITH_CONFIG": str(tmp_path / "none.toml")})
+        assert res.exit_code == 2 and f"spec file {name} does not exist; check the path" in res.output, res.output
+        assert "LLM" not in res.output  # not mistaken for a request in plain words
+
+
+def test_resume_trials_is_a_new_total_and_says_so(spec_file: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agent.cli.app import app
+
+    study = tmp_path / "s"
+    assert CliRunner().invoke(app, ["tune", str(spec_file), "--dir", str(study), "--trials", "2"]).exit_code == 0
+    res = CliRunner().invoke(app, ["resume", str(study), "--trials", "2"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert "2 trials are already done; pass more than 2 (e.g. --trials 4 for 2 more)" in res.output
+
+
 def test_second_runner_is_refused(spec_file: Path, tmp_path: Path) -> None:
     from agent.study_dir import StudyLock
 

@@ -69,6 +69,9 @@ def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
         _wait_for(study, complete, running=1)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        status = json.loads(run_cli("status", str(study), "--json").stdout)
+        assert status["status"] == "interrupted" and status["states"]["interrupted"] >= 1, status
+        assert "running" not in status["states"]  # nothing runs once tunesmith is dead
         store = SQLiteStore(study / "study.db", readonly=True)
         snapshots.append({t.number: t.value for t in store.trials() if t.state is TrialState.COMPLETE})
         running = [t for t in store.trials() if t.state is TrialState.RUNNING]
@@ -99,3 +102,34 @@ def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
     assert store.events("study_resumed")
     assert json.loads(run_cli("status", str(study), "--json").stdout)["done"] == 10
     store.close()
+
+
+def test_sigterm_stops_the_study_like_ctrl_c(tmp_path: Path) -> None:
+    """``kill`` (or ``timeout``, a service manager) stops tunesmith cleanly: trials stopped and recorded as
+    interrupted, the study marked interrupted, exit 130 with how to continue; resume finishes the budget."""
+    (tmp_path / "train.py").write_text(SCRIPT)
+    spec = {"name": "term", "objective": {"metric": "y", "direction": "maximize"},
+            "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0.5, "high": 0.6}},
+            "budget": {"max_trials": 4}, "workers": 2, "strategy": "random", "seed": 0}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    study = tmp_path / "study"
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "tune", str(tmp_path / "spec.yaml"), "--dir",
+                             str(study), "--quiet"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(study, 0, running=2)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert f"tunesmith resume {study}" in stderr and "Traceback" not in stderr
+    status = json.loads(run_cli("status", str(study), "--json").stdout)
+    assert status["status"] == "interrupted" and status["states"]["running"] == 0, status
+    store = SQLiteStore(study / "study.db", readonly=True)
+    stopped = [t for t in store.trials() if t.failure is FailureKind.INTERRUPTED]
+    store.close()
+    assert stopped
+    for t in stopped:
+        pid_file = study / "trials" / f"{t.number:04d}" / "pid"
+        if pid_file.exists():  # the trial got as far as starting
+            assert not _alive(int(pid_file.read_text())), f"trial {t.number} outlived tunesmith"
+    res = run_cli("resume", str(study), "--quiet")
+    assert res.returncode == 0 and "done (budget): 4 trials" in res.stdout, res.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ def test_request_to_study_then_status_resume_and_replay(workdir: Path) -> None:
                                                                             "total_tokens", "cost"}
     llm = [t for t in _trials(study) if t["proposer"] == "llm"]
     assert all(t["rationale"] == "x near 0.3" and t["model"] == "fake-model" for t in llm)
+    text = run_cli("status", str(study), env=env(None, workdir)).stdout
+    assert "$0.0000 (no price for this model; add one under llm.prices)" in text   # not a claim that it was free
 
     # replay: no server, no key; the same trials, params and proposers
     again = workdir / "again"
@@ -139,6 +142,24 @@ def test_a_spec_file_still_runs_classically_without_a_model(workdir: Path) -> No
     res = run_cli("tune", str(spec), "--dir", str(workdir / "s"), env=env(None, workdir))
     assert res.returncode == 0, res.stderr
     assert "LLM" not in res.stdout
+
+
+def test_a_failing_endpoint_says_why_live_and_in_status(workdir: Path) -> None:
+    """A local server that answers 500 to every decision: the study finishes with the strategy, and the
+    person sees why, as it happens and in ``status``."""
+    from tests.fake_openai import status as http
+
+    spec = workdir / "spec.yaml"
+    spec.write_text("objective: {metric: score, direction: maximize}\ncommand: [python, train.py]\n"
+                    "space: {x: {low: 0.0, high: 1.0}, depth: {low: 1, high: 4}}\nbudget: {max_trials: 3}\n"
+                    "strategy: random\nllm: {model: fake-model, retries: 0}\n")
+    with FakeOpenAI(lambda body, n: http(500) if body.get("tools") else text("ok")) as server:
+        res = run_cli("tune", str(spec), "--dir", str(workdir / "s"), env=env(server, workdir))
+    assert res.returncode == 0, res.stderr
+    assert "done (budget): 3 trials" in res.stdout
+    assert "LLM fallback: the LLM endpoint" in res.stdout and "HTTP 500" in res.stdout
+    info = run_cli("status", str(workdir / "s"), env=env(None, workdir)).stdout
+    assert re.search(r"fallbacks [1-9]\d* \(last: the LLM endpoint .*HTTP 500", info), info
 
 
 def test_resume_without_any_model_warns_and_stays_classical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -87,6 +87,18 @@ def test_trials_flag_answers_the_budget() -> None:
     assert out.spec.budget.max_trials == 7
 
 
+def test_the_budget_is_the_one_the_request_states_never_one_the_model_made_up() -> None:
+    out = draft_spec(REQUEST.replace("30 trials", "6 trials"), ScriptedClient([reply(max_trials=30)]), cwd=ROOT)
+    assert out.spec.budget.max_trials == 6
+    out = draft_spec(REQUEST.replace("30 trials", "a budget of 12"), ScriptedClient([reply(max_trials=12)]), cwd=ROOT)
+    assert out.spec.budget.max_trials == 12
+    vague = "tune lr of examples/torch-mlp/train.py for val_acc"
+    with pytest.raises(SpecError, match="how many trials"):
+        draft_spec(vague, ScriptedClient([reply(max_trials=50)]), cwd=ROOT)
+    out = draft_spec(vague, ScriptedClient([reply(max_trials=50)]), cwd=ROOT, ask=lambda q: "9")
+    assert out.spec.budget.max_trials == 9
+
+
 def test_an_invalid_draft_goes_back_to_the_model() -> None:
     broken = reply(params=[{"name": "lr", "type": "float", "low": 0.1, "high": 0.001, "log": True}])
     client = ScriptedClient([broken, Completion(tool_calls=[call("submit_spec", "{not json")]), reply()])

@@ -150,6 +150,9 @@ def test_langchain_tools_call_the_same_tools(finished: Session) -> None:
     out = json.loads(tools["query_history"].invoke({"limit": 2, "summary": False}))
     assert len(out["trials"]) == 2
     assert "error" in json.loads(tools["inspect_trial"].invoke({"trial": 999}))
+    # arguments LangChain itself refuses come back as the same observation, not an exception
+    wrong = json.loads(tools["query_history"].invoke({"top_k": 2}))
+    assert wrong["error"].startswith("query_history: ") and "top_k" in wrong["error"]
     schema = tools["run_trials"].args_schema.model_json_schema()  # type: ignore[union-attr]
     assert "configs" in schema["properties"]
 
