@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.engine import Observer, RunSummary, StudyControl, StudyEngine
+from agent.engine import StudyEngine
+from agent.engine_hooks import Observer, RunSummary, StudyControl
 from agent.errors import SpecError, StudyError
 from agent.proposers import Proposer, StrategyProposer
 from agent.queue import ProposalQueue, QueuedProposer

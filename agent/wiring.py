@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.engine import Pruner, Resources
+from agent.engine_hooks import Pruner, Resources
 from agent.errors import DependencyError, ResourceError, SandboxError, SpecError
 from agent.records import MetricPoint
 from agent.spec import StudySpec

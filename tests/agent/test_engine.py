@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from agent.engine import StudyControl, StudyEngine
+from agent.engine import StudyEngine
+from agent.engine_hooks import StudyControl
 from agent.proposers import ProposalContext, Proposer, StrategyProposer
 from agent.records import FailureKind, Trial, TrialDraft, TrialState
 from agent.records import Proposer as Kind

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.engine import RunSummary, StudyEngine
+from agent.engine import StudyEngine
+from agent.engine_hooks import RunSummary
 from agent.hybrid import HybridConfig, HybridProposer
 from agent.llm.base import Completion, LLMClient, Message, ToolCall, ToolSpec
 from agent.llm.usage import MeteredClient, UsageMeter
