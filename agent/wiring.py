@@ -57,6 +57,17 @@ def make_executor(spec: StudySpec, choice: ExecutorChoice | None = None) -> Tria
     return LocalExecutor(capacity=spec.workers)
 
 
+def preflight(spec: StudySpec, choice: ExecutorChoice | None = None) -> None:
+    """Raise ``SandboxError`` now, before a study folder is created, when this machine cannot give local
+    trials the spec's isolation (Ray nodes check for themselves when their trials start)."""
+    if (choice or ExecutorChoice()).kind == "local":
+        from sandbox.launch import profile_problem
+
+        problem = profile_problem(spec.isolation, spec.budget.max_processes)
+        if problem is not None:
+            raise SandboxError(problem)
+
+
 def _ray_executor(spec: StudySpec, address: str) -> TrialExecutor:
     from sandbox.ray_executor import RayExecutor, RayMissing, RayUnavailable
 

@@ -115,6 +115,9 @@ def tune(
                 if v is not None:
                     (data.setdefault("budget", {}) if k == "max_trials" else data)[k] = v
             loaded = load_spec(data)
+        from agent.wiring import preflight
+
+        preflight(loaded, choice)  # a study that cannot start leaves no folder behind
         session = Session.create(loaded, dir)
         apply_executor_choice(session, choice)
         run_session(session, quiet=quiet, as_json=as_json)

@@ -20,7 +20,7 @@ from agent.proposers import Proposer
 from agent.request_spec import draft_spec
 from agent.session import Session
 from agent.spec import StudySpec, load_spec
-from agent.wiring import ExecutorChoice
+from agent.wiring import ExecutorChoice, preflight
 
 
 def _with_overrides(spec: StudySpec, overrides: dict[str, Any], llm: dict[str, Any]) -> StudySpec:
@@ -90,6 +90,7 @@ def tune_with_llm(request: str | None, spec: StudySpec | None, *, dir: Path | No
                     raise typer.Exit(1)
         assert spec is not None
         spec = _with_overrides(spec, overrides, settings.public())
+        preflight(spec, executor)  # a study that cannot start leaves no folder behind
         session = Session.create(spec, dir, request=request)
         apply_executor_choice(session, executor)
         stack.cache.record_to(session.dir)
