@@ -35,6 +35,9 @@ from agent.space import FloatParam, IntParam, SearchSpace
 from agent.strategies.base import Strategy
 from agent.strategies.optuna_strategy import OptunaStrategy
 
+#: bumped whenever the rules change (the eval harness recomputes cached ``auto`` results of older versions)
+VERSION = "1"
+
 GP_MAX_TRIALS = 100
 GP_MAX_DIMS = 20
 CONTINUOUS_INT_VALUES = 16
