@@ -115,6 +115,8 @@ def _evaluate(problem: Problem, number: int, draft: TrialDraft, rnd: int, evals:
                      strategy=draft.strategy, rationale=draft.rationale, reason=reason, failure=FailureKind.CRASH,
                      started_at=t0, finished_at=time.time())
     row.update(loss=result.loss, test_loss=result.test_loss, state="complete", eval_s=time.time() - t0)
+    if result.curve:  # iterative problems (torch): the validation loss per epoch
+        row["curve"] = result.curve
     evals.append(row)
     return Trial(number=number, params=draft.params, state=TrialState.COMPLETE, value=result.loss,
                  proposer=draft.proposer, strategy=draft.strategy, rationale=draft.rationale,

@@ -129,3 +129,15 @@ def test_parallel_workers_give_the_same_results(tmp_path: Path) -> None:
     strip = [{k: v for k, v in r.items() if k not in ("wall_s", "ask_s", "evals")} for r in serial]
     assert strip == [{k: v for k, v in r.items() if k not in ("wall_s", "ask_s", "evals")} for r in parallel]
     assert [[e["loss"] for e in r["evals"]] for r in serial] == [[e["loss"] for e in r["evals"]] for r in parallel]
+
+
+def test_per_epoch_curves_are_kept() -> None:
+    from evals.problems.base import Evaluation
+
+    class Curvy(QuadraticProblem):
+        def evaluate(self, params: dict[str, Any]) -> Evaluation:  # type: ignore[override]
+            loss = super().evaluate(params).loss
+            return Evaluation(loss=loss, test_loss=loss, curve=[loss + 1.0, loss + 0.5, loss])
+
+    r = run_unit(Unit("quadratic", "random", 0, 2, 1), Curvy())
+    assert all(len(e["curve"]) == 3 and e["curve"][-1] == e["loss"] for e in r["evals"])
