@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,10 @@ def test_eval_cli_with_workers_resumes_after_a_kill(tmp_path: Path) -> None:
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     units = out / "units"
     try:
-        for _ in range(600):
-            if units.exists() and len(list(units.glob("*.json"))) >= 3:
+        for _ in range(1200):
+            if proc.poll() is not None or (units.exists() and len(list(units.glob("*.json"))) >= 3):
                 break
-            proc.wait(timeout=0.5) if proc.poll() is not None else __import__("time").sleep(0.5)
+            time.sleep(0.5)
     finally:
         proc.kill()
         proc.wait()
