@@ -158,9 +158,16 @@ def _save(out: Path, unit: Unit, result: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+class UnitFailed(RuntimeError):
+    """A unit raised: a bug in a strategy or the harness (an objective's own failure never raises)."""
+
+
 def _work(unit: Unit, out: str) -> dict[str, Any]:
     """Worker-process entry: run one unit and store it; returns the result."""
-    result = run_unit(unit)
+    try:
+        result = run_unit(unit)
+    except Exception as exc:
+        raise UnitFailed(f"unit {unit.key} failed: {type(exc).__name__}: {exc}") from exc
     _save(Path(out), unit, result)
     return result
 

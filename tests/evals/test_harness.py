@@ -141,3 +141,13 @@ def test_per_epoch_curves_are_kept() -> None:
 
     r = run_unit(Unit("quadratic", "random", 0, 2, 1), Curvy())
     assert all(len(e["curve"]) == 3 and e["curve"][-1] == e["loss"] for e in r["evals"])
+
+
+def test_a_bug_in_a_contender_names_the_unit(tmp_path: Path) -> None:
+    class Broken(Proposer):
+        def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:
+            raise ZeroDivisionError("oops")
+
+    register_contender(Contender("test-broken", lambda ctx: Broken()))
+    with pytest.raises(harness.UnitFailed, match="unit branin__test-broken__s0__4x1 failed: ZeroDivisionError"):
+        run_units([Unit("branin", "test-broken", 0, 4, 1)], tmp_path)
