@@ -141,7 +141,8 @@ def plot_curves(scores: pd.DataFrame, protocol: str, order: Sequence[str], path:
         ax.set_title(f"{protocol}: {objective}")
         ax.set_xlabel("evaluations")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("mean score (100 = reference best, 0 = median random)")
+    axes[0].set_ylabel("mean score")
+    fig.suptitle("score: 0 = median random configuration, 100 = best of the long random search", fontsize=9)
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -158,7 +159,9 @@ def plot_heatmap(scores: pd.DataFrame, protocol: str, order: Sequence[str], path
     table = sub.pivot_table(index="problem", columns="contender", values="score", aggfunc="mean")
     table = table[[c for c in order if c in table]]
     fig, ax = plt.subplots(figsize=(1.1 * len(table.columns) + 3, 0.32 * len(table) + 1.5))
-    im = ax.imshow(table.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=110)
+    values = table.to_numpy()
+    top = max(100.0, float(table.max().max()))
+    im = ax.imshow(values, aspect="auto", cmap="viridis", vmin=0, vmax=top)
     ax.set_xticks(range(len(table.columns)), table.columns, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(table.index)), table.index, fontsize=7)
     for i in range(len(table.index)):
@@ -166,8 +169,8 @@ def plot_heatmap(scores: pd.DataFrame, protocol: str, order: Sequence[str], path
             v = table.iat[i, j]
             if not pd.isna(v):
                 ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6, color="w" if v < 60 else "k")
-    fig.colorbar(im, ax=ax, label="mean final score (validation)")
-    ax.set_title(f"per-problem score, {protocol}")
+    fig.colorbar(im, ax=ax, label="mean score")
+    ax.set_title(f"final validation score, {protocol}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -28,7 +28,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     protos = [tuple(int(x) for x in p.split("x")) for p in args.protocols.split(",")]
-    units = [Unit(p, c, s, b, k) for b, k in protos for p in args.problems.split(",") for s in range(args.seeds)
+    # problem-major: at any moment the finished problems have every protocol, seed and strategy
+    units = [Unit(p, c, s, b, k) for p in args.problems.split(",") for b, k in protos for s in range(args.seeds)
              for c in args.strategies.split(",")]
     t0, done = time.time(), [0]
 

@@ -66,7 +66,7 @@ def main() -> None:
         sys.exit(f"refusing test-split problems: {[p for p in problems if split[p] != 'dev']}")
     names = [f"auto@{v}" for v in args.variants.split(",")] + args.others.split(",")
     protos = [tuple(int(x) for x in p.split("x")) for p in args.protocols.split(",")]
-    units = [Unit(p, c, s, b, k) for b, k in protos for p in problems for s in range(args.seeds) for c in names]
+    units = [Unit(p, c, s, b, k) for p in problems for b, k in protos for s in range(args.seeds) for c in names]
     done = [0]
 
     def progress(unit: Unit, result: dict, cached: bool) -> None:
