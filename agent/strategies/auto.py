@@ -61,10 +61,11 @@ class AutoConfig:
     """The knobs of the rule table (the defaults are the tuned ones)."""
 
     startup: str = "qmc"          # sampler of the start-up trials
-    min_startup: int = 5          # start-up trials: clamp(dims + 1, min_startup, max_startup)
-    max_startup: int = 8
+    min_startup: int = 10         # start-up trials: clamp(dims + 1, min_startup, max_startup)
+    max_startup: int = 10
     warp: str | None = "yeo-johnson"  # None | "copula" | "yeo-johnson"
     gp_max_trials: int = GP_MAX_TRIALS
+    gp_startup: int = 2           # GPSampler's own random start-up (counts complete trials)
 
 
 DEFAULT_CONFIG = AutoConfig()
@@ -159,7 +160,7 @@ class AutoStrategy(Strategy):
         name = choose(space, history, self.budget, self.config)
         if name not in self._delegates:
             # GP: the start-up design is ours (qmc above); it needs two results to standardise.
-            options = {"n_startup_trials": 2} if name == "gp" else {}
+            options = {"n_startup_trials": self.config.gp_startup} if name == "gp" else {}
             self._delegates[name] = OptunaStrategy(
                 name, direction=self.direction, seed=self.seed, budget=self.budget, options=options
             )

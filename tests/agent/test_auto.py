@@ -39,11 +39,13 @@ def test_only_complete_trials_are_warped_and_failures_stay_failures() -> None:
 
 
 def test_startup_is_space_filling_then_gp() -> None:
-    assert startup_trials(SPACE) == 5 and startup_trials(SPACE, AutoConfig(min_startup=10, max_startup=10)) == 10
-    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(5)]
-    assert choose(SPACE, done[:4]) == "qmc" and choose(SPACE, done) == "gp"
+    assert startup_trials(SPACE, AutoConfig(min_startup=5, max_startup=8)) == 5
+    assert startup_trials(SPACE, AutoConfig(min_startup=2, max_startup=8)) == 4  # dims + 1
+    k = startup_trials(SPACE)
+    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(k)]
+    assert choose(SPACE, done[:-1]) == "qmc" and choose(SPACE, done) == "gp"
     auto = AutoStrategy(direction="minimize", seed=1)
-    assert auto.delegate(SPACE, done).options == {"n_startup_trials": 2}
+    assert auto.delegate(SPACE, done).options == {"n_startup_trials": AutoConfig().gp_startup}
 
 
 def test_auto_is_reproducible_and_valid() -> None:

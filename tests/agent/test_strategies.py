@@ -169,7 +169,7 @@ def test_auto_rules() -> None:
 def test_auto_label_and_delegation() -> None:
     auto = AutoStrategy(direction="maximize", seed=4, budget=30)
     assert auto.label(CONTINUOUS, []) == "auto:qmc"
-    assert auto.label(CONTINUOUS, history(CONTINUOUS, [C] * 6)) == "auto:gp"
+    assert auto.label(CONTINUOUS, history(CONTINUOUS, [C] * startup_trials(CONTINUOUS))) == "auto:gp"
     assert auto.label(MIXED, []) == "auto:tpe"
     hist = history(MIXED, [C] * 3)
     assert auto.ask(MIXED, hist, 2) == make_strategy("tpe", direction="maximize", seed=4).ask(MIXED, hist, 2)
