@@ -33,6 +33,7 @@ VARIANTS: dict[str, AutoConfig] = {
     "start10": AutoConfig(min_startup=10, max_startup=10),
     "start10-nowarp": AutoConfig(min_startup=10, max_startup=10, warp=None),
     "copula10": AutoConfig(min_startup=10, max_startup=10, warp="copula"),
+    "gp10b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8),
 }
 
 

@@ -66,6 +66,9 @@ class AutoConfig:
     warp: str | None = "yeo-johnson"  # None | "copula" | "yeo-johnson"
     gp_max_trials: int = GP_MAX_TRIALS
     gp_startup: int = 2           # GPSampler's own random start-up (counts complete trials)
+    #: when a *batch* (n > 1) is asked and at least this many trials are complete, GP models right away
+    #: (its batch acquisition spreads the points); None: the start-up rules above only
+    batch_startup: int | None = None
 
 
 DEFAULT_CONFIG = AutoConfig()
@@ -155,19 +158,24 @@ class AutoStrategy(Strategy):
         # One instance per sampler; all are stateless, this only saves re-building them.
         self._delegates: dict[str, OptunaStrategy] = {}
 
-    def delegate(self, space: SearchSpace, history: Sequence[Trial]) -> OptunaStrategy:
+    def delegate(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> OptunaStrategy:
         """The strategy that the next ``ask`` with these arguments will use."""
-        name = choose(space, history, self.budget, self.config)
-        if name not in self._delegates:
-            # GP: the start-up design is ours (qmc above); it needs two results to standardise.
-            options = {"n_startup_trials": self.config.gp_startup} if name == "gp" else {}
-            self._delegates[name] = OptunaStrategy(
+        name, startup = choose(space, history, self.budget, self.config), self.config.gp_startup
+        complete = sum(t.ok for t in history)
+        batch = self.config.batch_startup
+        if n > 1 and batch is not None and complete >= batch and not space.is_conditional() \
+                and len(space) <= GP_MAX_DIMS and name in (self.config.startup, "gp"):
+            name, startup = "gp", 2  # it needs two results to standardise
+        key = f"{name}:{startup}" if name == "gp" else name
+        if key not in self._delegates:
+            options = {"n_startup_trials": startup} if name == "gp" else {}
+            self._delegates[key] = OptunaStrategy(
                 name, direction=self.direction, seed=self.seed, budget=self.budget, options=options
             )
-        return self._delegates[name]
+        return self._delegates[key]
 
     def ask(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> list[dict[str, Any]]:
-        strategy = self.delegate(space, history)
+        strategy = self.delegate(space, history, n)
         if strategy.name == "gp":
             history = _warped(history, self.config.warp)
         return strategy.ask(space, history, n)
