@@ -57,3 +57,12 @@ def test_auto_is_reproducible_and_valid() -> None:
     a = AutoStrategy(direction="minimize", seed=3).ask(SPACE, hist, 2)
     b = AutoStrategy(direction="minimize", seed=3).ask(SPACE, hist, 2)
     assert a == b and all(SPACE.validate_config(c) == [] for c in a)
+
+
+def test_batches_switch_to_gp_once_a_round_is_complete() -> None:
+    config = AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8)
+    auto = AutoStrategy(direction="minimize", seed=2, config=config)
+    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(8)]
+    assert auto.delegate(SPACE, done[:7], n=8).options == {"n_startup_trials": 10}   # not a full round yet
+    assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 2}        # batch: GP models now
+    assert auto.delegate(SPACE, done, n=1).options == {"n_startup_trials": 10}       # sequential: its start-up
