@@ -64,6 +64,9 @@ CMAES_REPLAY_WINDOW = 300
 
 #: asks per slot before giving up on the sampler avoiding a repeat (finite spaces only)
 _DUPLICATE_TRIES = 8
+#: the same for GP, whose every ask refits the model (a repeat is told as pending, so a second ask usually
+#: moves away; past that, drawing an untried configuration is far cheaper than six more fits)
+_GP_DUPLICATE_TRIES = 2
 #: finite spaces up to this many configurations are listed to find an untried one
 _ENUMERATE_LIMIT = 10_000
 
@@ -185,7 +188,7 @@ class OptunaStrategy(Strategy):
         seen = bridge.tried_keys(space, history) if dedupe else set()
         configs: list[dict[str, Any]] = []
         for slot in range(n):
-            for _ in range(_DUPLICATE_TRIES):
+            for _ in range(_GP_DUPLICATE_TRIES if self.name == "gp" else _DUPLICATE_TRIES):
                 config = _ask_one(study, space)
                 # A rejected repeat stays RUNNING in the study, so liar-aware samplers move away.
                 if not dedupe or bridge.config_key(config) not in seen:
