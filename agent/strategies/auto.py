@@ -2,7 +2,8 @@
 
 The choice is a pure function of ``(space, history, budget)`` (``choose``), re-made on every ask;
 since every sampler rebuilds its state from the history, switching mid-study loses nothing. The
-rules, first match wins (thresholds are starting points for the benchmark work in ``evals/``):
+rules, first match wins (designed and tuned on the *dev* split of the benchmark problems only; see
+``scripts/tune_auto_dev.py`` and the "auto" section of BENCHMARKS.md):
 
 =====================================================  ========  =========================================
 when                                                   sampler   why
@@ -11,10 +12,13 @@ the space has conditional parameters                   tpe       GP and CMA-ES m
                                                                  that are always active; TPE (group)
                                                                  models each sub-space
 more than ``GP_MAX_DIMS`` parameters                   tpe       GP fits slowly and poorly in high dims
+fewer than ``startup_trials(space)`` trials so far     qmc       a space-filling start (scrambled Sobol)
+                                                                 covers the space better than GP's own
+                                                                 random start-up, and sooner
 fewer than ``GP_MAX_TRIALS`` trials so far             gp        clearly the best at small budgets on
                                                                  bayesmark-type problems; TPE ties with
-                                                                 random there. Covers whole studies with
-                                                                 a budget <= ``GP_MAX_TRIALS``.
+                                                                 random there. Its targets are warped
+                                                                 (``warp_values``) before it sees them
 later, every parameter continuous, 2+ of them          cmaes     cheap per trial, keeps converging where
                                                                  GP's cost grows cubically
 later, otherwise                                       tpe       scales to many trials, any space
@@ -23,21 +27,51 @@ later, otherwise                                       tpe       scales to many 
 "Trials so far" counts every trial in the history but cancelled ones (running ones included: a
 batch proposed now will be evaluated alongside them). A parameter is continuous when it is a float,
 or an int with at least ``CONTINUOUS_INT_VALUES`` values (CMA-ES rounds ints; few-valued ones stall it).
+
+Output warping: losses of ML models are skewed (a few diverged configurations score orders of magnitude
+worse than the rest), which flattens a GP's standardised targets exactly where the good configurations
+are. The complete values are ranked and mapped to normal quantiles blended with their Yeo-Johnson
+transform (``warp_values``); the order of the values, and so the best trial, is unchanged. Failed trials
+are then told as infeasible relative to the warped values, as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from agent.records import Trial, TrialState
 from agent.space import FloatParam, IntParam, SearchSpace
 from agent.strategies.base import Strategy
 from agent.strategies.optuna_strategy import OptunaStrategy
 
-GP_MAX_TRIALS = 100
+#: bumped whenever the rules change (the eval harness recomputes cached ``auto`` results of older versions)
+VERSION = "2"
+
+GP_MAX_TRIALS = 200
 GP_MAX_DIMS = 20
 CONTINUOUS_INT_VALUES = 16
+
+
+@dataclass(frozen=True)
+class AutoConfig:
+    """The knobs of the rule table (the defaults are the tuned ones)."""
+
+    startup: str = "qmc"          # sampler of the start-up trials
+    min_startup: int = 10         # start-up trials: clamp(dims + 1, min_startup, max_startup)
+    max_startup: int = 10
+    warp: str | None = "yeo-johnson"  # None | "copula" | "yeo-johnson"
+    gp_max_trials: int = GP_MAX_TRIALS
+    gp_startup: int = 2           # GPSampler's own random start-up (counts complete trials)
+    #: when a *batch* (n > 1) is asked and at least this many trials are complete, GP models right away
+    #: (its batch acquisition spreads the points); None: the start-up rules above only
+    batch_startup: int | None = None
+
+
+DEFAULT_CONFIG = AutoConfig()
 
 
 def _continuous(space: SearchSpace) -> bool:
@@ -49,20 +83,67 @@ def _continuous(space: SearchSpace) -> bool:
     return True
 
 
-def choose(space: SearchSpace, history: Sequence[Trial], budget: int | None = None) -> str:
+def startup_trials(space: SearchSpace, config: AutoConfig = DEFAULT_CONFIG) -> int:
+    return min(max(len(space) + 1, config.min_startup), config.max_startup)
+
+
+def choose(space: SearchSpace, history: Sequence[Trial], budget: int | None = None,
+           config: AutoConfig = DEFAULT_CONFIG) -> str:
     """The sampler ``auto`` uses for the next proposals (see the module's rule table).
 
-    ``budget`` is accepted so rules may use it; today's rules need only the trials so far, which
-    already make a study with a budget <= ``GP_MAX_TRIALS`` use GP throughout.
+    ``budget`` is accepted so rules may use it; today's rules need only the trials so far.
     """
     done = sum(t.state is not TrialState.CANCELLED for t in history)
     if space.is_conditional() or len(space) > GP_MAX_DIMS:
         return "tpe"
-    if done < GP_MAX_TRIALS:
+    if done < startup_trials(space, config):
+        return config.startup
+    if done < config.gp_max_trials:
         return "gp"
     if _continuous(space) and len(space) >= 2:
         return "cmaes"
     return "tpe"
+
+
+def warp_values(values: Sequence[float], method: str) -> list[float]:
+    """A strictly increasing transform of ``values`` (to minimise or maximise alike) that tames skew.
+
+    ``copula``: rank -> normal quantile (ties share a rank). ``yeo-johnson``: standardise, then the
+    Yeo-Johnson power transform with its maximum-likelihood exponent, averaged with the copula so a
+    single extreme value cannot dominate either way.
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    if x.size < 3 or np.ptp(x) == 0:
+        return [float(v) for v in x]
+    ranks = stats.rankdata(x, method="average")
+    copula = stats.norm.ppf((ranks - 0.5) / x.size)
+    if method == "copula":
+        return [float(v) for v in copula]
+    z = (x - x.mean()) / x.std()
+    try:
+        yj, _ = stats.yeojohnson(z)
+    except (ValueError, FloatingPointError, OverflowError):
+        return [float(v) for v in copula]
+    yj = np.asarray(yj, dtype=float)
+    if not np.all(np.isfinite(yj)) or np.ptp(yj) == 0:
+        return [float(v) for v in copula]
+    yj = (yj - yj.mean()) / yj.std()
+    return [float(v) for v in 0.5 * (yj + copula)]
+
+
+def _warped(history: Sequence[Trial], method: str | None) -> list[Trial]:
+    if method is None:
+        return list(history)
+    ok = [i for i, t in enumerate(history) if t.ok]
+    if len(ok) < 3:
+        return list(history)
+    new = warp_values([history[i].value for i in ok], method)  # type: ignore[misc]
+    out = list(history)
+    for i, v in zip(ok, new, strict=True):
+        out[i] = history[i].model_copy(update={"value": v})
+    return out
 
 
 class AutoStrategy(Strategy):
@@ -70,22 +151,34 @@ class AutoStrategy(Strategy):
 
     name = "auto"
 
-    def __init__(self, *, direction: str, seed: int | None = None, budget: int | None = None) -> None:
+    def __init__(self, *, direction: str, seed: int | None = None, budget: int | None = None,
+                 config: AutoConfig = DEFAULT_CONFIG) -> None:
         super().__init__(direction=direction, seed=seed, budget=budget)
+        self.config = config
         # One instance per sampler; all are stateless, this only saves re-building them.
         self._delegates: dict[str, OptunaStrategy] = {}
 
-    def delegate(self, space: SearchSpace, history: Sequence[Trial]) -> OptunaStrategy:
+    def delegate(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> OptunaStrategy:
         """The strategy that the next ``ask`` with these arguments will use."""
-        name = choose(space, history, self.budget)
-        if name not in self._delegates:
-            self._delegates[name] = OptunaStrategy(
-                name, direction=self.direction, seed=self.seed, budget=self.budget
+        name, startup = choose(space, history, self.budget, self.config), self.config.gp_startup
+        complete = sum(t.ok for t in history)
+        batch = self.config.batch_startup
+        if n > 1 and batch is not None and complete >= batch and not space.is_conditional() \
+                and len(space) <= GP_MAX_DIMS and name in (self.config.startup, "gp"):
+            name, startup = "gp", 2  # it needs two results to standardise
+        key = f"{name}:{startup}" if name == "gp" else name
+        if key not in self._delegates:
+            options = {"n_startup_trials": startup} if name == "gp" else {}
+            self._delegates[key] = OptunaStrategy(
+                name, direction=self.direction, seed=self.seed, budget=self.budget, options=options
             )
-        return self._delegates[name]
+        return self._delegates[key]
 
     def ask(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> list[dict[str, Any]]:
-        return self.delegate(space, history).ask(space, history, n)
+        strategy = self.delegate(space, history, n)
+        if strategy.name == "gp":
+            history = _warped(history, self.config.warp)
+        return strategy.ask(space, history, n)
 
     def label(self, space: SearchSpace, history: Sequence[Trial]) -> str:
-        return f"auto:{choose(space, history, self.budget)}"
+        return f"auto:{choose(space, history, self.budget, self.config)}"

@@ -64,6 +64,9 @@ CMAES_REPLAY_WINDOW = 300
 
 #: asks per slot before giving up on the sampler avoiding a repeat (finite spaces only)
 _DUPLICATE_TRIES = 8
+#: the same for GP, whose every ask refits the model (a repeat is told as pending, so a second ask usually
+#: moves away; past that, drawing an untried configuration is far cheaper than six more fits)
+_GP_DUPLICATE_TRIES = 2
 #: finite spaces up to this many configurations are listed to find an untried one
 _ENUMERATE_LIMIT = 10_000
 
@@ -127,12 +130,15 @@ class OptunaStrategy(Strategy):
     """One Optuna sampler (``name`` in ``SAMPLER_NAMES``) behind the ``Strategy`` seam."""
 
     def __init__(
-        self, name: str, *, direction: str, seed: int | None = None, budget: int | None = None
+        self, name: str, *, direction: str, seed: int | None = None, budget: int | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
+        """``options`` are extra keyword arguments of the sampler (e.g. ``{"n_startup_trials": 4}`` for gp)."""
         if name not in SAMPLER_NAMES:
             raise ValueError(f"unknown sampler '{name}'; choose one of {', '.join(SAMPLER_NAMES)}")
         super().__init__(direction=direction, seed=seed, budget=budget)
         self.name = name
+        self.options = dict(options or {})
 
     def __repr__(self) -> str:
         return f"OptunaStrategy({self.name!r}, direction={self.direction!r}, seed={self.seed!r})"
@@ -156,22 +162,24 @@ class OptunaStrategy(Strategy):
     # ----------------------------------------------------------------- helpers
     def _sampler(self, space: SearchSpace, history: Sequence[Trial]) -> BaseSampler:
         seed = derive_seed(self.seed, len(history))
+        opts = self.options
         if self.name == "random":
             return RandomSampler(seed=seed)
         if self.name == "qmc":
             # The fixed strategy seed (not ``seed``) keeps every ask on one scrambled sequence.
             return _IndexedQMCSampler(bridge.distributions(space), len(history), derive_seed(self.seed))
         if self.name == "tpe":
-            return TPESampler(seed=seed, multivariate=True, group=space.is_conditional(), constant_liar=True)
+            return TPESampler(**{"seed": seed, "multivariate": True, "group": space.is_conditional(),
+                                 "constant_liar": True, **opts})
         if self.name == "gp":
             # Imported here: GPSampler pulls in torch, which costs seconds and is only needed by gp.
             from optuna.samplers import GPSampler
 
-            return GPSampler(seed=seed, warn_independent_sampling=False)
-        return CmaEsSampler(
-            seed=seed, warn_independent_sampling=False,
-            independent_sampler=TPESampler(seed=seed, multivariate=False),
-        )
+            return GPSampler(**{"seed": seed, "warn_independent_sampling": False, **opts})
+        return CmaEsSampler(**{
+            "seed": seed, "warn_independent_sampling": False,
+            "independent_sampler": TPESampler(seed=seed, multivariate=False), **opts,
+        })
 
     def _propose(
         self, study: optuna.Study, space: SearchSpace, history: Sequence[Trial], n: int
@@ -180,7 +188,7 @@ class OptunaStrategy(Strategy):
         seen = bridge.tried_keys(space, history) if dedupe else set()
         configs: list[dict[str, Any]] = []
         for slot in range(n):
-            for _ in range(_DUPLICATE_TRIES):
+            for _ in range(_GP_DUPLICATE_TRIES if self.name == "gp" else _DUPLICATE_TRIES):
                 config = _ask_one(study, space)
                 # A rejected repeat stays RUNNING in the study, so liar-aware samplers move away.
                 if not dedupe or bridge.config_key(config) not in seen:

@@ -1,0 +1,130 @@
+"""The optimizers a benchmark compares ("contenders"), each built as an ``agent.proposers.Proposer``.
+
+A contender is a name, a factory ``ContenderContext -> Proposer`` and whether the harness runs the
+problem's default configuration first (as tunesmith's engine does when a spec has a ``default``).
+Every contender of a run gets the same problems, seeds and budget.
+
+Built in:
+
+=================  ==============================================================================
+``auto``           tunesmith's default: the default configuration first, then ``AutoStrategy``
+``tpe`` ``gp``     Optuna's samplers, used as a user of Optuna would (no default configuration)
+``cmaes`` ``qmc``
+``random``
+``default``        control: the default configuration only (one evaluation)
+``random+default`` control: the default configuration, then random search
+=================  ==============================================================================
+
+**Hook for the LLM agent** (and any other optimizer): ``register_contender(Contender(name, build, ...))``.
+``build`` receives the ``ContenderContext`` and returns any ``Proposer``; the harness asks it with
+``propose(ProposalContext, n)`` and tells it every finished trial with ``observe``. A proposer that has
+a ``usage`` attribute with ``prompt_tokens``/``completion_tokens`` (``agent.llm.base.Usage``) gets its
+tokens reported per unit. The proposer never sees held-out (test) losses: trials carry only the
+validation loss. ``agent`` is pre-registered lazily: it is available once issue 3's hybrid proposer
+(``agent.hybrid``) exists and an endpoint is configured (``OPENAI_BASE_URL``/``OPENAI_API_KEY``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agent.errors import TunesmithError
+from agent.proposers import ProposalContext, Proposer, StrategyProposer
+from agent.records import TrialDraft
+from agent.space import SearchSpace
+from agent.strategies import make_strategy
+from agent.strategies.auto import VERSION as AUTO_VERSION
+
+
+@dataclass(frozen=True)
+class ContenderContext:
+    """What a contender factory may use to build its proposer for one unit."""
+
+    problem: str
+    space: SearchSpace
+    default: dict[str, Any]
+    direction: str
+    seed: int
+    budget: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    build: Callable[[ContenderContext], Proposer]
+    default_first: bool = False
+    description: str = ""
+    #: bump when the contender's behaviour changes, so cached results of the old one are recomputed
+    version: str = "1"
+
+
+class NothingProposer(Proposer):
+    """Proposes nothing: with ``default_first`` the unit is the default configuration alone."""
+
+    name = "default"
+
+    def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:
+        return []
+
+
+def _strategy(name: str) -> Callable[[ContenderContext], Proposer]:
+    def build(ctx: ContenderContext) -> Proposer:
+        return StrategyProposer(make_strategy(name, direction=ctx.direction, seed=ctx.seed, budget=ctx.budget))
+
+    return build
+
+
+def _agent(ctx: ContenderContext) -> Proposer:
+    """The LLM agent (issue 3) behind the same seam; a one-line error says what is missing."""
+    if not os.environ.get("OPENAI_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
+        raise TunesmithError("the 'agent' contender needs an LLM endpoint: set OPENAI_BASE_URL and OPENAI_API_KEY "
+                             "(any OpenAI-compatible server), or leave 'agent' out of --strategies")
+    try:
+        hybrid = importlib.import_module("agent.hybrid")
+    except ImportError:
+        raise TunesmithError("the 'agent' contender needs the LLM agent (agent/hybrid.py), which this install "
+                             "lacks; leave 'agent' out of --strategies") from None
+    factory = getattr(hybrid, "make_eval_proposer", None)
+    if factory is None:
+        raise TunesmithError("agent.hybrid has no make_eval_proposer(ctx) yet; leave 'agent' out of --strategies")
+    proposer: Proposer = factory(ctx)
+    return proposer
+
+
+_REGISTRY: dict[str, Contender] = {}
+
+
+def register_contender(contender: Contender) -> None:
+    """Add (or replace) a contender; names are what ``--strategies`` accepts."""
+    _REGISTRY[contender.name] = contender
+
+
+for _name, _desc in (("tpe", "Optuna TPE (multivariate)"), ("gp", "Optuna GPSampler"),
+                     ("cmaes", "Optuna CMA-ES"), ("qmc", "scrambled Sobol"), ("random", "random search")):
+    register_contender(Contender(_name, _strategy(_name), description=_desc))
+register_contender(Contender("auto", _strategy("auto"), default_first=True, version=AUTO_VERSION,
+                             description="tunesmith's default: default configuration, then AutoStrategy"))
+register_contender(Contender("default", lambda ctx: NothingProposer(), default_first=True,
+                             description="control: the default configuration only"))
+register_contender(Contender("random+default", _strategy("random"), default_first=True,
+                             description="control: the default configuration, then random search"))
+register_contender(Contender("agent", _agent, default_first=True,
+                             description="the LLM agent (needs an endpoint)"))
+
+#: what ``tunesmith eval`` compares when ``--strategies`` is not given
+DEFAULT_CONTENDERS = ("auto", "tpe", "gp", "cmaes", "qmc", "random", "default", "random+default")
+
+
+def get_contender(name: str) -> Contender:
+    if name not in _REGISTRY:
+        raise TunesmithError(f"unknown strategy '{name}'; choose from {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def contender_names() -> list[str]:
+    return list(_REGISTRY)

@@ -1,0 +1,68 @@
+"""``auto``'s start-up design and output warping (the rule table itself is pinned in test_strategies.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agent.records import Trial, TrialState
+from agent.space import SearchSpace
+from agent.strategies.auto import AutoConfig, AutoStrategy, _warped, choose, startup_trials, warp_values
+
+SPACE = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0} for i in range(3)})
+
+
+@pytest.mark.parametrize("method", ["copula", "yeo-johnson"])
+def test_warping_keeps_the_order_and_tames_outliers(method: str) -> None:
+    values = [0.11, 0.10, 0.12, 0.5, 40.0, 0.105, 3.0]
+    warped = warp_values(values, method)
+    assert list(np.argsort(warped)) == list(np.argsort(values))
+    # the outlier no longer dwarfs the spread of the good values
+    good = sorted(warped)[:3]
+    assert (max(warped) - min(warped)) / (good[-1] - good[0]) < 20
+
+
+def test_warping_edge_cases() -> None:
+    assert warp_values([1.0, 2.0], "yeo-johnson") == [1.0, 2.0]  # too few to fit
+    assert warp_values([3.0, 3.0, 3.0], "copula") == [3.0, 3.0, 3.0]
+    ties = warp_values([1.0, 1.0, 2.0, 5.0], "yeo-johnson")
+    assert ties[0] == ties[1] < ties[2] < ties[3]
+
+
+def test_only_complete_trials_are_warped_and_failures_stay_failures() -> None:
+    hist = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=v) for i, v in enumerate([1.0, 9.0, 2.0])]
+    hist.append(Trial(number=3, params={}, state=TrialState.FAILED))
+    out = _warped(hist, "yeo-johnson")
+    assert out[3] == hist[3]
+    assert out[0].value < out[2].value < out[1].value
+    assert _warped(hist, None) == hist
+
+
+def test_startup_is_space_filling_then_gp() -> None:
+    assert startup_trials(SPACE, AutoConfig(min_startup=5, max_startup=8)) == 5
+    assert startup_trials(SPACE, AutoConfig(min_startup=2, max_startup=8)) == 4  # dims + 1
+    k = startup_trials(SPACE)
+    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(k)]
+    assert choose(SPACE, done[:-1]) == "qmc" and choose(SPACE, done) == "gp"
+    auto = AutoStrategy(direction="minimize", seed=1)
+    assert auto.delegate(SPACE, done).options == {"n_startup_trials": AutoConfig().gp_startup}
+
+
+def test_auto_is_reproducible_and_valid() -> None:
+    rng = np.random.default_rng(0)
+    hist = []
+    for i in range(8):
+        params = {n: float(rng.uniform()) for n in SPACE.names}
+        hist.append(Trial(number=i, params=params, state=TrialState.COMPLETE, value=float(np.exp(10 * params["x0"]))))
+    a = AutoStrategy(direction="minimize", seed=3).ask(SPACE, hist, 2)
+    b = AutoStrategy(direction="minimize", seed=3).ask(SPACE, hist, 2)
+    assert a == b and all(SPACE.validate_config(c) == [] for c in a)
+
+
+def test_batches_switch_to_gp_once_a_round_is_complete() -> None:
+    config = AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8)
+    auto = AutoStrategy(direction="minimize", seed=2, config=config)
+    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(8)]
+    assert auto.delegate(SPACE, done[:7], n=8).options == {"n_startup_trials": 10}   # not a full round yet
+    assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 2}        # batch: GP models now
+    assert auto.delegate(SPACE, done, n=1).options == {"n_startup_trials": 10}       # sequential: its start-up
