@@ -136,17 +136,20 @@ class StudyEngine:
     def recover(self) -> list[Trial]:
         """Mark trials left RUNNING by a dead process as interrupted; return those to re-run."""
         self._history = self.store.trials()
+        self._mark_interrupted("interrupted: tunesmith stopped while it ran; it is re-run once as a new trial")
+        retried = {t.retry_of for t in self._history if t.retry_of is not None}
+        return [t for t in self._history
+                if t.failure is FailureKind.INTERRUPTED and t.retry_of is None and t.number not in retried]
+
+    def _mark_interrupted(self, reason: str) -> None:
+        """Record every trial still RUNNING in the history as interrupted (re-run once on the next start)."""
         now = time.time()
         for t in list(self._history):
             if t.state is TrialState.RUNNING:
                 self._replace(t.model_copy(update={
                     "state": TrialState.CANCELLED, "failure": FailureKind.INTERRUPTED, "finished_at": now,
-                    "reason": "interrupted: tunesmith stopped while it ran; it is re-run once as a new trial",
-                }))
+                    "reason": reason}))
                 self.emit("trial_interrupted", {}, trial=t.number)
-        retried = {t.retry_of for t in self._history if t.retry_of is not None}
-        return [t for t in self._history
-                if t.failure is FailureKind.INTERRUPTED and t.retry_of is None and t.number not in retried]
 
     # ------------------------------------------------------------------- run
     def run(self) -> RunSummary:
@@ -159,7 +162,12 @@ class StudyEngine:
         try:
             reason = self._loop(retries)
         except BaseException:
-            self._abort("interrupted: tunesmith was stopped while it ran; it is re-run once on resume")
+            reason = "interrupted: tunesmith was stopped while it ran; it is re-run once on resume"
+            self._abort(reason)
+            # A trial being launched when the signal came, or one slower to end than the grace period,
+            # is recorded as interrupted too: nothing is left marked running by a process that is gone.
+            self._running.clear()
+            self._mark_interrupted(reason)
             self.emit("study_interrupted", {"counted": self.counted})
             raise
         finally:

@@ -27,7 +27,7 @@ from agent.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, run_cli
 from tests.sandbox.studyrun import assert_nothing_left, token
 
-BUDGET = 120
+BUDGET = 240
 KILLS = 20
 MID_WRITE = {3, 5, 8, 11, 13, 15, 17, 19}  # rounds whose kill comes from inside a write transaction
 
