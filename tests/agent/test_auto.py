@@ -38,14 +38,21 @@ def test_only_complete_trials_are_warped_and_failures_stay_failures() -> None:
     assert _warped(hist, None) == hist
 
 
-def test_startup_is_space_filling_then_gp() -> None:
-    assert startup_trials(SPACE, AutoConfig(min_startup=5, max_startup=8)) == 5
+def test_a_space_filling_startup_can_be_configured() -> None:
+    config = AutoConfig(startup="qmc", min_startup=5, max_startup=8, gp_startup=2)
+    assert startup_trials(SPACE, config) == 5
     assert startup_trials(SPACE, AutoConfig(min_startup=2, max_startup=8)) == 4  # dims + 1
-    k = startup_trials(SPACE)
-    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(k)]
-    assert choose(SPACE, done[:-1]) == "qmc" and choose(SPACE, done) == "gp"
+    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(5)]
+    assert choose(SPACE, done[:-1], config=config) == "qmc" and choose(SPACE, done, config=config) == "gp"
+    auto = AutoStrategy(direction="minimize", seed=1, config=config)
+    assert auto.delegate(SPACE, done).options == {"n_startup_trials": 2}
+
+
+def test_the_default_is_gp_from_the_first_ask_with_its_own_random_startup() -> None:
+    assert startup_trials(SPACE) == 0 and choose(SPACE, []) == "gp"
     auto = AutoStrategy(direction="minimize", seed=1)
-    assert auto.delegate(SPACE, done).options == {"n_startup_trials": AutoConfig().gp_startup}
+    assert auto.delegate(SPACE, []).options == {"n_startup_trials": 10}
+    assert auto.label(SPACE, []) == "auto:gp"
 
 
 def test_auto_is_reproducible_and_valid() -> None:
@@ -60,8 +67,7 @@ def test_auto_is_reproducible_and_valid() -> None:
 
 
 def test_batches_switch_to_gp_once_a_round_is_complete() -> None:
-    config = AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8)
-    auto = AutoStrategy(direction="minimize", seed=2, config=config)
+    auto = AutoStrategy(direction="minimize", seed=2)  # the default config: a batch waits for one round
     done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(8)]
     assert auto.delegate(SPACE, done[:7], n=8).options == {"n_startup_trials": 10}   # not a full round yet
     assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 2}        # batch: GP models now

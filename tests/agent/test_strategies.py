@@ -16,7 +16,7 @@ from agent.space import SearchSpace
 from agent.spec import STRATEGY_NAMES
 from agent.strategies import STRATEGIES, AutoStrategy, OptunaStrategy, make_strategy
 from agent.strategies import _optuna_bridge as bridge
-from agent.strategies.auto import GP_MAX_TRIALS, choose, startup_trials
+from agent.strategies.auto import GP_MAX_TRIALS, choose
 from tests.agent.test_strategy_contract import MIXED, C, F, R, X, history
 
 CONTINUOUS = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": -5.0, "high": 5.0} for i in range(3)})
@@ -153,8 +153,7 @@ def test_auto_rules() -> None:
     early, late = [], [Trial(number=i, params={}, state=C, value=0.0) for i in range(GP_MAX_TRIALS)]
     assert choose(MIXED, early) == "tpe"  # conditional
     assert choose(many, early) == "tpe"  # too many dimensions for GP
-    assert choose(CONTINUOUS, early, budget=40) == "qmc"  # space-filling start-up
-    assert choose(CONTINUOUS, late[:startup_trials(CONTINUOUS)], budget=40) == "gp"
+    assert choose(CONTINUOUS, early, budget=40) == "gp"  # GPSampler's own random start-up, then GP
     assert choose(mixed_flat, late[:-1]) == "gp"
     assert choose(CONTINUOUS, late) == "cmaes"
     assert choose(wide_ints, late) == "cmaes"
@@ -163,13 +162,13 @@ def test_auto_rules() -> None:
     one_dim = SearchSpace.from_dict({"x": {"type": "float", "low": 0.0, "high": 1.0}})
     assert choose(one_dim, late) == "tpe"
     cancelled = [t.model_copy(update={"state": X}) for t in late]
-    assert choose(CONTINUOUS, cancelled) == "qmc"  # cancelled trials do not count
+    assert choose(CONTINUOUS, cancelled) == "gp"  # cancelled trials do not count
 
 
 def test_auto_label_and_delegation() -> None:
     auto = AutoStrategy(direction="maximize", seed=4, budget=30)
-    assert auto.label(CONTINUOUS, []) == "auto:qmc"
-    assert auto.label(CONTINUOUS, history(CONTINUOUS, [C] * startup_trials(CONTINUOUS))) == "auto:gp"
+    assert auto.label(CONTINUOUS, []) == "auto:gp"
+    assert auto.label(CONTINUOUS, history(CONTINUOUS, [C] * GP_MAX_TRIALS)) == "auto:cmaes"
     assert auto.label(MIXED, []) == "auto:tpe"
     hist = history(MIXED, [C] * 3)
     assert auto.ask(MIXED, hist, 2) == make_strategy("tpe", direction="maximize", seed=4).ask(MIXED, hist, 2)
