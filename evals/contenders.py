@@ -20,14 +20,12 @@ Built in:
 ``propose(ProposalContext, n)`` and tells it every finished trial with ``observe``. A proposer that has
 a ``usage`` attribute with ``prompt_tokens``/``completion_tokens`` (``agent.llm.base.Usage``) gets its
 tokens reported per unit. The proposer never sees held-out (test) losses: trials carry only the
-validation loss. ``agent`` is pre-registered lazily: it is available once issue 3's hybrid proposer
-(``agent.hybrid``) exists and an endpoint is configured (``OPENAI_BASE_URL``/``OPENAI_API_KEY``).
+validation loss. ``agent`` is the LLM agent (``agent.llm_eval``: the hybrid proposer with ``auto`` as its
+fallback); it needs an endpoint (``OPENAI_BASE_URL``/``OPENAI_API_KEY``, or the config file).
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,20 +78,15 @@ def _strategy(name: str) -> Callable[[ContenderContext], Proposer]:
 
 
 def _agent(ctx: ContenderContext) -> Proposer:
-    """The LLM agent (issue 3) behind the same seam; a one-line error says what is missing."""
-    if not os.environ.get("OPENAI_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
-        raise TunesmithError("the 'agent' contender needs an LLM endpoint: set OPENAI_BASE_URL and OPENAI_API_KEY "
-                             "(any OpenAI-compatible server), or leave 'agent' out of --strategies")
-    try:
-        hybrid = importlib.import_module("agent.hybrid")
-    except ImportError:
-        raise TunesmithError("the 'agent' contender needs the LLM agent (agent/hybrid.py), which this install "
-                             "lacks; leave 'agent' out of --strategies") from None
-    factory = getattr(hybrid, "make_eval_proposer", None)
-    if factory is None:
-        raise TunesmithError("agent.hybrid has no make_eval_proposer(ctx) yet; leave 'agent' out of --strategies")
-    proposer: Proposer = factory(ctx)
-    return proposer
+    """The LLM agent (agent/llm_eval.py) behind the same seam; a one-line error says what is missing."""
+    from agent.llm.settings import HOW_TO_CONNECT, resolve_settings
+
+    if not resolve_settings().configured:
+        raise TunesmithError(f"the 'agent' contender needs an LLM endpoint: {HOW_TO_CONNECT}; or leave 'agent' "
+                             "out of --strategies")
+    from agent.llm_eval import make_eval_proposer
+
+    return make_eval_proposer(ctx)
 
 
 _REGISTRY: dict[str, Contender] = {}
