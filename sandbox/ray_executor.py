@@ -49,6 +49,9 @@ SANDBOX_DIR = str(Path(__file__).resolve().parent)
 BACKSTOP = 60.0
 #: seconds a request shape that fits some node is not checked again (``ray.nodes()`` is a cluster call)
 FITS_TTL = 30.0
+#: how often a trial's node is checked for liveness while no message comes (Ray can leave the stream of a
+#: task on a killed node pending for minutes; a node that GCS marks dead ends its trials as lost at once)
+NODE_CHECK = 2.0
 
 __all__ = ["RayExecutor", "RayMissing", "RayUnavailable", "connect"]
 
@@ -147,6 +150,7 @@ class RayExecutor(TrialExecutor):
         self._scratch_root = scratch_root
         self._runs: dict[str, _RayRun] = {}
         self._fits: dict[tuple[float, float], float] = {}  # request shape -> until when a node is known to fit
+        self._dead_nodes: tuple[float, set[str]] = (0.0, set())  # (when read, node ids GCS reports dead)
         self._threads: set[threading.Thread] = set()
         self._closed = False
         self._events = EventQueue(busy=lambda: bool(self._runs))
@@ -278,6 +282,11 @@ class RayExecutor(TrialExecutor):
             try:
                 ready, _ = ray.wait([run.gen], timeout=1.0)
                 if not ready:
+                    node = run.started.get("node_id") if run.started else None
+                    if node is not None and self._node_dead(str(node)):
+                        self._cancel(run)
+                        return self._ended(run, "lost", self._lost_reason(run, RuntimeError(
+                            "the node is no longer alive in the cluster")))
                     if self._overdue(run):
                         ray.cancel(run.gen, force=True)
                         return self._ended(run, "timeout", f"the Ray node did not end the trial within "
@@ -303,6 +312,26 @@ class RayExecutor(TrialExecutor):
                         self._events.put(report)
             elif kind == "done":
                 return self._finish(run, message[1], message[2], message[3])
+
+    def _node_dead(self, node_id: str) -> bool:
+        """Whether GCS reports the node dead (read at most every ``NODE_CHECK`` seconds, shared by trials)."""
+        with self._lock:
+            when, dead = self._dead_nodes
+            if time.monotonic() - when < NODE_CHECK:
+                return node_id in dead
+        try:
+            dead = {str(n["NodeID"]) for n in self._ray.nodes() if not n.get("Alive", True)}
+        except Exception:  # GCS briefly unreachable: decide on the next check
+            return False
+        with self._lock:
+            self._dead_nodes = (time.monotonic(), dead)
+        return node_id in dead
+
+    def _cancel(self, run: _RayRun) -> None:
+        try:
+            self._ray.cancel(run.gen, force=True)
+        except Exception:  # the task's node is gone: there may be nothing left to cancel
+            pass
 
     def _overdue(self, run: _RayRun) -> bool:
         timeout = run.request.timeout
