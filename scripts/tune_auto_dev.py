@@ -34,6 +34,9 @@ VARIANTS: dict[str, AutoConfig] = {
     "start10-nowarp": AutoConfig(min_startup=10, max_startup=10, warp=None),
     "copula10": AutoConfig(min_startup=10, max_startup=10, warp="copula"),
     "gp10b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8),
+    # auto v3 (= gp10b) with the output warping of v2, against outliers such as a poor default configuration
+    "gp10b-yj": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp="yeo-johnson", gp_startup=10,
+                           batch_startup=8),
 }
 
 

@@ -143,8 +143,9 @@ def test_a_lost_node_is_a_lost_trial_and_the_rest_goes_on(cluster: LocalRayClust
                                                           tmp_path: Path) -> None:
     """Runs last in this module: it kills the worker node."""
     worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and "worker0" in n["Resources"])
-    ex.submit(request(tmp_path, "sleeper", "p", params={"seconds": 4}))
-    ex.submit(request(tmp_path, "sleeper", "q", params={"seconds": 4}))
+    # long enough that the doomed trial cannot finish while the node is being killed on a loaded machine
+    ex.submit(request(tmp_path, "sleeper", "p", params={"seconds": 20}))
+    ex.submit(request(tmp_path, "sleeper", "q", params={"seconds": 20}))
     where = placed(ex, "p", "q")
     doomed = next(i for i, p in where.items() if p["node_id"] == worker)
     survivor = "q" if doomed == "p" else "p"
