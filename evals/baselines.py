@@ -9,7 +9,7 @@ benchmark seed uses) are evaluated by the harness. From them:
   without a held-out split),
 * ``eval_s`` = the mean seconds of one evaluation on the machine that ran it (to plan runs).
 
-They are stored in ``evals/data/baselines.json`` with the command, date and machine; ``tunesmith
+They are stored in ``evals/data/baselines.json`` with every command that made entries, the date and machine; ``tunesmith
 eval-baselines`` (re)creates the entries of the problems it is given and keeps the others.
 """
 
@@ -64,9 +64,12 @@ def build(problems: Sequence[str], n: int, cache: Path, *, workers: int, command
             raise RuntimeError(f"{r['problem']}: over half of the random configurations failed; the problem "
                                "is broken, fix it before scoring against it")
         entries[r["problem"]] = entry
+    # Every command that contributed entries is kept, so the whole file can be regenerated.
+    commands = [c for c in data.get("commands", [data["command"]] if "command" in data else []) if c != command]
+    data.pop("command", None)
     data.update({
         "about": "clip = median and best = minimum of n random-search evaluations per problem (see evals/baselines.py)",
-        "command": command, "date": time.strftime("%Y-%m-%d"), "machine": machine or platform.platform(),
+        "commands": [*commands, command], "date": time.strftime("%Y-%m-%d"), "machine": machine or platform.platform(),
         "seed": BASELINE_SEED, "problems": dict(sorted(entries.items())),
     })
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -70,3 +70,15 @@ def test_a_second_run_resumes_from_the_cache(run: tuple[Path, Path, dict], monke
     again = run_eval(out_dir=out, suite="all", problems=PROBLEMS, split=None, strategies="tpe,random", seeds=1,
                      budget="6,6", batch="1,3", workers=1, baselines=base, plots=False)
     assert again["protocols"]["6x1"]["val"]["means"] == summary["protocols"]["6x1"]["val"]["means"]
+
+
+def test_baselines_merge_keeps_entries_and_every_command(tmp_path: Path) -> None:
+    base = tmp_path / "baselines.json"
+    build(["branin"], 8, tmp_path / "cache", workers=1, command="tunesmith eval-baselines --problems branin", path=base)
+    build(["hartmann6"], 8, tmp_path / "cache", workers=1, command="tunesmith eval-baselines --problems hartmann6",
+          path=base)
+    build(["branin"], 8, tmp_path / "cache", workers=1, command="tunesmith eval-baselines --problems branin", path=base)
+    data = json.loads(base.read_text())
+    assert set(data["problems"]) == {"branin", "hartmann6"} and data["problems"]["branin"]["n"] == 8
+    assert data["commands"] == ["tunesmith eval-baselines --problems hartmann6",
+                                "tunesmith eval-baselines --problems branin"]
