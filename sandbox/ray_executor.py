@@ -120,6 +120,10 @@ class _RayRun:
     run_since: float | None = None            # monotonic time the node started the trial
 
 
+class NodeGone(RuntimeError):
+    """The node running a trial is no longer alive (raised inside the watcher, ends the trial as lost)."""
+
+
 class RayExecutor(TrialExecutor):
     """Runs up to ``capacity`` trials at once on a Ray cluster (see module docstring)."""
 
@@ -150,7 +154,7 @@ class RayExecutor(TrialExecutor):
         self._scratch_root = scratch_root
         self._runs: dict[str, _RayRun] = {}
         self._fits: dict[tuple[float, float], float] = {}  # request shape -> until when a node is known to fit
-        self._dead_nodes: tuple[float, set[str]] = (0.0, set())  # (when read, node ids GCS reports dead)
+        self._alive_nodes: tuple[float, set[str]] = (0.0, set())  # (when read, node ids GCS reports alive)
         self._threads: set[threading.Thread] = set()
         self._closed = False
         self._events = EventQueue(busy=lambda: bool(self._runs))
@@ -284,22 +288,22 @@ class RayExecutor(TrialExecutor):
                 if not ready:
                     node = run.started.get("node_id") if run.started else None
                     if node is not None and self._node_dead(str(node)):
-                        self._cancel(run)
-                        return self._ended(run, "lost", self._lost_reason(run, RuntimeError(
-                            "the node is no longer alive in the cluster")))
+                        raise NodeGone("the node is no longer alive in the cluster")
                     if self._overdue(run):
                         ray.cancel(run.gen, force=True)
                         return self._ended(run, "timeout", f"the Ray node did not end the trial within "
                                            f"{BACKSTOP:g} s after its timeout; its task was killed")
                     continue
-                message = ray.get(next(run.gen))
+                message = self._get(run, next(run.gen))
             except StopIteration:
                 return self._ended(run, "lost", "the Ray task ended without an outcome")
             except TaskCancelledError:
                 with self._lock:
                     ending = run.ending or ("cancelled", "cancelled")
                 return self._ended(run, ending[0], ending[1])
-            except RayError as exc:
+            except (RayError, NodeGone) as exc:
+                if isinstance(exc, NodeGone):
+                    self._cancel(run)
                 return self._ended(run, "lost", self._lost_reason(run, exc))
             kind = message[0]
             if kind == "started":
@@ -314,18 +318,31 @@ class RayExecutor(TrialExecutor):
                 return self._finish(run, message[1], message[2], message[3])
 
     def _node_dead(self, node_id: str) -> bool:
-        """Whether GCS reports the node dead (read at most every ``NODE_CHECK`` seconds, shared by trials)."""
+        """Whether the node is gone: not among the nodes GCS reports alive (dead nodes may be listed as
+        not alive, or be dropped from the list). Read at most every ``NODE_CHECK`` seconds, shared by trials."""
         with self._lock:
-            when, dead = self._dead_nodes
+            when, alive = self._alive_nodes
             if time.monotonic() - when < NODE_CHECK:
-                return node_id in dead
+                return bool(alive) and node_id not in alive
         try:
-            dead = {str(n["NodeID"]) for n in self._ray.nodes() if not n.get("Alive", True)}
+            alive = {str(n["NodeID"]) for n in self._ray.nodes() if n.get("Alive", False)}
         except Exception:  # GCS briefly unreachable: decide on the next check
             return False
         with self._lock:
-            self._dead_nodes = (time.monotonic(), dead)
-        return node_id in dead
+            self._alive_nodes = (time.monotonic(), alive)
+        return bool(alive) and node_id not in alive
+
+    def _get(self, run: _RayRun, ref: Any) -> Any:
+        """``ray.get`` that gives up when the trial's node is gone (raises ``NodeGone``)."""
+        from ray.exceptions import GetTimeoutError
+
+        while True:
+            try:
+                return self._ray.get(ref, timeout=NODE_CHECK)
+            except GetTimeoutError:
+                node = run.started.get("node_id") if run.started else None
+                if node is not None and self._node_dead(str(node)):
+                    raise NodeGone("the node is no longer alive in the cluster") from None
 
     def _cancel(self, run: _RayRun) -> None:
         try:

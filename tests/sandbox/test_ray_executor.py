@@ -6,6 +6,7 @@ node test kills the worker node and therefore runs last. More (CLI, engine on a 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,10 @@ def collect(ex: RayExecutor, n: int, timeout: float = 120) -> tuple[dict[str, Tr
     reports: list[Report] = []
     deadline = time.monotonic() + timeout
     while len(outcomes) < n:
+        if time.monotonic() >= deadline:  # show where the executor's watcher threads are stuck
+            import faulthandler
+
+            faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
         assert time.monotonic() < deadline, f"only {sorted(outcomes)} of {n} trials ended in {timeout} s"
         for ev in ex.wait(1.0):
             if isinstance(ev, TrialOutcome):
