@@ -75,7 +75,7 @@ class EvalHost:
         self.space = space
 
     def record(self, trial: Trial) -> None:
-        """Mirror a finished trial of the harness (same number) into the store, with its curve."""
+        """Mirror a finished trial of the harness (same number) into the store, its loss as one metric point."""
         while len(self.store.trials()) <= trial.number:
             self.store.create_trial(TrialDraft(params=trial.params, proposer=trial.proposer))
         self.store.update_trial(trial)

@@ -50,7 +50,7 @@ BACKSTOP = 60.0
 #: seconds a request shape that fits some node is not checked again (``ray.nodes()`` is a cluster call)
 FITS_TTL = 30.0
 #: how often a trial's node is checked for liveness while no message comes (Ray can leave the stream of a
-#: task on a killed node pending for minutes; a node that GCS marks dead ends its trials as lost at once)
+#: task on a killed node pending for minutes; a node GCS no longer lists alive ends its trials as lost)
 NODE_CHECK = 2.0
 
 __all__ = ["RayExecutor", "RayMissing", "RayUnavailable", "connect"]
@@ -319,11 +319,12 @@ class RayExecutor(TrialExecutor):
 
     def _node_dead(self, node_id: str) -> bool:
         """Whether the node is gone: not among the nodes GCS reports alive (dead nodes may be listed as
-        not alive, or be dropped from the list). Read at most every ``NODE_CHECK`` seconds, shared by trials."""
+        not alive, or be dropped from the list). A cached answer (``NODE_CHECK`` seconds, shared by trials)
+        is trusted only when it says alive: a node that joined after the last read is looked up afresh."""
         with self._lock:
             when, alive = self._alive_nodes
-            if time.monotonic() - when < NODE_CHECK:
-                return bool(alive) and node_id not in alive
+            if node_id in alive and time.monotonic() - when < NODE_CHECK:
+                return False
         try:
             alive = {str(n["NodeID"]) for n in self._ray.nodes() if n.get("Alive", False)}
         except Exception:  # GCS briefly unreachable: decide on the next check
