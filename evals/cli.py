@@ -223,7 +223,7 @@ def baselines_command(
 
 
 def machine_line() -> str:
-    """CPU model, cores and Python version, in one line (as scripts/benchlib.machine)."""
+    """CPU model, cores and Python version, in one line (scripts/benchlib.machine uses it too)."""
     import os
     import platform
 

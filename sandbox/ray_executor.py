@@ -42,7 +42,15 @@ from typing import Any
 
 from sandbox._archive import unpack
 from sandbox._events import EventQueue
-from sandbox.base import EndStatus, ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest
+from sandbox.base import (
+    EndStatus,
+    ExecutorEvent,
+    Report,
+    TrialExecutor,
+    TrialOutcome,
+    TrialRequest,
+    check_submit,
+)
 
 SANDBOX_DIR = str(Path(__file__).resolve().parent)
 #: how long a trial may outlive its timeout (plus grace) on an unresponsive node before it is abandoned
@@ -167,16 +175,8 @@ class RayExecutor(TrialExecutor):
 
     # ------------------------------------------------------------------ the seam
     def submit(self, request: TrialRequest) -> None:
-        if (request.command is None) == (request.function is None):
-            raise ValueError(f"trial {request.trial_id}: give exactly one of command and function")
         with self._lock:
-            if self._closed:
-                raise RuntimeError("this executor is closed; create a new one")
-            if request.trial_id in self._runs:
-                raise RuntimeError(f"trial {request.trial_id} is already running")
-            if len(self._runs) >= self.capacity:
-                raise RuntimeError(f"all {self.capacity} slots are busy; wait for an outcome before "
-                                   "submitting another trial")
+            check_submit(request, running=self._runs, capacity=self.capacity, closed=self._closed)
         started = time.time()
         problem = self._unplaceable(request)
         if problem is not None:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import platform
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
-    """CPU model, cores and Python version of this machine, in one line."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    """CPU model, cores and Python version of this machine, in one line (the eval reports' own line)."""
+    from evals.cli import machine_line
+
+    return machine_line()
 
 
 def write_section(title: str, body: str) -> None:
