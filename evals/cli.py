@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from agent.errors import TunesmithError
 
@@ -71,9 +71,10 @@ def protocols(budget: str, batch: str) -> list[tuple[int, int]]:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("units"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                    console=err, transient=False)
+    # The bar advances by expected cost (so the ETA is not skewed by cheap units); the count is of units.
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                    TextColumn("{task.fields[done]}/{task.fields[units]} units"), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
 
 
 def list_problems() -> None:
@@ -173,10 +174,12 @@ def run_eval(*, out_dir: Path, suite: str, problems: str | None, split: str | No
     weights = _weights(units, base_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _progress() as progress:
-        task = progress.add_task("eval", total=sum(weights.values()))
+        task = progress.add_task("eval", total=sum(weights.values()), done=0, units=len(units))
+        finished = [0]
 
         def done(unit: Unit, result: dict[str, Any], cached: bool) -> None:
-            progress.advance(task, weights[unit])
+            finished[0] += 1
+            progress.update(task, advance=weights[unit], done=finished[0])
 
         results = run_units(units, out_dir, workers=workers, on_done=done)
     command = "tunesmith " + shlex.join(sys.argv[1:]) if sys.argv and "tunesmith" in sys.argv[0] else "(Python API)"
@@ -211,9 +214,10 @@ def baselines_command(
         names = select_problems(suite, problems, split)
         command = "tunesmith eval-baselines " + shlex.join(sys.argv[2:])
         with _progress() as progress:
-            task = progress.add_task("baselines", total=len(names))
+            task = progress.add_task("baselines", total=len(names), done=0, units=len(names))
             build(names, evals, cache, workers=workers, command=command, path=output or BASELINES_PATH,
-                  machine=machine_line(), on_done=lambda u, r, c: progress.advance(task))
+                  machine=machine_line(), on_done=lambda u, r, c: progress.update(
+                      task, advance=1, done=int(progress.tasks[0].completed) + 1))
     except TunesmithError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:

@@ -29,7 +29,7 @@ VARIANTS: dict[str, AutoConfig] = {
     "v1": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_max_trials=100),
     "v2": AutoConfig(min_startup=5, max_startup=8),
     "nowarp": AutoConfig(min_startup=5, max_startup=8, warp=None),
-    "gp10": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10),
+    "gp10": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=None),
     "start10": AutoConfig(min_startup=10, max_startup=10),
     "start10-nowarp": AutoConfig(min_startup=10, max_startup=10, warp=None),
     "copula10": AutoConfig(min_startup=10, max_startup=10, warp="copula"),
@@ -37,6 +37,10 @@ VARIANTS: dict[str, AutoConfig] = {
     # auto v3 (= gp10b) with the output warping of v2, against outliers such as a poor default configuration
     "gp10b-yj": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp="yeo-johnson", gp_startup=10,
                            batch_startup=8),
+    # session 2026-11-27b, on the enlarged dev split: a shorter random start-up; a GP/TPE batch portfolio
+    "gp5b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=5, batch_startup=8),
+    "gp10b-tpe2": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10,
+                             batch_startup=8, batch_tpe=2),
 }
 
 

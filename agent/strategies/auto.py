@@ -74,6 +74,9 @@ class AutoConfig:
     #: when a *batch* (n > 1) is asked and at least this many trials are complete, GP models right away
     #: (its batch acquisition spreads the points); None: the start-up rules above only
     batch_startup: int | None = 8
+    #: portfolio hedge: in a batch (n > 1) that GP serves, this many of the n points come from TPE instead
+    #: (told GP's points as running, so they spread away from them); 0: GP proposes the whole batch
+    batch_tpe: int = 0
 
 
 DEFAULT_CONFIG = AutoConfig()
@@ -181,9 +184,18 @@ class AutoStrategy(Strategy):
 
     def ask(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> list[dict[str, Any]]:
         strategy = self.delegate(space, history, n)
-        if strategy.name == "gp":
-            history = _warped(history, self.config.warp)
-        return strategy.ask(space, history, n)
+        if strategy.name != "gp":
+            return strategy.ask(space, history, n)
+        hedge = min(self.config.batch_tpe, n - 1) if n > 1 and sum(t.ok for t in history) >= 2 else 0
+        configs = strategy.ask(space, _warped(history, self.config.warp), n - hedge)
+        if hedge:
+            # GP's picks join the history as running trials: TPE's constant liar spreads away from them.
+            first = max((t.number for t in history), default=-1) + 1
+            pending = [Trial(number=first + i, params=c) for i, c in enumerate(configs)]
+            tpe = self._delegates.setdefault("tpe", OptunaStrategy(
+                "tpe", direction=self.direction, seed=self.seed, budget=self.budget))
+            configs += tpe.ask(space, [*history, *pending], hedge)
+        return configs
 
     def label(self, space: SearchSpace, history: Sequence[Trial]) -> str:
         return f"auto:{choose(space, history, self.budget, self.config)}"

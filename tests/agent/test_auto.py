@@ -72,3 +72,19 @@ def test_batches_switch_to_gp_once_a_round_is_complete() -> None:
     assert auto.delegate(SPACE, done[:7], n=8).options == {"n_startup_trials": 10}   # not a full round yet
     assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 2}        # batch: GP models now
     assert auto.delegate(SPACE, done, n=1).options == {"n_startup_trials": 10}       # sequential: its start-up
+
+
+def test_a_batch_portfolio_takes_some_points_from_tpe_away_from_gps() -> None:
+    rng = np.random.default_rng(4)
+    hist = []
+    for i in range(12):
+        params = {n: float(rng.uniform()) for n in SPACE.names}
+        hist.append(Trial(number=i, params=params, state=TrialState.COMPLETE, value=float(params["x0"])))
+    plain = AutoStrategy(direction="minimize", seed=5).ask(SPACE, hist, 8)
+    hedged = AutoStrategy(direction="minimize", seed=5, config=AutoConfig(batch_tpe=2))
+    mixed = hedged.ask(SPACE, hist, 8)
+    assert len(mixed) == 8 and all(SPACE.validate_config(c) == [] for c in mixed)
+    assert mixed[:6] == plain[:6]            # GP's part is GP's first six points of the batch
+    assert "tpe" in hedged._delegates        # the other two came from TPE ...
+    assert all(c not in mixed[:6] for c in mixed[6:])  # ... which did not repeat GP's
+    assert hedged.ask(SPACE, hist, 1) == AutoStrategy(direction="minimize", seed=5).ask(SPACE, hist, 1)

@@ -65,3 +65,10 @@ def test_missing_baseline_names_the_command(tmp_path: Path) -> None:
     empty.write_text('{"problems": {}}')
     res = tunesmith("eval", "--problems", "branin", "--baselines", str(empty), "--out", str(tmp_path / "o"))
     assert res.returncode == 2 and "tunesmith eval-baselines --problems branin" in res.stderr
+
+
+def test_progress_counts_units_not_their_cost_weights(tmp_path: Path) -> None:
+    res = tunesmith("eval", "--problems", "branin,hartmann6", "--strategies", "random", "--seeds", "1", "--budget",
+                    "4", "--batch", "2", "--no-plots", "--out", str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    assert "2/2 units" in res.stderr, res.stderr
