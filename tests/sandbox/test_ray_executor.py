@@ -151,16 +151,26 @@ def test_a_lost_node_is_a_lost_trial_and_the_rest_goes_on(cluster: LocalRayClust
     # long enough that the doomed trial cannot finish while the node is being killed on a loaded machine
     ex.submit(request(tmp_path, "sleeper", "p", params={"seconds": 20}))
     ex.submit(request(tmp_path, "sleeper", "q", params={"seconds": 20}))
-    where = placed(ex, "p", "q")
+    # Wait until both run and have reported, keeping every event: each sleeper reports once, at its start,
+    # so a report dropped while waiting (as ``placed`` does) would leave nothing to wait for but its end.
+    reported: set[str] = set()
+    ended: list[object] = []
+    deadline = time.monotonic() + 120
+    while not ({"p", "q"} <= reported and ex.placement("p") and ex.placement("q")):
+        assert time.monotonic() < deadline, f"the trials did not start and report (reported: {reported})"
+        for ev in ex.wait(0.5):
+            if isinstance(ev, Report):
+                reported.add(ev.trial_id)
+            else:
+                ended.append(ev)
+    assert not ended, ended  # nothing ended before the node is killed
+    where = {i: ex.placement(i) or {} for i in ("p", "q")}
     doomed = next(i for i, p in where.items() if p["node_id"] == worker)
     survivor = "q" if doomed == "p" else "p"
-    deadline = time.monotonic() + 120
-    while not any(isinstance(ev, Report) and ev.trial_id == doomed for ev in ex.wait(0.5)):
-        assert time.monotonic() < deadline, "the trial on the worker node never reported"
     cluster.kill_worker(0)
     outcomes, _ = collect(ex, 2)
     lost = outcomes[doomed]
-    assert lost.status == "lost" and "was lost" in (lost.reason or "") and lost.info["ray_node_id"] == worker
+    assert lost.status == "lost" and "was lost" in (lost.reason or "") and lost.info["ray_node_id"] == worker, lost
     assert lost.reports and lost.reports[0].step == 0  # what streamed before the loss is kept
     assert outcomes[survivor].status == "exited"
     ex.submit(request(tmp_path, "sleeper", "after", params={"seconds": 0}))
