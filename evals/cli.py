@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,6 +76,18 @@ def _progress() -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                     TextColumn("{task.fields[done]}/{task.fields[units]} units"), TimeElapsedColumn(),
                     TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
+
+
+def _unit_counter(progress: Progress, name: str, total: float, units: int) -> Callable[[float], None]:
+    """A task on ``progress``; the returned ``tick(cost)`` marks one more unit done, advancing the bar by cost."""
+    task = progress.add_task(name, total=total, done=0, units=units)
+    done = [0]
+
+    def tick(cost: float) -> None:
+        done[0] += 1
+        progress.update(task, advance=cost, done=done[0])
+
+    return tick
 
 
 def list_problems() -> None:
@@ -174,14 +187,8 @@ def run_eval(*, out_dir: Path, suite: str, problems: str | None, split: str | No
     weights = _weights(units, base_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _progress() as progress:
-        task = progress.add_task("eval", total=sum(weights.values()), done=0, units=len(units))
-        finished = [0]
-
-        def done(unit: Unit, result: dict[str, Any], cached: bool) -> None:
-            finished[0] += 1
-            progress.update(task, advance=weights[unit], done=finished[0])
-
-        results = run_units(units, out_dir, workers=workers, on_done=done)
+        tick = _unit_counter(progress, "eval", sum(weights.values()), len(units))
+        results = run_units(units, out_dir, workers=workers, on_done=lambda u, r, c: tick(weights[u]))
     command = "tunesmith " + shlex.join(sys.argv[1:]) if sys.argv and "tunesmith" in sys.argv[0] else "(Python API)"
     header = (f"Command: `{command}`  \nDate: {time.strftime('%Y-%m-%d')}, machine: {machine_line()}  \n"
               f"Problems ({len(names)}): {', '.join(names)}  \nSeeds: {seeds} (0..{seeds - 1}); protocols: "
@@ -214,10 +221,9 @@ def baselines_command(
         names = select_problems(suite, problems, split)
         command = "tunesmith eval-baselines " + shlex.join(sys.argv[2:])
         with _progress() as progress:
-            task = progress.add_task("baselines", total=len(names), done=0, units=len(names))
+            tick = _unit_counter(progress, "baselines", len(names), len(names))
             build(names, evals, cache, workers=workers, command=command, path=output or BASELINES_PATH,
-                  machine=machine_line(), on_done=lambda u, r, c: progress.update(
-                      task, advance=1, done=int(progress.tasks[0].completed) + 1))
+                  machine=machine_line(), on_done=lambda u, r, c: tick(1))
     except TunesmithError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:

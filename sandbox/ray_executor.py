@@ -286,9 +286,7 @@ class RayExecutor(TrialExecutor):
             try:
                 ready, _ = ray.wait([run.gen], timeout=1.0)
                 if not ready:
-                    node = run.started.get("node_id") if run.started else None
-                    if node is not None and self._node_dead(str(node)):
-                        raise NodeGone("the node is no longer alive in the cluster")
+                    self._check_node(run)
                     if self._overdue(run):
                         ray.cancel(run.gen, force=True)
                         return self._ended(run, "timeout", f"the Ray node did not end the trial within "
@@ -301,9 +299,10 @@ class RayExecutor(TrialExecutor):
                 with self._lock:
                     ending = run.ending or ("cancelled", "cancelled")
                 return self._ended(run, ending[0], ending[1])
-            except (RayError, NodeGone) as exc:
-                if isinstance(exc, NodeGone):
-                    self._cancel(run)
+            except NodeGone as exc:
+                self._cancel(run)
+                return self._ended(run, "lost", self._lost_reason(run, exc))
+            except RayError as exc:
                 return self._ended(run, "lost", self._lost_reason(run, exc))
             kind = message[0]
             if kind == "started":
@@ -341,9 +340,13 @@ class RayExecutor(TrialExecutor):
             try:
                 return self._ray.get(ref, timeout=NODE_CHECK)
             except GetTimeoutError:
-                node = run.started.get("node_id") if run.started else None
-                if node is not None and self._node_dead(str(node)):
-                    raise NodeGone("the node is no longer alive in the cluster") from None
+                self._check_node(run)
+
+    def _check_node(self, run: _RayRun) -> None:
+        """Raise ``NodeGone`` when the node the trial started on is no longer alive."""
+        node = run.started.get("node_id") if run.started else None
+        if node is not None and self._node_dead(str(node)):
+            raise NodeGone("the node is no longer alive in the cluster")
 
     def _cancel(self, run: _RayRun) -> None:
         try:

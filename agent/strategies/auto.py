@@ -174,6 +174,10 @@ class AutoStrategy(Strategy):
         if n > 1 and batch is not None and complete >= batch and not space.is_conditional() \
                 and len(space) <= GP_MAX_DIMS and name in (self.config.startup, "gp"):
             name, startup = "gp", 2  # it needs two results to standardise
+        return self._sampler(name, startup)
+
+    def _sampler(self, name: str, startup: int) -> OptunaStrategy:
+        """The (cached) Optuna strategy ``name``; ``startup`` is GP's random start-up."""
         key = f"{name}:{startup}" if name == "gp" else name
         if key not in self._delegates:
             options = {"n_startup_trials": startup} if name == "gp" else {}
@@ -192,9 +196,7 @@ class AutoStrategy(Strategy):
             # GP's picks join the history as running trials: TPE's constant liar spreads away from them.
             first = max((t.number for t in history), default=-1) + 1
             pending = [Trial(number=first + i, params=c) for i, c in enumerate(configs)]
-            tpe = self._delegates.setdefault("tpe", OptunaStrategy(
-                "tpe", direction=self.direction, seed=self.seed, budget=self.budget))
-            configs += tpe.ask(space, [*history, *pending], hedge)
+            configs += self._sampler("tpe", 0).ask(space, [*history, *pending], hedge)
         return configs
 
     def label(self, space: SearchSpace, history: Sequence[Trial]) -> str:
