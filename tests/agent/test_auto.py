@@ -66,8 +66,14 @@ def test_auto_is_reproducible_and_valid() -> None:
     assert a == b and all(SPACE.validate_config(c) == [] for c in a)
 
 
-def test_batches_switch_to_gp_once_a_round_is_complete() -> None:
-    auto = AutoStrategy(direction="minimize", seed=2)  # the default config: a batch waits for one round
+def test_batches_keep_gps_start_up_by_default() -> None:
+    auto = AutoStrategy(direction="minimize", seed=2)
+    done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(8)]
+    assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 10}
+
+
+def test_batch_startup_switches_a_batch_to_gp_once_a_round_is_complete() -> None:
+    auto = AutoStrategy(direction="minimize", seed=2, config=AutoConfig(batch_startup=8))
     done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(8)]
     assert auto.delegate(SPACE, done[:7], n=8).options == {"n_startup_trials": 10}   # not a full round yet
     assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 2}        # batch: GP models now
