@@ -29,7 +29,7 @@ VARIANTS: dict[str, AutoConfig] = {
     "v1": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_max_trials=100),
     "v2": AutoConfig(min_startup=5, max_startup=8),
     "nowarp": AutoConfig(min_startup=5, max_startup=8, warp=None),
-    # auto v4 (the default since session 2026-11-27c): v3 without its batch rule
+    # auto v4 (the default): v3 without its batch rule
     "gp10": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=None),
     "start10": AutoConfig(min_startup=10, max_startup=10),
     "start10-nowarp": AutoConfig(min_startup=10, max_startup=10, warp=None),
