@@ -20,21 +20,9 @@ from scripts.raycluster import LocalRayCluster
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
 
-from sandbox.ray_executor import RayExecutor, connect  # noqa: E402
+from sandbox.ray_executor import RayExecutor  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCluster]:
-    c = LocalRayCluster(tmp_path_factory.mktemp("ray"), head_cpus=1, worker_cpus=[1]).start()
-    try:
-        connect(c.address)
-        c.wait_nodes(ray)
-        yield c
-    finally:
-        ray.shutdown()  # before the nodes go: a driver that loses its cluster exits the process
-        c.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +20,9 @@ from scripts.raycluster import LocalRayCluster
 ray = pytest.importorskip("ray")
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
-from sandbox.ray_executor import RayExecutor, connect  # noqa: E402
+from sandbox.ray_executor import RayExecutor  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCluster]:
-    c = LocalRayCluster(tmp_path_factory.mktemp("ray"), head_cpus=1, worker_cpus=[1]).start()
-    try:
-        connect(c.address)
-        c.wait_nodes(ray)
-        yield c
-    finally:
-        ray.shutdown()
-        c.stop()
 
 
 def spec_data(**extra: Any) -> dict[str, Any]:
