@@ -5,7 +5,7 @@ random configurations (seeded, so every run times the same configurations), chea
 one thread per process, as the eval workers run::
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
-        .venv/bin/python scripts/problem_cost.py --split test --ran runs/test-22
+        .venv/bin/python scripts/problem_cost.py --split test --ran runs/test-27
 
 Timings move with the load of the machine; the rule compares problems measured in the same run.
 """
