@@ -1,0 +1,68 @@
+"""Warm-start priors: configurations that did well across the *dev* problems of a well-known model family.
+
+``auto`` proposes them right after the default configuration, before its sampler's own start-up (see
+``agent.strategies.auto``). The data (``priors.json`` next to this module) is written by
+``scripts/build_priors.py`` from random-search evaluations of the benchmark's dev split only: for each
+family of scikit-learn models that shares one search space (bayesmark's spaces: kNN, SVM, trees, the
+linear classifiers), the few configurations that, added to the default, best raised the worst-case of
+"best of default and these" across the dev data sets (greedy portfolio, as auto-sklearn 2.0 builds one).
+
+Contract of ``prior_configs(space)``: a prior applies to a space whose parameter names are exactly the
+prior's and that has no conditional parameters; each value is projected into the space (numbers clipped to
+the range and rounded for ints, a categorical value kept only if it is one of the choices), and a
+configuration that still does not fit is dropped. Everything returned is a valid configuration of
+``space``; a space that matches no prior gets ``[]`` and ``auto`` behaves as without priors.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from agent.errors import ConfigError
+from agent.space import CategoricalParam, FloatParam, IntParam, SearchSpace
+
+PRIORS_PATH = Path(__file__).resolve().with_name("priors.json")
+
+
+@functools.cache
+def load_priors(path: Path = PRIORS_PATH) -> tuple[tuple[frozenset[str], tuple[dict[str, Any], ...]], ...]:
+    """``(parameter names, configurations)`` per prior; no file means no priors."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ()
+    return tuple((frozenset(p["params"]), tuple(p["configs"])) for p in data["priors"])
+
+
+def _project(space: SearchSpace, config: dict[str, Any]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for name, p in space.params.items():
+        v = config[name]
+        if isinstance(p, CategoricalParam):
+            if v not in p.choices:
+                return None
+        elif isinstance(p, IntParam | FloatParam):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                return None
+            v = min(max(v, p.low), p.high)
+            if isinstance(p, IntParam):
+                v = round(v)
+        out[name] = v
+    try:
+        return space.check_config(out)
+    except ConfigError:
+        return None  # e.g. off a stepped grid
+
+
+def prior_configs(space: SearchSpace, path: Path = PRIORS_PATH) -> list[dict[str, Any]]:
+    """The prior configurations for ``space``, best first (contract in the module docstring)."""
+    if space.is_conditional():
+        return []
+    names = frozenset(space.params)
+    for params, configs in load_priors(path):
+        if params == names:
+            return [c for c in (_project(space, dict(cfg)) for cfg in configs) if c is not None]
+    return []

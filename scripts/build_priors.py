@@ -1,0 +1,165 @@
+"""Build ``agent/strategies/priors.json`` (auto's warm-start priors) from the *dev* split only.
+
+Input: the random-search evaluations behind the scoring baselines (``tunesmith eval-baselines`` caches every
+evaluation with its configuration in ``<cache>/units``; the commands are in evals/data/baselines.json). For
+every group of dev bayesmark problems that share one set of parameter names (kNN; SVM; DT and RF; the
+linear classifiers lasso and linear; the linear regressors of each kind):
+
+1. candidates: the ``--top`` best configurations of each problem's random evaluations;
+2. every candidate and the problem's default are evaluated on every problem of the group (the candidate's
+   own problem reuses its recorded loss), and each loss is normalized as bayesmark scores it
+   ((loss - best) / (clip - best), bounded to [-1, 1], with the committed baselines);
+3. greedy portfolio: repeatedly add the candidate that most lowers the mean over the group's problems of
+   min(default, chosen so far, candidate); stop at ``--k`` or when nothing improves.
+
+``--lopo`` also prints a leave-one-problem-out estimate (the portfolio built without a problem, scored on it)
+against the expected best of the default and as many random configurations, so ``--k`` is chosen on held-out
+dev problems. Test problems are never read. Run with one thread per process::
+
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/build_priors.py --cache runs/baselines --lopo
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent.strategies.priors import PRIORS_PATH
+from evals.problems import SUITES, get_problem
+from evals.scoring import load_baselines, normalized
+from evals.split import split_of
+from scripts.benchlib import machine
+
+
+def _loss(args: tuple[str, dict[str, Any]]) -> float:
+    name, config = args
+    try:
+        return float(get_problem(name).evaluate(config).loss)
+    except Exception:  # a configuration that fails on another data set scores as the worst
+        return float("inf")
+
+
+def dev_groups(cache: Path) -> dict[frozenset[str], list[str]]:
+    """Dev bayesmark problems with a baseline and cached random evaluations, by parameter names."""
+    baselines, split = load_baselines(), split_of()
+    groups: dict[frozenset[str], list[str]] = defaultdict(list)
+    for name in SUITES["bayesmark"]:
+        if split[name] == "dev" and name in baselines and any((cache / "units").glob(f"{name}__random__*")):
+            groups[frozenset(get_problem(name).space.params)].append(name)
+    return groups
+
+
+def random_evals(cache: Path, name: str) -> list[tuple[float, dict[str, Any]]]:
+    (path,) = (cache / "units").glob(f"{name}__random__*")
+    unit = json.loads(path.read_text(encoding="utf-8"))
+    return [(e["loss"], e["params"]) for e in unit["evals"] if e["state"] == "complete"]
+
+
+def greedy(norm: np.ndarray, default: np.ndarray, cands: list[int], k: int) -> list[int]:
+    """Indices (rows of ``norm``: candidates x problems) of the greedy portfolio among ``cands``."""
+    chosen: list[int] = []
+    cur = default.copy()
+    for _ in range(k):
+        gains = [(np.minimum(cur, norm[c]).mean(), c) for c in cands if c not in chosen]
+        if not gains:
+            break
+        value, best = min(gains)
+        if value >= cur.mean() - 1e-12:
+            break
+        chosen.append(best)
+        cur = np.minimum(cur, norm[best])
+    return chosen
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=Path("runs/baselines"))
+    ap.add_argument("--top", type=int, default=8, help="candidates per problem")
+    ap.add_argument("--k", type=int, default=3, help="configurations per prior (at most)")
+    ap.add_argument("--lopo", action="store_true", help="print the leave-one-problem-out estimate")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=PRIORS_PATH)
+    args = ap.parse_args()
+    baselines = load_baselines()
+    priors, lopo_rows = [], []
+    with ProcessPoolExecutor(args.workers) as pool:
+        for names, problems in sorted(dev_groups(args.cache).items(), key=lambda kv: sorted(kv[1])):
+            evals = {p: sorted(random_evals(args.cache, p), key=lambda e: e[0]) for p in problems}
+            cands = [(p, cfg, loss) for p in problems for loss, cfg in evals[p][:args.top]]
+            jobs = [(q, cfg) for p, cfg, _ in cands for q in problems if q != p]
+            jobs += [(q, get_problem(q).default) for q in problems]
+            losses = dict(zip(range(len(jobs)), pool.map(_loss, jobs), strict=True))
+            it = iter(losses.values())
+            norm = np.zeros((len(cands), len(problems)))
+            for i, (p, _, loss) in enumerate(cands):
+                for j, q in enumerate(problems):
+                    b = baselines[q]
+                    norm[i, j] = normalized(loss if q == p else next(it), b.clip, b.best)
+            default = np.array([normalized(next(it), baselines[q].clip, baselines[q].best) for q in problems])
+            chosen = greedy(norm, default, list(range(len(cands))), args.k)
+            priors.append({"params": sorted(names), "from": problems,
+                           "configs": [cands[c][1] for c in chosen],
+                           "dev_mean_score": {"default": round(100 * (1 - default.mean()), 2),
+                                              "default+prior": round(100 * (1 - np.minimum.reduce(
+                                                  [default, *(norm[c] for c in chosen)]).mean()), 2)}})
+            print(f"{'/'.join(sorted(names))}: {len(chosen)} configurations from {', '.join(problems)}",
+                  flush=True)
+            if args.lopo and len(problems) > 1:
+                lopo_rows += _lopo(problems, cands, norm, default, evals, baselines, args.k)
+    if args.lopo:
+        _print_lopo(lopo_rows, args.k)
+    args.out.write_text(json.dumps({
+        "about": "auto's warm-start priors (agent/strategies/priors.py), built from dev problems only",
+        "command": "OMP_NUM_THREADS=1 .venv/bin/python scripts/build_priors.py "
+                   f"--cache {args.cache} --top {args.top} --k {args.k}",
+        "date": dt.date.today().isoformat(), "machine": machine(),
+        "priors": priors,
+    }, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def _lopo(problems: list[str], cands: list[tuple[str, dict[str, Any], float]], norm: np.ndarray,
+          default: np.ndarray, evals: dict[str, list[tuple[float, dict[str, Any]]]],
+          baselines: Any, k: int) -> list[tuple[str, int, float, float]]:
+    """``(problem, K, prior score, random score)``: default + the first K of a portfolio built without the
+    problem, against the expected score of default + K random configurations (over the 512 evaluations)."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for j, held in enumerate(problems):
+        keep = [i for i in range(len(problems)) if i != j]
+        own = [i for i, c in enumerate(cands) if c[0] != held]
+        chosen = greedy(norm[:, keep], default[keep], own, k)
+        b = baselines[held]
+        pool = np.array([normalized(loss, b.clip, b.best) for loss, _ in evals[held]])
+        for kk in range(1, k + 1):
+            prior = min([default[j], *(norm[c, j] for c in chosen[:kk])])
+            draws = rng.choice(pool, size=(4000, kk)).min(axis=1)
+            rand = float(np.minimum(draws, default[j]).mean())
+            rows.append((held, kk, 100 * (1 - prior), 100 * (1 - rand)))
+    return rows
+
+
+def _print_lopo(rows: list[tuple[str, int, float, float]], k: int) -> None:
+    print("\nleave-one-problem-out (dev): score of best(default + K configurations), prior vs random")
+    for kk in range(1, k + 1):
+        sel = [r for r in rows if r[1] == kk]
+        diff = np.array([r[2] - r[3] for r in sel])
+        print(f"K={kk}: prior {np.mean([r[2] for r in sel]):6.1f}  random {np.mean([r[3] for r in sel]):6.1f}"
+              f"  diff {diff.mean():+5.1f}  prior better on {int((diff > 0).sum())}/{len(sel)}")
+    for r in rows:
+        if r[1] == k:
+            print(f"  {r[0]:22s} prior {r[2]:6.1f}  random {r[3]:6.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""``auto``'s warm-start priors: matching, projection, order of proposals, and that they come from dev only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.records import Trial, TrialState
+from agent.space import SearchSpace
+from agent.strategies.auto import AutoConfig, AutoStrategy
+from agent.strategies.priors import PRIORS_PATH, load_priors, prior_configs
+from evals.problems import get_problem
+from evals.split import split_of
+from scripts.build_priors import greedy
+
+KNN = SearchSpace.from_dict({"n_neighbors": {"type": "int", "low": 1, "high": 25},
+                             "p": {"type": "int", "low": 1, "high": 4}})
+
+
+@pytest.fixture
+def priors_file(tmp_path: Path) -> Path:
+    path = tmp_path / "priors.json"
+    path.write_text(json.dumps({"priors": [
+        {"params": ["n_neighbors", "p"], "configs": [{"n_neighbors": 40, "p": 1}, {"n_neighbors": 3, "p": 2.6}]},
+        {"params": ["kind", "lr"], "configs": [{"kind": "adam", "lr": 1e-3}, {"kind": "rmsprop", "lr": 0.1}]},
+    ]}), encoding="utf-8")
+    return path
+
+
+def test_a_prior_applies_to_exactly_its_parameter_names_projected_into_the_space(priors_file: Path) -> None:
+    assert prior_configs(KNN, priors_file) == [{"n_neighbors": 25, "p": 1}, {"n_neighbors": 3, "p": 3}]
+    wider = SearchSpace.from_dict({"n_neighbors": {"type": "int", "low": 1, "high": 25},
+                                   "p": {"type": "int", "low": 1, "high": 4},
+                                   "weights": {"type": "categorical", "choices": ["uniform", "distance"]}})
+    assert prior_configs(wider, priors_file) == []
+    # a categorical value that is not a choice drops that configuration only
+    cat = SearchSpace.from_dict({"kind": {"type": "categorical", "choices": ["adam", "sgd"]},
+                                 "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}})
+    assert prior_configs(cat, priors_file) == [{"kind": "adam", "lr": 1e-3}]
+    assert prior_configs(KNN, priors_file.with_name("missing.json")) == []
+
+
+def test_the_committed_priors_come_from_dev_problems_only_and_fit_their_spaces() -> None:
+    split, priors = split_of(), json.loads(PRIORS_PATH.read_text(encoding="utf-8"))["priors"]
+    assert priors and load_priors()
+    for prior in priors:
+        assert prior["from"] and all(split[name] == "dev" for name in prior["from"])
+        for name in prior["from"]:
+            space = get_problem(name).space
+            assert sorted(space.params) == prior["params"]
+            assert prior_configs(space) == [space.check_config(c) for c in prior["configs"]]
+
+
+def test_auto_proposes_untried_priors_first_then_its_sampler() -> None:
+    problem = get_problem("kNN_iris_acc")
+    space, priors = problem.space, prior_configs(problem.space)
+    assert len(priors) >= 2
+    auto = AutoStrategy(direction="minimize", seed=3)
+    default = Trial(number=0, params=problem.default, state=TrialState.COMPLETE, value=-0.9)
+    assert auto.label(space, [default]) == "auto:prior"
+    batch = auto.ask(space, [default], len(priors) + 3)
+    assert batch[:len(priors)] == priors
+    keys = {json.dumps(c, sort_keys=True) for c in batch}
+    assert len(keys) == len(batch)  # the sampler's points spread away from the priors (no repeats)
+    # tried priors (failed ones too) are not proposed again; the label says who proposes next
+    hist = [default, *(Trial(number=i + 1, params=c, state=TrialState.FAILED) for i, c in enumerate(priors))]
+    assert auto.ask(space, hist, 1)[0] not in priors
+    assert auto.label(space, hist) == "auto:gp"
+
+
+def test_priors_can_be_switched_off_and_unmatched_spaces_are_untouched() -> None:
+    problem = get_problem("kNN_iris_acc")
+    off = AutoStrategy(direction="minimize", seed=3, config=AutoConfig(priors=False))
+    assert off.ask(problem.space, [], 3) != prior_configs(problem.space)[:3]
+    space = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0} for i in range(3)})
+    on, off = AutoStrategy(direction="minimize", seed=5), AutoStrategy(
+        direction="minimize", seed=5, config=AutoConfig(priors=False))
+    assert on.ask(space, [], 4) == off.ask(space, [], 4)
+
+
+def test_greedy_portfolio_picks_what_lowers_the_mean_and_stops_when_nothing_helps() -> None:
+    # rows: candidates, columns: problems (normalized loss, lower is better)
+    norm = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.9], [0.5, 0.5, 0.5], [1.0, 1.0, 0.8]])
+    default = np.array([1.0, 1.0, 1.0])
+    assert greedy(norm, default, [0, 1, 2, 3], 3) == [2, 0, 1]
+    assert greedy(norm, np.array([-1.0, -1.0, -1.0]), [0, 1, 2, 3], 3) == []
+    assert greedy(norm, default, [3], 3) == [3]
