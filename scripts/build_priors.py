@@ -90,10 +90,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=PRIORS_PATH)
     args = ap.parse_args()
-    baselines = load_baselines()
+    baselines, groups = load_baselines(), dev_groups(args.cache)
+    if not groups:
+        sys.exit(f"no random evaluations of dev problems in {args.cache}/units; run the eval-baselines "
+                 "commands listed in evals/data/baselines.json first (they cache every evaluation there)")
     priors, lopo_rows = [], []
     with ProcessPoolExecutor(args.workers) as pool:
-        for names, problems in sorted(dev_groups(args.cache).items(), key=lambda kv: sorted(kv[1])):
+        for names, problems in sorted(groups.items(), key=lambda kv: sorted(kv[1])):
             evals = {p: sorted(random_evals(args.cache, p), key=lambda e: e[0]) for p in problems}
             cands = [(p, cfg, loss) for p in problems for loss, cfg in evals[p][:args.top]]
             jobs = [(q, cfg) for p, cfg, _ in cands for q in problems if q != p]

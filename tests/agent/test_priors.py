@@ -88,3 +88,14 @@ def test_greedy_portfolio_picks_what_lowers_the_mean_and_stops_when_nothing_help
     assert greedy(norm, default, [0, 1, 2, 3], 3) == [2, 0, 1]
     assert greedy(norm, np.array([-1.0, -1.0, -1.0]), [0, 1, 2, 3], 3) == []
     assert greedy(norm, default, [3], 3) == [3]
+
+
+def test_building_priors_without_the_dev_evaluations_stops_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scripts import build_priors
+
+    out = tmp_path / "priors.json"
+    monkeypatch.setattr("sys.argv", ["build_priors", "--cache", str(tmp_path), "--out", str(out)])
+    with pytest.raises(SystemExit, match="run the eval-baselines commands"):
+        build_priors.main()
+    assert not out.exists()
