@@ -57,3 +57,21 @@ def test_torch_example_reports_every_epoch(tmp_path: Path) -> None:
     points = study.curve(0)
     assert [p.step for p in points] == list(range(1, 21))
     assert study.trials[0].value is not None and study.trials[0].value > 0.8
+
+
+def test_auto_tries_a_matching_families_priors_right_after_the_default(tmp_path: Path) -> None:
+    from agent.space import SearchSpace
+    from agent.strategies.priors import prior_configs
+
+    space = {"n_neighbors": {"type": "int", "low": 1, "high": 25}, "p": {"type": "int", "low": 1, "high": 4}}
+    priors = prior_configs(SearchSpace.from_dict(space))
+    study = tunesmith.tune({
+        "objective": {"metric": "y", "direction": "minimize"},
+        "function": "tests.agent.trial_funcs:knn_like", "workdir": str(ROOT), "space": space,
+        "default": {"n_neighbors": 5, "p": 2}, "budget": {"max_trials": len(priors) + 2}, "seed": 0,
+    }, dir=tmp_path / "s")
+    trials = study.trials
+    assert trials[0].proposer.value == "default"
+    assert [t.params for t in trials[1:len(priors) + 1]] == priors
+    assert {t.strategy for t in trials[1:len(priors) + 1]} == {"auto:prior"}
+    assert trials[-1].strategy == "auto:gp" and trials[-1].params not in priors

@@ -17,3 +17,8 @@ def fails_when_large(params: dict[str, Any]) -> float:
 
 def no_metric(params: dict[str, Any]) -> dict[str, float]:
     return {"other": 1.0}
+
+
+def knn_like(params: dict[str, Any]) -> float:
+    """A cheap stand-in with scikit-learn kNN's parameter names (so ``auto``'s kNN prior applies)."""
+    return abs(params["n_neighbors"] - 9) + abs(params["p"] - 2) / 10
