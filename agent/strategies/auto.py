@@ -34,7 +34,7 @@ The engine runs the spec's default configuration first, so ``auto`` starts from 
 point, then (v5) the untried configurations of a matching prior: a space with exactly the parameter names of
 a well-known scikit-learn family's search space (bayesmark's kNN, SVM, trees, linear models) gets the few
 configurations that, with the default, did best across that family's *dev* problems. They take the place of
-some of GPSampler's random start-up trials, so the rest of the study is unchanged. Priors are
+some of GPSampler's random start-up trials; after them the rules below apply as before. Priors are
 first in the table because they apply to the first few trials only; ``AutoConfig(priors=False)`` is v4.
 On the default: on the dev split that prior was worth more than any start-up design we tried (a Sobol
 start-up, output warping). Dev-split results of every variant, and why this one was kept, are in

@@ -4,8 +4,9 @@
 ``agent.strategies.auto``). The data (``priors.json`` next to this module) is written by
 ``scripts/build_priors.py`` from random-search evaluations of the benchmark's dev split only: for each
 family of scikit-learn models that shares one search space (bayesmark's spaces: kNN, SVM, trees, the
-linear classifiers), the few configurations that, added to the default, best raised the worst-case of
-"best of default and these" across the dev data sets (greedy portfolio, as auto-sklearn 2.0 builds one).
+linear classifiers), the few configurations that, added to the default, most raised the mean over the
+family's dev data sets of the score of "the best of the default and these" (a greedy portfolio, as
+auto-sklearn 2.0 builds one).
 
 Contract of ``prior_configs(space)``: a prior applies to a space whose parameter names are exactly the
 prior's and that has no conditional parameters; each value is projected into the space (numbers clipped to
