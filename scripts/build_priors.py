@@ -101,8 +101,7 @@ def main() -> None:
             cands = [(p, cfg, loss) for p in problems for loss, cfg in evals[p][:args.top]]
             jobs = [(q, cfg) for p, cfg, _ in cands for q in problems if q != p]
             jobs += [(q, get_problem(q).default) for q in problems]
-            losses = dict(zip(range(len(jobs)), pool.map(_loss, jobs), strict=True))
-            it = iter(losses.values())
+            it = iter(list(pool.map(_loss, jobs)))  # consumed in the order of ``jobs``
             norm = np.zeros((len(cands), len(problems)))
             for i, (p, _, loss) in enumerate(cands):
                 for j, q in enumerate(problems):
