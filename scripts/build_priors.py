@@ -35,6 +35,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.strategies.priors import PRIORS_PATH
+from evals.baselines import DEFAULT_EVALS, baseline_units
+from evals.harness import load_cached
 from evals.problems import SUITES, get_problem
 from evals.scoring import load_baselines, normalized
 from evals.split import split_of
@@ -49,20 +51,27 @@ def _loss(args: tuple[str, dict[str, Any]]) -> float:
         return float("inf")
 
 
-def dev_groups(cache: Path) -> dict[frozenset[str], list[str]]:
-    """Dev bayesmark problems with a baseline and cached random evaluations, by parameter names."""
+def dev_evals(cache: Path) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+    """``(loss, configuration)`` of the cached baseline evaluations of every dev bayesmark problem that has
+    a baseline, best first."""
     baselines, split = load_baselines(), split_of()
-    groups: dict[frozenset[str], list[str]] = defaultdict(list)
+    out = {}
     for name in SUITES["bayesmark"]:
-        if split[name] == "dev" and name in baselines and any((cache / "units").glob(f"{name}__random__*")):
-            groups[frozenset(get_problem(name).space.params)].append(name)
+        if split[name] != "dev" or name not in baselines:
+            continue
+        result = load_cached(cache, baseline_units([name], DEFAULT_EVALS)[0])
+        if result is not None:
+            out[name] = sorted(((e["loss"], e["params"]) for e in result["evals"] if e["loss"] is not None),
+                               key=lambda e: e[0])
+    return out
+
+
+def dev_groups(names: list[str]) -> dict[frozenset[str], list[str]]:
+    """``names`` grouped by their search space's parameter names."""
+    groups: dict[frozenset[str], list[str]] = defaultdict(list)
+    for name in names:
+        groups[frozenset(get_problem(name).space.params)].append(name)
     return groups
-
-
-def random_evals(cache: Path, name: str) -> list[tuple[float, dict[str, Any]]]:
-    (path,) = (cache / "units").glob(f"{name}__random__*")
-    unit = json.loads(path.read_text(encoding="utf-8"))
-    return [(e["loss"], e["params"]) for e in unit["evals"] if e["state"] == "complete"]
 
 
 def greedy(norm: np.ndarray, default: np.ndarray, cands: list[int], k: int) -> list[int]:
@@ -90,14 +99,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=PRIORS_PATH)
     args = ap.parse_args()
-    baselines, groups = load_baselines(), dev_groups(args.cache)
+    baselines, evals = load_baselines(), dev_evals(args.cache)
+    groups = dev_groups(list(evals))
     if not groups:
         sys.exit(f"no random evaluations of dev problems in {args.cache}/units; run the eval-baselines "
                  "commands listed in evals/data/baselines.json first (they cache every evaluation there)")
     priors, lopo_rows = [], []
     with ProcessPoolExecutor(args.workers) as pool:
         for names, problems in sorted(groups.items(), key=lambda kv: sorted(kv[1])):
-            evals = {p: sorted(random_evals(args.cache, p), key=lambda e: e[0]) for p in problems}
             cands = [(p, cfg, loss) for p in problems for loss, cfg in evals[p][:args.top]]
             jobs = [(q, cfg) for p, cfg, _ in cands for q in problems if q != p]
             jobs += [(q, get_problem(q).default) for q in problems]

@@ -201,10 +201,11 @@ class AutoStrategy(Strategy):
 
     def untried_priors(self, space: SearchSpace, history: Sequence[Trial]) -> list[dict[str, Any]]:
         """The prior configurations for ``space`` that ``history`` has not tried (any state but cancelled)."""
-        if not self.config.priors:
+        priors = prior_configs(space) if self.config.priors else []
+        if not priors:  # most spaces: skip the pass over the history
             return []
         tried = bridge.tried_keys(space, history)
-        return [c for c in prior_configs(space) if bridge.config_key(c) not in tried]
+        return [c for c in priors if bridge.config_key(c) not in tried]
 
     def ask(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> list[dict[str, Any]]:
         warm = self.untried_priors(space, history)[:n]
