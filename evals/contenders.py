@@ -1,4 +1,4 @@
-"""The optimizers a benchmark compares ("contenders"), each built as an ``agent.proposers.Proposer``.
+"""The optimizers a benchmark compares ("contenders"), each built as an ``agent.study.proposers.Proposer``.
 
 A contender is a name, a factory ``ContenderContext -> Proposer`` and whether the harness runs the
 problem's default configuration first (as tunesmith's engine does when a spec has a ``default``).
@@ -20,7 +20,7 @@ Built in:
 ``propose(ProposalContext, n)`` and tells it every finished trial with ``observe``. A proposer that has
 a ``usage`` attribute with ``prompt_tokens``/``completion_tokens`` (``agent.llm.base.Usage``) gets its
 tokens reported per unit. The proposer never sees held-out (test) losses: trials carry only the
-validation loss. ``agent`` is the LLM agent (``agent.llm_eval``: the hybrid proposer with ``auto`` as its
+validation loss. ``agent`` is the LLM agent (``evals.llm_contender``: the hybrid proposer with ``auto`` as its
 fallback); it needs an endpoint (``OPENAI_BASE_URL``/``OPENAI_API_KEY``, or the config file).
 """
 
@@ -30,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from agent.core.records import TrialDraft
+from agent.core.space import SearchSpace
 from agent.errors import TunesmithError
-from agent.proposers import ProposalContext, Proposer, StrategyProposer
-from agent.records import TrialDraft
-from agent.space import SearchSpace
 from agent.strategies import make_strategy
 from agent.strategies.auto import VERSION as AUTO_VERSION
+from agent.study.proposers import ProposalContext, Proposer, StrategyProposer
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,13 @@ def _strategy(name: str) -> Callable[[ContenderContext], Proposer]:
 
 
 def _agent(ctx: ContenderContext) -> Proposer:
-    """The LLM agent (agent/llm_eval.py) behind the same seam; a one-line error says what is missing."""
+    """The LLM agent (evals/llm_contender.py) behind the same seam; a one-line error says what is missing."""
     from agent.llm.settings import HOW_TO_CONNECT, resolve_settings
 
     if not resolve_settings().configured:
         raise TunesmithError(f"the 'agent' contender needs an LLM endpoint: {HOW_TO_CONNECT}; or leave 'agent' "
                              "out of --strategies")
-    from agent.llm_eval import make_eval_proposer
+    from evals.llm_contender import make_eval_proposer
 
     return make_eval_proposer(ctx)
 

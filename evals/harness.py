@@ -3,7 +3,7 @@
 One **unit** is one study: ``rounds = ceil(budget / batch)`` rounds; in each, the contender's proposer is
 asked for ``batch`` configurations (``ProposalContext.history`` holds the finished trials and, for the
 batch being filled, the ones already chosen as RUNNING), the problem evaluates them in this process,
-and the finished trials join the history as ``agent.records.Trial`` records -- the same seam and history
+and the finished trials join the history as ``agent.core.records.Trial`` records -- the same seam and history
 the engine uses, without a subprocess per evaluation. A contender with ``default_first`` has the
 problem's default as its first trial. Proposals that do not fit the space are dropped, as the engine
 does. A failed evaluation is a FAILED trial (the strategy sees it as infeasible).
@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.core.records import FailureKind, Proposer, Trial, TrialDraft, TrialState
 from agent.errors import TunesmithError
-from agent.proposers import ProposalContext
-from agent.records import FailureKind, Proposer, Trial, TrialDraft, TrialState
+from agent.study.proposers import ProposalContext
 from evals.contenders import ContenderContext, get_contender
 from evals.problems import Problem, get_problem
 

@@ -6,7 +6,7 @@ stops everything and releases resources. An executor never raises for a trial's 
 a signal, a timeout or a launch error all come back as a ``TrialOutcome``. It raises only for misuse
 (unknown trial id, submitting past capacity) or for its own infrastructure being unusable.
 
-Stdlib only (see package docstring): the agent turns these into ``agent.records`` types.
+Stdlib only (see package docstring): the agent turns these into ``agent.core.records`` types.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ SPACE = {
 
 
 def history(n: int, seed: int = 0) -> list[Any]:
-    from agent.records import FailureKind, Proposer, Trial, TrialState
+    from agent.core.records import FailureKind, Proposer, Trial, TrialState
 
     rng = random.Random(seed)
     out = []
@@ -102,14 +102,14 @@ class Timed:
 
 
 def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:
-    from agent.engine import StudyEngine
-    from agent.hybrid import HybridProposer
+    from agent.core.spec import load_spec
+    from agent.hybrid.prompting import render
+    from agent.hybrid.proposer import HybridProposer
     from agent.llm.wire import estimate_tokens
-    from agent.prompting import render
-    from agent.proposers import ProposalContext, StrategyProposer
-    from agent.spec import load_spec
-    from agent.store.memory import MemoryStore
     from agent.strategies.registry import make_strategy
+    from agent.study.engine import StudyEngine
+    from agent.study.proposers import ProposalContext, StrategyProposer
+    from agent.study.store.memory import MemoryStore
     from sandbox.fake import InProcessExecutor
     from tools.summary import compact
 
@@ -148,7 +148,7 @@ def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:
         strategy.ask(engine.space, trials, 1)
         strategy_times.append(time.perf_counter() - t0)
     system = timed.requests[-1][0][0]
-    from agent.actions import trial_view
+    from agent.hybrid.actions import trial_view
     from agent.llm.base import Message
 
     naive = Message(role="user", content=render("hybrid_reflect", trials=[compact(trial_view(t), rationale=True)

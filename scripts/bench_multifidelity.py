@@ -29,9 +29,9 @@ ASHA = {"type": "asha", "min_resource": 2, "reduction_factor": 3}
 
 
 def run_arm(seed: int, trials: int, workers: int, pruner: dict[str, object] | None, root: Path) -> dict[str, float]:
-    from agent.records import TrialState
-    from agent.session import Session
-    from agent.spec import load_spec
+    from agent.core.records import TrialState
+    from agent.core.spec import load_spec
+    from agent.study.session import Session
 
     data = load_spec(SPEC).to_dict()
     data.update(seed=seed, workers=workers, threads_per_trial=1)

@@ -39,9 +39,9 @@ def bare(n: int) -> float:
 
 def tunesmith_cycle(n: int, prefill: int, root: Path) -> tuple[float, float]:
     """(median, p90) seconds between consecutive trial launches with ``prefill`` stored trials."""
-    from agent.records import Proposer, TrialDraft, TrialState
-    from agent.session import Session
-    from agent.spec import load_spec
+    from agent.core.records import Proposer, TrialDraft, TrialState
+    from agent.core.spec import load_spec
+    from agent.study.session import Session
 
     spec = load_spec({
         "name": f"bench-{prefill}", "objective": {"metric": "x", "direction": "maximize"},

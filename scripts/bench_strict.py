@@ -49,8 +49,8 @@ def round_trips(n: int, root: Path) -> dict[str, list[float]]:
 
 
 def study_cycles(n: int, profile: str, root: Path) -> list[float]:
-    from agent.session import Session
-    from agent.spec import load_spec
+    from agent.core.spec import load_spec
+    from agent.study.session import Session
 
     spec = load_spec({"name": f"bench-{profile}", "objective": {"metric": "x", "direction": "maximize"},
                       "command": NOOP, "space": {"a": {"type": "float", "low": 0.0, "high": 1.0}},

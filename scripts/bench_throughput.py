@@ -41,8 +41,8 @@ def rate(starts: list[float], ends: list[float]) -> float:
 
 def tunesmith_rate(n: int, workers: int, root: Path, executor: Any = None) -> float:
     """Trials per second of a study of ``n`` no-op trials."""
-    from agent.session import Session
-    from agent.spec import load_spec
+    from agent.core.spec import load_spec
+    from agent.study.session import Session
 
     spec = load_spec({
         "name": f"noop-{workers}", "objective": {"metric": "objective", "direction": "maximize"},

@@ -76,8 +76,8 @@ def compute_pids() -> set[int]:
 
 def run_study(root: Path, name: str, gpu: int, mode: str, trials: int, mb: int, seconds: float,
               timeout: float | None) -> Any:
-    from agent.session import Session
-    from agent.spec import load_spec
+    from agent.core.spec import load_spec
+    from agent.study.session import Session
 
     (root / "train.py").write_text(TRIAL)
     spec = load_spec({
@@ -99,7 +99,7 @@ def main() -> int:
     ap.add_argument("--slack", type=float, default=300.0, help="MiB of used memory tolerated after the study")
     ap.add_argument("--record", action="store_true", help="write the result to BENCHMARKS.md")
     args = ap.parse_args()
-    from agent.gpus import discover_gpus
+    from agent.study.gpus import discover_gpus
 
     found = discover_gpus()
     when = f"{time.strftime('%Y-%m-%d')}, {machine()}"
@@ -116,7 +116,7 @@ def main() -> int:
         checks.append((name, ok, detail))
         print(f"[{'ok' if ok else 'FAIL'}] {name}" + (f": {detail}" if detail else ""), flush=True)
 
-    from agent.records import TrialState
+    from agent.core.records import TrialState
 
     baseline = used_mb(gpu.index)
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.proposers import StrategyProposer
 from agent.strategies.auto import AutoConfig, AutoStrategy
+from agent.study.proposers import StrategyProposer
 from evals.contenders import Contender, ContenderContext, register_contender
 
 #: the cheapest dev problem of each group (evaluation cost measured on 2026-11-27) + dev synthetic + torch

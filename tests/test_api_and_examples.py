@@ -60,7 +60,7 @@ def test_torch_example_reports_every_epoch(tmp_path: Path) -> None:
 
 
 def test_auto_tries_a_matching_families_priors_right_after_the_default(tmp_path: Path) -> None:
-    from agent.space import SearchSpace
+    from agent.core.space import SearchSpace
     from agent.strategies.priors import prior_configs
 
     space = {"n_neighbors": {"type": "int", "low": 1, "high": 25}, "p": {"type": "int", "low": 1, "high": 4}}

@@ -63,7 +63,7 @@ def test_imports_point_one_way() -> None:
 
 
 def test_the_checker_catches_a_wrong_arrow(tmp_path: Path) -> None:
-    tree = ast.parse("import agent.spec\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import agent\n")
+    tree = ast.parse("import agent.core.spec\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import agent\n")
     assert _runtime_imports(tree)[0] == (1, "agent")
     assert (4, "agent") not in _runtime_imports(tree)
 

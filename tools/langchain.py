@@ -1,6 +1,6 @@
 """The same tools as LangChain ``StructuredTool``s, so a LangChain or LangGraph agent can drive tunesmith.
 
-    from agent.actions import session_toolbox
+    from agent.hybrid.actions import session_toolbox
     from tools.langchain import to_langchain
     tools = to_langchain(session_toolbox(session))
     agent = create_react_agent(chat_model, tools)        # LangGraph, or any tool-calling loop

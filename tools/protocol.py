@@ -1,4 +1,4 @@
-"""What the tools act on: ``StudyActions``, a small protocol that agent/ implements (agent/actions.py).
+"""What the tools act on: ``StudyActions``, a small protocol that agent/ implements (agent/hybrid/actions.py).
 
 tools/ imports nothing from the project at run time, so everything crossing this boundary is plain
 data defined here. One implementation serves the hybrid loop (proposals become the engine's next

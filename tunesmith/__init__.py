@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sandbox.report import params, report, should_stop
 
 if TYPE_CHECKING:
-    from agent.api import Study, load, resume, tune
-    from agent.space import SearchSpace
-    from agent.spec import StudySpec, load_spec
+    from agent.core.space import SearchSpace
+    from agent.core.spec import StudySpec, load_spec
+    from agent.faces.api import Study, load, resume, tune
 
 __all__ = [
     "SearchSpace", "Study", "StudySpec", "load", "load_spec", "params", "report", "resume",
@@ -22,8 +22,8 @@ __all__ = [
 __version__ = "0.1.0"
 
 _LAZY = {
-    "tune": "agent.api", "load": "agent.api", "resume": "agent.api", "Study": "agent.api",
-    "SearchSpace": "agent.space", "StudySpec": "agent.spec", "load_spec": "agent.spec",
+    "tune": "agent.faces.api", "load": "agent.faces.api", "resume": "agent.faces.api", "Study": "agent.faces.api",
+    "SearchSpace": "agent.core.space", "StudySpec": "agent.core.spec", "load_spec": "agent.core.spec",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.cli.app import app
+from agent.faces.cli.app import app
 from evals.cli import register
 
 register(app)

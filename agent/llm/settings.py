@@ -27,8 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from agent.core.spec import Price
 from agent.errors import SpecError
-from agent.llm.usage import Price
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 CONFIG_ENV = "TUNESMITH_CONFIG"

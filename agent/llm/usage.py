@@ -19,20 +19,10 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from agent.core.spec import Price
 from agent.errors import LLMBudgetExhausted
 from agent.llm.base import Completion, LLMClient, Message, ToolSpec, Usage
 from agent.llm.wire import estimate_tokens
-
-
-class Price(BaseModel):
-    """USD per million tokens."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    prompt: float = Field(ge=0)
-    completion: float = Field(ge=0)
-
 
 #: List prices (USD per 1M tokens) of a few common hosted models; override or extend with ``llm.prices``.
 #: Local servers (Ollama, vLLM, llama.cpp) cost nothing per token: give them ``{prompt: 0, completion: 0}``.

@@ -55,9 +55,9 @@ from typing import Any
 
 import numpy as np
 
-from agent.records import Trial, TrialState
-from agent.space import FloatParam, IntParam, SearchSpace
-from agent.strategies import _optuna_bridge as bridge
+from agent.core.records import Trial, TrialState
+from agent.core.space import FloatParam, IntParam, SearchSpace
+from agent.strategies import optuna_bridge as bridge
 from agent.strategies.base import Strategy
 from agent.strategies.optuna_strategy import OptunaStrategy
 from agent.strategies.priors import prior_configs

@@ -17,8 +17,8 @@ import abc
 from collections.abc import Sequence
 from typing import Any
 
-from agent.records import Trial
-from agent.space import SearchSpace
+from agent.core.records import Trial
+from agent.core.space import SearchSpace
 
 
 class Strategy(abc.ABC):

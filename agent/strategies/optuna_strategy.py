@@ -4,7 +4,7 @@ Every ``ask`` is a pure function of ``(name, direction, seed, space, history, n)
 
 1. build a fresh in-memory Optuna study whose sampler is seeded from ``(seed, len(history))``
    (a seed of None counts as 0, so proposals are reproducible by default);
-2. hand it the history (see ``_optuna_bridge`` for how each trial state is told);
+2. hand it the history (see ``optuna_bridge`` for how each trial state is told);
 3. ask ``n`` trials define-by-run: each parameter of ``space.order`` is suggested only when active,
    and the asked trials stay RUNNING, so the later ones of a batch spread away from the earlier ones.
 
@@ -51,9 +51,9 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
-from agent.records import Trial
-from agent.space import SearchSpace
-from agent.strategies import _optuna_bridge as bridge
+from agent.core.records import Trial
+from agent.core.space import SearchSpace
+from agent.strategies import optuna_bridge as bridge
 from agent.strategies.base import Strategy
 
 #: the samplers this class implements (``auto`` lives in ``agent.strategies.auto``)

@@ -22,8 +22,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from agent.core.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 from agent.errors import ConfigError
-from agent.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 
 PRIORS_PATH = Path(__file__).resolve().with_name("priors.json")
 

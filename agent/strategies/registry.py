@@ -1,6 +1,6 @@
 """Strategy names and the one factory that turns a name into a ``Strategy``.
 
-``STRATEGIES`` equals ``agent.spec.STRATEGY_NAMES`` (a test pins it): the spec validates names
+``STRATEGIES`` equals ``agent.core.spec.STRATEGY_NAMES`` (a test pins it): the spec validates names
 without importing Optuna, and this module builds them.
 """
 

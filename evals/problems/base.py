@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.space import SearchSpace
+from agent.core.space import SearchSpace
 
 
 class EvaluationError(RuntimeError):

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.space import SearchSpace
+from agent.core.space import SearchSpace
 from evals.problems.base import Evaluation, EvaluationError, Problem
 
 CV_SPLITS = 5

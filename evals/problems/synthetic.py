@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.space import SearchSpace
+from agent.core.space import SearchSpace
 from evals.problems.base import Evaluation, Problem
 
 

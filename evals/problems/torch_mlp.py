@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.space import SearchSpace
+from agent.core.space import SearchSpace
 from evals.problems.base import Evaluation, EvaluationError, Problem
 from evals.problems.bayesmark import load_split
 

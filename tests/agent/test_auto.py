@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.records import Trial, TrialState
-from agent.space import SearchSpace
+from agent.core.records import Trial, TrialState
+from agent.core.space import SearchSpace
 from agent.strategies.auto import AutoConfig, AutoStrategy, _warped, choose, startup_trials, warp_values
 
 SPACE = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0} for i in range(3)})

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from agent.engine import StudyEngine
-from agent.engine_hooks import StudyControl
-from agent.proposers import ProposalContext, Proposer, StrategyProposer
-from agent.records import FailureKind, Trial, TrialDraft, TrialState
-from agent.records import Proposer as Kind
-from agent.spec import StudySpec, load_spec
-from agent.store.memory import MemoryStore
+from agent.core.records import FailureKind, Trial, TrialDraft, TrialState
+from agent.core.records import Proposer as Kind
+from agent.core.spec import StudySpec, load_spec
 from agent.strategies.registry import make_strategy
+from agent.study.engine import StudyEngine
+from agent.study.hooks import StudyControl
+from agent.study.proposers import ProposalContext, Proposer, StrategyProposer
+from agent.study.store.memory import MemoryStore
 from sandbox.fake import InProcessExecutor
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from agent.engine import StudyEngine
-from agent.gpus import GpuPool
-from agent.records import Event, TrialState
-from agent.spec import load_spec
-from agent.store.memory import MemoryStore
-from agent.wiring import make_resources
+from agent.core.records import Event, TrialState
+from agent.core.spec import load_spec
+from agent.study.engine import StudyEngine
+from agent.study.gpus import GpuPool
+from agent.study.store.memory import MemoryStore
+from agent.study.wiring import make_resources
 from sandbox.fake import InProcessExecutor
 from sandbox.ray_executor import RayExecutor
 
@@ -30,8 +30,8 @@ def spec(fn: str, **extra: Any) -> Any:
 
 
 def engine(s: Any, store: MemoryStore, tmp_path: Path, workers: int = 1, **kw: Any) -> StudyEngine:
-    from agent.proposers import StrategyProposer
     from agent.strategies.registry import make_strategy
+    from agent.study.proposers import StrategyProposer
 
     proposer = StrategyProposer(make_strategy("random", direction="maximize", seed=0, budget=None))
     return StudyEngine(spec=s, store=store, executor=InProcessExecutor(workers), proposer=proposer,

@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.engine import StudyEngine
-from agent.proposers import ProposalContext, Proposer
-from agent.records import FailureKind, TrialDraft, TrialState
-from agent.records import Proposer as Kind
-from agent.spec import load_spec
-from agent.store.memory import MemoryStore
+from agent.core.records import FailureKind, TrialDraft, TrialState
+from agent.core.records import Proposer as Kind
+from agent.core.spec import load_spec
+from agent.study.engine import StudyEngine
+from agent.study.proposers import ProposalContext, Proposer
+from agent.study.store.memory import MemoryStore
 from sandbox.subprocess_executor import LocalExecutor
 
 SCRIPT = r'''

@@ -11,13 +11,13 @@ from typing import Any
 
 import psutil
 
-from agent.engine import StudyEngine
-from agent.gpus import GpuPool
-from agent.proposers import ProposalContext, Proposer
-from agent.records import Event, TrialDraft, TrialState
-from agent.records import Proposer as Kind
-from agent.spec import load_spec
-from agent.store.memory import MemoryStore
+from agent.core.records import Event, TrialDraft, TrialState
+from agent.core.records import Proposer as Kind
+from agent.core.spec import load_spec
+from agent.study.engine import StudyEngine
+from agent.study.gpus import GpuPool
+from agent.study.proposers import ProposalContext, Proposer
+from agent.study.store.memory import MemoryStore
 from sandbox.subprocess_executor import LocalExecutor
 
 TRIAL = textwrap.dedent("""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ResourceError
-from agent.gpus import Discovery, GpuInfo, GpuPool, discover_gpus, gpu_pool
+from agent.study.gpus import Discovery, GpuInfo, GpuPool, discover_gpus, gpu_pool
 
 SMI_OUT = """0, GPU-aaaa-1111, NVIDIA H100 80GB HBM3, 81559
 1, GPU-bbbb-2222, NVIDIA H100 80GB HBM3, 81559

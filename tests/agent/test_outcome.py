@@ -1,4 +1,4 @@
-"""Every way a trial can end maps to one state with a reason (agent/outcome.py)."""
+"""Every way a trial can end maps to one state with a reason (agent/study/outcome.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import signal
 
 import pytest
 
-from agent.outcome import classify, objective_value
-from agent.records import FailureKind, TrialState
+from agent.core.records import FailureKind, TrialState
+from agent.study.outcome import classify, objective_value
 from sandbox.base import Report, TrialOutcome
 
 

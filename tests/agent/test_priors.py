@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.records import Trial, TrialState
-from agent.space import SearchSpace
+from agent.core.records import Trial, TrialState
+from agent.core.space import SearchSpace
 from agent.strategies.auto import AutoConfig, AutoStrategy
 from agent.strategies.priors import PRIORS_PATH, load_priors, prior_configs
 from evals.problems import get_problem

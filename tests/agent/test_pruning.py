@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from agent.engine import StudyEngine
-from agent.proposers import ProposalContext, Proposer
-from agent.pruning import OptunaPruner, make_optuna_pruner
-from agent.records import MetricPoint, Trial, TrialDraft, TrialState
-from agent.records import Proposer as Kind
-from agent.spec import load_spec
-from agent.store.memory import MemoryStore
+from agent.core.records import MetricPoint, Trial, TrialDraft, TrialState
+from agent.core.records import Proposer as Kind
+from agent.core.spec import load_spec
+from agent.study.engine import StudyEngine
+from agent.study.proposers import ProposalContext, Proposer
+from agent.study.pruning import OptunaPruner, make_optuna_pruner
+from agent.study.store.memory import MemoryStore
 from sandbox.fake import InProcessExecutor
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from agent.core.space import SearchSpace
 from agent.errors import ConfigError, SpecError
-from agent.space import SearchSpace
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from agent.core.spec import StudySpec, load_spec, parse_duration, script_problem
 from agent.errors import SpecError
-from agent.spec import StudySpec, load_spec, parse_duration, script_problem
 
 BASE: dict[str, Any] = {
     "name": "t",
@@ -105,7 +105,7 @@ def test_durations(text: Any, seconds: float) -> None:
 
 
 def test_a_missing_script_fails_before_the_study_folder_exists(tmp_path: Path) -> None:
-    from agent.session import Session
+    from agent.study.session import Session
 
     (tmp_path / "spec.yaml").write_text("objective: {metric: y, direction: maximize}\ncommand: [python, trian.py]\n"
                                         "space: {x: {low: 0.0, high: 1.0}}\n")

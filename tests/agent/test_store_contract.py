@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.records import Event, MetricPoint, Proposer, Trial, TrialDraft, TrialState
-from agent.store import MemoryStore, SQLiteStore, TrialStore
+from agent.core.records import Event, MetricPoint, Proposer, Trial, TrialDraft, TrialState
+from agent.study.store import MemoryStore, SQLiteStore, TrialStore
 
 
 @pytest.fixture(params=["memory", "sqlite"])

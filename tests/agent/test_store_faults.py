@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from agent.core.records import Event, MetricPoint, Trial, TrialDraft, TrialState
+from agent.core.spec import load_spec
 from agent.errors import StudyError
-from agent.records import Event, MetricPoint, Trial, TrialDraft, TrialState
-from agent.session import Session
-from agent.spec import load_spec
-from agent.store.sqlite import SQLiteStore
+from agent.study.session import Session
+from agent.study.store.sqlite import SQLiteStore
 from sandbox.subprocess_executor import LocalExecutor
 from tests.sandbox.studyrun import assert_nothing_left, token
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from agent.core.records import MetricPoint, Proposer, TrialDraft, TrialState
 from agent.errors import StudyError
-from agent.records import MetricPoint, Proposer, TrialDraft, TrialState
-from agent.store import SQLiteStore
-from agent.store import sqlite as sqlite_mod
-from agent.store.sqlite_errors import study_error
+from agent.study.store import SQLiteStore
+from agent.study.store import sqlite as sqlite_mod
+from agent.study.store.sqlite_errors import study_error
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,8 +75,8 @@ def test_another_process_sees_writes_and_numbers_continue(tmp_path: Path) -> Non
     run_python(
         """
         import sys
-        from agent.records import Proposer, TrialDraft, TrialState
-        from agent.store import SQLiteStore
+        from agent.core.records import Proposer, TrialDraft, TrialState
+        from agent.study.store import SQLiteStore
         s = SQLiteStore(sys.argv[1])
         t = s.create_trial(TrialDraft(params={"x": 1}, proposer=Proposer.USER))
         s.update_trial(s.trial(0).model_copy(update={"state": TrialState.COMPLETE, "value": 2.0}))
@@ -98,8 +98,8 @@ def test_two_processes_racing_get_distinct_numbers(tmp_path: Path) -> None:
     SQLiteStore(tmp_path).close()
     code = """
         import sys
-        from agent.records import Proposer, TrialDraft
-        from agent.store import SQLiteStore
+        from agent.core.records import Proposer, TrialDraft
+        from agent.study.store import SQLiteStore
         s = SQLiteStore(sys.argv[1])
         print([s.create_trial(TrialDraft(params={}, proposer=Proposer.STRATEGY)).number for _ in range(50)])
         """
@@ -237,8 +237,8 @@ def test_trials_stays_cheap_for_a_large_study(tmp_path: Path) -> None:
 
 WRITER = """
 import sys, time
-from agent.records import MetricPoint, Proposer, TrialDraft, TrialState
-from agent.store import SQLiteStore
+from agent.core.records import MetricPoint, Proposer, TrialDraft, TrialState
+from agent.study.store import SQLiteStore
 s = SQLiteStore(sys.argv[1])
 print("ready", flush=True)
 i = 0

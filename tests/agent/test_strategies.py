@@ -11,11 +11,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState as OptunaState
 
-from agent.records import Trial, TrialState
-from agent.space import SearchSpace
-from agent.spec import STRATEGY_NAMES
+from agent.core.records import Trial, TrialState
+from agent.core.space import SearchSpace
+from agent.core.spec import STRATEGY_NAMES
 from agent.strategies import STRATEGIES, AutoStrategy, OptunaStrategy, make_strategy
-from agent.strategies import _optuna_bridge as bridge
+from agent.strategies import optuna_bridge as bridge
 from agent.strategies.auto import GP_MAX_TRIALS, choose
 from tests.agent.test_strategy_contract import MIXED, C, F, R, X, history
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from agent.records import Trial, TrialState
-from agent.space import SearchSpace
+from agent.core.records import Trial, TrialState
+from agent.core.space import SearchSpace
 from agent.strategies import STRATEGIES, make_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,8 +154,8 @@ def test_zero_and_negative_n(name: str) -> None:
 
 CHILD = """
 import json, sys
-from agent.records import Trial
-from agent.space import SearchSpace
+from agent.core.records import Trial
+from agent.core.space import SearchSpace
 from agent.strategies import STRATEGIES, make_strategy
 data = json.load(sys.stdin)
 space = SearchSpace.model_validate(data["space"])

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.study_dir import LOCK_NAME, StudyLock, runner_gone
+from agent.study.folder import LOCK_NAME, StudyLock, runner_gone
 
 
 def _dead_pid() -> int:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from agent.store.sqlite import SQLiteStore
+from agent.study.store.sqlite import SQLiteStore
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     SQLiteStore._writing = writing  # type: ignore[method-assign]
-    from agent.cli.app import app
+    from agent.faces.cli.app import app
 
     sys.argv = ["tunesmith", *sys.argv[2:]]
     app()

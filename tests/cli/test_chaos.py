@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.records import FailureKind, TrialState
-from agent.store.sqlite import SQLiteStore
+from agent.core.records import FailureKind, TrialState
+from agent.study.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, run_cli
 from tests.sandbox.studyrun import assert_nothing_left, token
 
@@ -76,7 +76,7 @@ def test_kill_9_at_20_random_moments_then_resume(tmp_path: Path) -> None:
         if round_ in MID_WRITE:
             cmd = [sys.executable, "-m", "tests.cli.chaos_hook", str(rng.randint(2, 120)), *args, "--quiet"]
         else:
-            cmd = [sys.executable, "-m", "agent.cli", *args, "--quiet"]
+            cmd = [sys.executable, "-m", "agent.faces.cli", *args, "--quiet"]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if round_ in MID_WRITE:
             proc.wait(timeout=120)

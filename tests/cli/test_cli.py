@@ -85,7 +85,7 @@ def test_errors_are_one_line_with_exit_2(spec_file: Path, tmp_path: Path) -> Non
 def test_a_missing_spec_file_is_named_even_with_a_space_in_its_path(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from agent.cli.app import app
+    from agent.faces.cli.app import app
 
     for name in ("nope.yaml", "my spec.yaml", "configs/My Spec.TOML"):
         res = CliRunner().invoke(app, ["tune", name], env={"OPENAI_BASE_URL": "", "OPENAI_API_KEY": "",
@@ -97,7 +97,7 @@ def test_a_missing_spec_file_is_named_even_with_a_space_in_its_path(tmp_path: Pa
 def test_resume_trials_is_a_new_total_and_says_so(spec_file: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from agent.cli.app import app
+    from agent.faces.cli.app import app
 
     study = tmp_path / "s"
     assert CliRunner().invoke(app, ["tune", str(spec_file), "--dir", str(study), "--trials", "2"]).exit_code == 0
@@ -107,7 +107,7 @@ def test_resume_trials_is_a_new_total_and_says_so(spec_file: Path, tmp_path: Pat
 
 
 def test_second_runner_is_refused(spec_file: Path, tmp_path: Path) -> None:
-    from agent.study_dir import StudyLock
+    from agent.study.folder import StudyLock
 
     study = tmp_path / "s"
     assert run_cli("tune", str(spec_file), "--dir", str(study), "--trials", "1").returncode == 0
@@ -131,7 +131,7 @@ def test_dashboard_serves_the_study_on_loopback(spec_file: Path, tmp_path: Path)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "dashboard", str(study), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "dashboard", str(study), "--port", str(port)],
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -46,7 +46,7 @@ def _in_private_mounts(script: str, tmp_path: Path) -> dict[str, str]:
     ``@key value`` of its output come back as a dict (values are the rest of the line)."""
     if not _can_mount():
         pytest.skip("cannot mount here (needs root or user namespaces); see tests/agent/test_store_faults.py")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "TS": f"{sys.executable} -m agent.cli",
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "TS": f"{sys.executable} -m agent.faces.cli",
            "T": str(tmp_path)}
     res = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=240)
@@ -60,7 +60,7 @@ def _in_private_mounts(script: str, tmp_path: Path) -> dict[str, str]:
     return found
 
 
-INTEGRITY = (f"{sys.executable} -c \"import json, sys; from agent.store.sqlite import SQLiteStore; "
+INTEGRITY = (f"{sys.executable} -c \"import json, sys; from agent.study.store.sqlite import SQLiteStore; "
              "s = SQLiteStore(sys.argv[1]); print('@integrity', s.integrity_check()); "
              "print('@complete', json.dumps({t.number: t.value for t in s.trials() if t.state.value == 'complete'}))\"")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from agent.records import FailureKind, TrialState
-from agent.store.sqlite import SQLiteStore
+from agent.core.records import FailureKind, TrialState
+from agent.study.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, run_cli
 
 SCRIPT = """
@@ -64,7 +64,7 @@ def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
     # two kills while trials run: after 3 completed trials, then during the resume after 5
     for complete in (3, 5):
         args = ["tune", str(tmp_path / "spec.yaml"), "--dir", str(study)] if not snapshots else ["resume", str(study)]
-        proc = subprocess.Popen([sys.executable, "-m", "agent.cli", *args, "--quiet"], cwd=ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", *args, "--quiet"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for(study, complete, running=1)
         proc.send_signal(signal.SIGKILL)
@@ -113,7 +113,7 @@ def test_sigterm_stops_the_study_like_ctrl_c(tmp_path: Path) -> None:
             "budget": {"max_trials": 4}, "workers": 2, "strategy": "random", "seed": 0}
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     study = tmp_path / "study"
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "tune", str(tmp_path / "spec.yaml"), "--dir",
+    proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.yaml"), "--dir",
                              str(study), "--quiet"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(study, 0, running=2)

@@ -103,7 +103,7 @@ def test_the_first_run_shows_the_draft_and_usage(workdir: Path) -> None:
 
 
 def _trials(study: Path) -> list[dict[str, Any]]:
-    from agent.session import Session
+    from agent.study.session import Session
 
     session = Session.open(study, readonly=True)
     try:
@@ -164,9 +164,9 @@ def test_a_failing_endpoint_says_why_live_and_in_status(workdir: Path) -> None:
 
 def test_resume_without_any_model_warns_and_stays_classical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.cli.llm_tune import resume_proposer
-    from agent.session import Session
-    from agent.spec import load_spec
+    from agent.core.spec import load_spec
+    from agent.faces.cli.llm_tune import resume_proposer
+    from agent.study.session import Session
 
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.cli.scale import executor_choice
+from agent.core.spec import load_spec
 from agent.errors import DependencyError, ResourceError, TunesmithError
-from agent.session import Session
-from agent.spec import load_spec
-from agent.wiring import ExecutorChoice, make_executor
+from agent.faces.cli.scale import executor_choice
+from agent.study.session import Session
+from agent.study.wiring import ExecutorChoice, make_executor
 from scripts.raycluster import free_port
 from tests.agent.test_gpus import fake_smi
 

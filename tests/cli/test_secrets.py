@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli.app import app
+from agent.faces.cli.app import app
 from tests.conftest import run_cli
 from tests.sandbox.studyrun import need_strict
 

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from agent.records import TrialState
-from agent.store.sqlite import SQLiteStore
+from agent.core.records import TrialState
+from agent.study.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, run_cli
 
 TRAIN = """
@@ -33,7 +33,7 @@ def test_second_process_on_a_running_study_refuses_and_the_first_finishes(tmp_pa
             "strategy": "random", "seed": 2}
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     study = tmp_path / "study"
-    first = subprocess.Popen([sys.executable, "-m", "agent.cli", "tune", str(tmp_path / "spec.json"), "--dir",
+    first = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.json"), "--dir",
                               str(study), "--quiet"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from agent.proposers import ProposalContext, Proposer, StrategyProposer
-from agent.records import Proposer as Kind
-from agent.records import Trial, TrialDraft, TrialState
+from agent.core.records import Proposer as Kind
+from agent.core.records import Trial, TrialDraft, TrialState
 from agent.strategies import make_strategy
+from agent.study.proposers import ProposalContext, Proposer, StrategyProposer
 from evals import harness
 from evals.contenders import Contender, ContenderContext, register_contender
 from evals.harness import Unit, run_unit, run_units

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.core.space import SearchSpace
 from agent.errors import ConfigError, SpecError
-from agent.space import SearchSpace
 from tests.fuzz.strategies import FUZZ, JSON, KEYS, SCALARS
 
 SPACE = SearchSpace.from_dict({

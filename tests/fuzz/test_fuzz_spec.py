@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.core.spec import StudySpec, load_spec
 from agent.errors import SpecError
-from agent.spec import StudySpec, load_spec
 from tests.fuzz.strategies import FUZZ, JSON, VALID, mutated_specs
 
 BASE = Path(tempfile.gettempdir())

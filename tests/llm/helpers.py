@@ -8,17 +8,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.engine import StudyEngine
-from agent.engine_hooks import RunSummary
-from agent.hybrid import HybridConfig, HybridProposer
+from agent.core.records import Proposer
+from agent.core.spec import StudySpec, load_spec
+from agent.hybrid.proposer import HybridConfig, HybridProposer
+from agent.hybrid.space_edit import Approver, leave_pending
 from agent.llm.base import Completion, LLMClient, Message, ToolCall, ToolSpec
 from agent.llm.usage import MeteredClient, UsageMeter
-from agent.proposers import StrategyProposer
-from agent.records import Proposer
-from agent.space_edit import Approver, leave_pending
-from agent.spec import StudySpec, load_spec
-from agent.store.memory import MemoryStore
 from agent.strategies.registry import make_strategy
+from agent.study.engine import StudyEngine
+from agent.study.hooks import RunSummary
+from agent.study.proposers import StrategyProposer
+from agent.study.store.memory import MemoryStore
 from sandbox.fake import InProcessExecutor
 
 SPEC: dict[str, Any] = {

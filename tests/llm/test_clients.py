@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
+from agent.core.spec import Price
 from agent.errors import LLMBadResponse, LLMBudgetExhausted, LLMRateLimited, LLMTimeout, LLMUnavailable
 from agent.llm.base import LLMClient, Message, ToolCall, ToolSpec
 from agent.llm.cache import CachingClient, load_recording
 from agent.llm.langchain_client import LangChainClient
 from agent.llm.openai_client import OpenAIClient
 from agent.llm.retry import RetryingClient
-from agent.llm.usage import MeteredClient, Price, UsageMeter
+from agent.llm.usage import MeteredClient, UsageMeter
 from tests.fake_openai import FakeOpenAI, hang, status, text, tool
 
 TOOLS = [ToolSpec(name="run_trials", description="run configurations",

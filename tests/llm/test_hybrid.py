@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent.core.records import Proposer
 from agent.errors import LLMUnavailable
-from agent.hybrid import HybridConfig
+from agent.hybrid.proposer import HybridConfig
+from agent.hybrid.share import ShareConfig
+from agent.hybrid.space_edit import approve_all
 from agent.llm.base import Completion
 from agent.llm.usage import UsageMeter
-from agent.records import Proposer
-from agent.share import ShareConfig
-from agent.space_edit import approve_all
 from tests.llm.helpers import Policy, PolicyClient, assert_sound, call, make_spec, nth_config, run_hybrid
 
 
@@ -188,8 +188,8 @@ def test_oom_failure_reaches_the_model_and_it_moves_away(tmp_path: Path) -> None
 
 
 def test_share_adapts_toward_the_proposer_that_improves() -> None:
-    from agent.records import Trial, TrialState
-    from agent.share import llm_share
+    from agent.core.records import Trial, TrialState
+    from agent.hybrid.share import llm_share
 
     def hist(llm_wins: bool) -> list[Trial]:
         out = [Trial(number=0, params={}, state=TrialState.COMPLETE, value=0.0, proposer=Proposer.DEFAULT)]

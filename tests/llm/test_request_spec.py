@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from agent.errors import SpecError
+from agent.hybrid.request import draft_spec
 from agent.llm.base import Completion
 from agent.llm.scripted import ScriptedClient
-from agent.request_spec import draft_spec
 from tests.llm.helpers import call
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.core.spec import load_spec
 from agent.errors import LLMUnavailable, SpecError
 from agent.llm.factory import build_stack
 from agent.llm.settings import LLMSettings, resolve_settings
-from agent.spec import load_spec
 
 
 def test_nothing_configured(tmp_path: Path) -> None:

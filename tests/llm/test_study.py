@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from agent.core.records import Trial
+from agent.core.spec import StudySpec, load_spec
+from agent.hybrid.setup import make_hybrid, open_stack
 from agent.llm.base import Completion, Message, ToolSpec
 from agent.llm.cache import CACHE_NAME, load_recording
 from agent.llm.settings import LLMSettings
-from agent.llm_setup import make_hybrid, open_stack
-from agent.records import Trial
-from agent.session import Session
-from agent.spec import StudySpec, load_spec
+from agent.study.session import Session
 from sandbox.fake import InProcessExecutor
 from tests.llm.helpers import SPEC, Policy, PolicyClient, call
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from agent.records import Trial
-from agent.session import Session
-from agent.spec import load_spec
+from agent.core.records import Trial
+from agent.core.spec import load_spec
+from agent.study.session import Session
 from sandbox.launch import profile_problem
 
 PROFILES = ("process", "strict")

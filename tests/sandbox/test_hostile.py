@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.records import FailureKind, TrialState
+from agent.core.records import FailureKind, TrialState
 from tests.sandbox.studyrun import PROFILES, assert_nothing_left, need_strict, run_study, token
 
 READ_TARGET = """

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.records import FailureKind, TrialState
-from agent.session import Session
-from agent.spec import load_spec
+from agent.core.records import FailureKind, TrialState
+from agent.core.spec import load_spec
+from agent.study.session import Session
 from scripts.raycluster import LocalRayCluster
 
 ray = pytest.importorskip("ray")

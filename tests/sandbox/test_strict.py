@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from agent.core.spec import load_spec
 from agent.errors import SandboxError
-from agent.session import Session
-from agent.spec import load_spec
+from agent.study.session import Session
 from sandbox import strict
 from sandbox.base import TrialOutcome, TrialRequest
 from sandbox.launch import profile_problem
@@ -247,7 +247,7 @@ def test_resume_can_switch_a_study_to_strict(tmp_path: Path) -> None:
     need_strict()
     from typer.testing import CliRunner
 
-    from agent.cli.app import app
+    from agent.faces.cli.app import app
 
     (tmp_path / "train.py").write_text("print('TUNESMITH_REPORT {\"y\": 1}')\n")
     (tmp_path / "spec.json").write_text(json.dumps({**SPEC, "isolation": "process", "budget": {"max_trials": 1}}))

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.actions import session_toolbox
+from agent.core.records import Proposer
+from agent.core.spec import load_spec
 from agent.errors import SpecError
-from agent.records import Proposer
-from agent.session import Session
-from agent.space_edit import approve_all, decide_pending, pending_edits
-from agent.spec import load_spec
+from agent.hybrid.actions import session_toolbox
+from agent.hybrid.space_edit import approve_all, decide_pending, pending_edits
+from agent.study.session import Session
 from sandbox.fake import InProcessExecutor
 from tests.llm.helpers import SPEC
 from tools.summary import summarize

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from agent.session import Session
-from agent.spec import StudySpec, load_spec
+from agent.core.spec import StudySpec, load_spec
+from agent.study.session import Session
 from sandbox.fake import InProcessExecutor
 
 
@@ -37,7 +37,7 @@ class Runner:
         self.summary = self.session.run(executor=InProcessExecutor(capacity=1), tick=0.02)
 
     def start(self) -> Runner:
-        from agent.steering import is_running
+        from agent.study.steering import is_running
 
         self.thread.start()
         while not is_running(self.session.dir) and self.thread.is_alive():

@@ -17,9 +17,9 @@ import uvicorn
 import yaml
 from fastapi.testclient import TestClient
 
-from agent.catalog import SpecCatalog
-from agent.session import Session
-from agent.web.app import create_app
+from agent.faces.catalog import SpecCatalog
+from agent.faces.web.app import create_app
+from agent.study.session import Session
 from tests.web.conftest import Runner, small_spec
 
 TOKEN = "t0ken-for-tests"
@@ -283,7 +283,7 @@ def test_start_from_the_page_and_two_clients_see_the_same_live_events(tmp_path: 
 
 
 def test_free_text_in_the_web_chat_goes_through_the_llm(world: dict[str, Path], monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from agent.chat.assistant import connect
+    from agent.faces.chat.assistant import connect
     from tests.fake_openai import FakeOpenAI, text, tool
 
     script = [tool("edit_space", {"action": "narrow", "param": "x", "high": 0.4, "rationale": "best x are small"}),

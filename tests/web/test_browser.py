@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from agent.session import Session
+from agent.study.session import Session
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,7 +36,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     root = tmp_path / "studies"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TUNESMITH_"))}
     env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--root", str(root), "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "serve", "--root", str(root), "--port", "0"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     link = None
     assert proc.stdout is not None

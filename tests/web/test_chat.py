@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.catalog import SpecCatalog
-from agent.chat.assistant import LLMAssistant, load_script
-from agent.chat.conversation import NO_LLM, Conversation
 from agent.errors import LLMUnavailable
-from agent.handle import Handles
+from agent.faces.catalog import SpecCatalog
+from agent.faces.chat.assistant import LLMAssistant, load_script
+from agent.faces.chat.conversation import NO_LLM, Conversation
+from agent.faces.handle import Handles
 from agent.llm.base import Completion, ToolCall
 from agent.llm.scripted import ScriptedClient
-from agent.session import Session
+from agent.study.session import Session
 from tests.web.conftest import Runner, small_spec
 
 

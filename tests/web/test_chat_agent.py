@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agent.catalog import SpecCatalog
-from agent.chat.assistant import LLMAssistant
-from agent.chat.conversation import Conversation
-from agent.handle import Handles
+from agent.faces.catalog import SpecCatalog
+from agent.faces.chat.assistant import LLMAssistant
+from agent.faces.chat.conversation import Conversation
+from agent.faces.handle import Handles
 from agent.llm.base import Completion, ToolCall
 from agent.llm.scripted import ScriptedClient
-from agent.session import Session
+from agent.study.session import Session
 from tests.web.conftest import Runner
 
 NARROW = ToolCall(id="e", name="edit_space", arguments={"action": "narrow", "param": "x", "high": 0.2,

@@ -11,7 +11,7 @@ import pexpect
 import pytest
 import yaml
 
-from agent.session import Session
+from agent.study.session import Session
 from tests.conftest import ROOT
 from tests.web.conftest import Runner, small_spec
 
@@ -29,7 +29,7 @@ def spawn(*args: str, cwd: Path, extra: dict[str, str] | None = None) -> pexpect
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TUNESMITH_"))}
     env.update(PYTHONPATH=str(ROOT), COLUMNS="160", TERM="xterm", TUNESMITH_CONFIG=str(cwd / "no-config.toml"))
     env.update(extra or {})
-    child = pexpect.spawn(sys.executable, ["-m", "agent.cli", "chat", *args], cwd=str(cwd), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "agent.faces.cli", "chat", *args], cwd=str(cwd), env=env,
                           encoding="utf-8", timeout=60, dimensions=(40, 160))
     child.expect_exact(PROMPT)
     return child

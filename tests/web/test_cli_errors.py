@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agent.cli.app import app
+from agent.faces.cli.app import app
 
 runner = CliRunner()
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import yaml
 from fastapi.testclient import TestClient
 
-from agent.catalog import SpecCatalog
-from agent.chat.conversation import Conversation
-from agent.handle import Handles
-from agent.web.app import create_app
+from agent.faces.catalog import SpecCatalog
+from agent.faces.chat.conversation import Conversation
+from agent.faces.handle import Handles
+from agent.faces.web.app import create_app
 from tests.conftest import ROOT, run_cli
 
 SLOW_TRAIN = """
@@ -36,7 +36,7 @@ def test_a_study_run_by_the_cli_is_watched_and_steered_from_every_face(tmp_path:
     root = tmp_path / "studies"
     study = root / "faces"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    tune = subprocess.Popen([sys.executable, "-m", "agent.cli", "tune", str(tmp_path / "spec.yaml"), "--dir",
+    tune = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.yaml"), "--dir",
                              str(study), "--quiet"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

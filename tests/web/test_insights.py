@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 import xml.etree.ElementTree as ET
 
-from agent import insights, svgplot
-from agent.records import MetricPoint, Trial, TrialState
-from agent.records import Proposer as Kind
-from agent.space import SearchSpace
+from agent.core.records import MetricPoint, Trial, TrialState
+from agent.core.records import Proposer as Kind
+from agent.core.space import SearchSpace
+from agent.faces import insights, svgplot
 
 SPACE = SearchSpace.from_dict({
     "lr": {"type": "float", "low": 1e-5, "high": 1e-1, "log": True},

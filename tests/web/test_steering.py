@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agent.handle import StudyHandle
-from agent.records import TrialState
-from agent.steering import Command, is_running, post
-from agent.store.sqlite import SQLiteStore
+from agent.core.records import TrialState
+from agent.faces.handle import StudyHandle
+from agent.study.steering import Command, is_running, post
+from agent.study.store.sqlite import SQLiteStore
 from tests.web.conftest import Runner
 
 
@@ -133,8 +133,8 @@ def test_a_spent_budget_is_explained_before_starting(study_dir: Path) -> None:
 
 
 def test_the_running_probe_sees_the_study_lock_without_taking_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import agent.steering as steering
-    from agent.study_dir import StudyLock
+    import agent.study.steering as steering
+    from agent.study.folder import StudyLock
 
     (tmp_path / "study.lock").touch()
     assert not is_running(tmp_path)

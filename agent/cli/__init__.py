@@ -1,5 +1,0 @@
-"""The ``tunesmith`` command line (typer + rich)."""
-
-from agent.cli.app import app, main
-
-__all__ = ["app", "main"]

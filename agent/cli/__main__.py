@@ -1,5 +1,0 @@
-"""``python -m agent.cli`` == ``tunesmith``."""
-
-from agent.cli.app import main
-
-main()

@@ -1,0 +1,136 @@
+"""Plain-text renderings shared by the terminal chat and the web chat pane (no markup, no colors)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from agent.core.records import MetricPoint, Trial, TrialState
+from agent.faces.format import fmt_params, fmt_value
+from agent.faces.insights import Importance
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-300:
+        return SPARK[3] * len(values)
+    return "".join(SPARK[min(7, int((v - lo) / (hi - lo) * 8))] for v in values)
+
+
+def who(t: Trial) -> str:
+    return t.strategy or "strategy" if t.proposer.value == "strategy" else t.proposer.value
+
+
+def status_text(info: dict[str, Any]) -> str:
+    states = ", ".join(f"{k} {v}" for k, v in info["states"].items() if v) or "none yet"
+    where = "paused" if info.get("paused") else ("running here" if info.get("here") else
+                                                 "running" if info.get("running") else info["status"])
+    lines = [f"{info['name'] or info['id']}: {where} — trials {info['done']}/{info['budget'] or '∞'} ({states})",
+             f"objective: {info['direction']} {info['metric']}; proposed by "
+             + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
+             + f"; fallbacks {info['fallbacks']}"]
+    best = info.get("best")
+    if best:
+        lines.append(f"best: #{best['trial']} {info['metric']}={fmt_value(best['value'])}  "
+                     f"{fmt_params(best['params'], 200)}")
+    if info.get("error"):
+        lines.append(f"last run ended with an error: {info['error']}")
+    return "\n".join(lines)
+
+
+def best_text(t: Trial | None, metric: str) -> str:
+    if t is None:
+        return "no trial has completed successfully yet"
+    lines = [f"best: trial #{t.number} {metric}={fmt_value(t.value)} (proposed by {who(t)})"]
+    lines += [f"  {k}: {v}" for k, v in t.params.items()]
+    return "\n".join(lines)
+
+
+def trials_text(trials: Sequence[Trial], metric: str, limit: int) -> str:
+    if not trials:
+        return "no trials yet"
+    shown = list(trials)[-limit:]
+    rows = [f"{'#':>4}  {'state':<9} {metric[:12]:>12}  {'proposer':<10} {'time':>7}  params / reason"]
+    for t in shown:
+        detail = fmt_params(t.params, 70) if t.state is TrialState.COMPLETE else (t.reason or fmt_params(t.params, 70))
+        dur = f"{t.duration:.1f}s" if t.duration is not None else ""
+        rows.append(f"{t.number:>4}  {t.state.value:<9} {fmt_value(t.value):>12}  {who(t)[:10]:<10} {dur:>7}  "
+                    f"{detail}")
+    if len(trials) > len(shown):
+        rows.append(f"({len(trials) - len(shown)} earlier trials not shown; /trials {len(trials)} shows all)")
+    return "\n".join(rows)
+
+
+def trial_text(t: Trial, points: Sequence[MetricPoint], metric: str, log_tail: str | None) -> str:
+    lines = [f"trial #{t.number}: {t.state.value}  {metric}={fmt_value(t.value)}"]
+    for label, value in (("proposer", who(t)), ("model", t.model), ("rationale", t.rationale),
+                         ("retry of", t.retry_of), ("reason", t.reason),
+                         ("duration", f"{t.duration:.2f} s" if t.duration is not None else None),
+                         ("folder", t.info.get("trial_dir"))):
+        if value is not None:
+            lines.append(f"{label:>10}: {value}")
+    lines.append(f"{'params':>10}: {json.dumps(t.params)}")
+    values = [p.values[metric] for p in points if metric in p.values]
+    if values:
+        lines.append(f"{'curve':>10}: {sparkline(values)}  ({len(values)} reports, last {fmt_value(values[-1])})")
+    if t.stderr_tail:
+        lines.append("stderr tail:\n" + "\n".join(t.stderr_tail.strip().splitlines()[-15:]))
+    elif log_tail:
+        lines.append("stdout tail:\n" + log_tail)
+    return "\n".join(lines)
+
+
+def importance_text(imp: Importance) -> str:
+    if not imp.scores:
+        return imp.note or "no importance yet"
+    width = max(len(n) for n in imp.scores)
+    lines = [f"parameter importance (fANOVA over {imp.trials} complete trials):"]
+    for name, score in imp.scores.items():
+        lines.append(f"  {name:<{width}} {'█' * max(1, round(score * 30)):<30} {score:.2f}")
+    if imp.note:
+        lines.append(imp.note)
+    return "\n".join(lines)
+
+
+def space_text(space: Any) -> str:
+    lines = []
+    for p in space.describe():
+        name, kind = p.pop("name"), p.pop("type")
+        when = p.pop("when", None)
+        p.pop("description", None)
+        extra = f"  when {when}" if when else ""
+        if kind == "categorical":
+            lines.append(f"  {name}: one of {p['choices']}{extra}")
+        else:
+            scale = " log" if p.get("log") else ""
+            step = f" step {p['step']}" if p.get("step") not in (None, 1) else ""
+            lines.append(f"  {name}: {kind} [{p['low']}, {p['high']}]{scale}{step}{extra}")
+    return "search space:\n" + "\n".join(lines)
+
+
+def event_line(kind: str, data: dict[str, Any], trial: int | None, metric: str, source: str) -> str | None:
+    """One line for a live event worth telling a person in chat, or None. ``source`` is this face's own
+    name: its own commands and chat messages are not echoed back to it."""
+    if kind == "trial_finished" and trial is not None:
+        state = data.get("state", "?")
+        detail = f"{metric}={fmt_value(data.get('value'))}" if state == "complete" else (data.get("reason") or "")
+        dur = f" ({data['duration']:.1f}s)" if isinstance(data.get("duration"), int | float) else ""
+        return f"#{trial} {state} {detail}{dur}"
+    if kind == "study_finished":
+        return f"study finished ({data.get('reason')}): {data.get('counted')} trials, best #{data.get('best')}"
+    if kind in ("study_started", "study_resumed"):
+        return kind.replace("_", " ")
+    if kind == "command" and data.get("source") != source:
+        return f"{data.get('source')} asked: {data.get('op')}"
+    if kind == "change_proposed" and data.get("source") != source:
+        return f"{data.get('source')} proposed: {data.get('summary')} (/approve applies it)"
+    if kind in ("space_edited", "budget_changed"):
+        return f"{kind.replace('_', ' ')} by {data.get('source')}: {data.get('rationale', '')}"
+    if kind == "chat" and data.get("source") != source:
+        return f"[{data.get('source')}] {data.get('text')}"
+    return None

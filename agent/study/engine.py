@@ -1,0 +1,382 @@
+"""The study engine: keeps the executor's slots busy with validated proposals until the budget is spent.
+
+Order of proposals: interrupted trials are re-run first (once each), then the spec's default (once),
+then the proposer. A trial is written to the store (RUNNING) *before* its process starts, and its final
+state is written as soon as its outcome arrives, so a ``kill -9`` at any moment loses nothing:
+``recover()`` (run at every start) marks trials left RUNNING as interrupted and queues them for one
+re-run under a new number.
+
+Stopping conditions: ``budget.max_trials`` counted trials (every finished state except CANCELLED),
+``budget.max_time`` of study wall-clock (summed over resumes), a stop request, or a proposer with
+nothing left to propose. A trial's own failure never stops the study.
+
+Early stops: the pruner is asked on each report of the objective, and ``stop_trial`` lets the agent (or a
+person) stop a trial with a reason; either way the trial is asked to stop and ends PRUNED with its curve.
+With ``resources`` (GPUs), no more trials are launched than ``resources.available()`` allows.
+
+Collaborators are injected (store, executor, proposer, observers, pruner, resources); the engine
+builds none of them.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.core.records import Event, FailureKind, MetricPoint, Trial, TrialDraft, TrialState, best_trial
+from agent.core.records import Proposer as ProposerKind
+from agent.core.space import SearchSpace
+from agent.core.spec import Budget, StudySpec
+from agent.errors import ConfigError
+from agent.study.folder import trial_dir, write_spec_copy
+from agent.study.hooks import Observer, Pruner, Resources, RunSummary, Steering, StudyControl
+from agent.study.outcome import classify, to_points
+from agent.study.proposers import ProposalContext, Proposer
+from agent.study.store.base import TrialStore
+from sandbox.base import Report, TrialExecutor, TrialOutcome, TrialRequest
+
+__all__ = ["Observer", "Pruner", "Resources", "RunSummary", "Steering", "StudyControl", "StudyEngine"]
+
+
+class StudyEngine:
+    """Runs one study to the end of its budget with injected collaborators (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        spec: StudySpec,
+        store: TrialStore,
+        executor: TrialExecutor,
+        proposer: Proposer,
+        study_dir: Path,
+        observers: Sequence[Observer] = (),
+        pruner: Pruner | None = None,
+        resources: Resources | None = None,
+        control: StudyControl | None = None,
+        steering: Steering | None = None,
+        seed: int | None = None,
+        tick: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.executor = executor
+        self.proposer = proposer
+        self.study_dir = study_dir
+        self.observers = list(observers)
+        self.pruner = pruner
+        self.resources = resources
+        self.control = control or StudyControl()
+        self.steering = steering
+        self.seed = seed if seed is not None else spec.seed
+        self.tick = tick
+        self.clock = clock
+        self.space: SearchSpace = self._load_space()
+        self._running: dict[str, Trial] = {}
+        self._stopping: set[str] = set()  # trial ids asked to stop early (not asked again)
+        self._stop_requests: queue.SimpleQueue[tuple[int, str, str]] = queue.SimpleQueue()
+        self._history: list[Trial] = []
+        self._elapsed_before = float(store.get_meta("elapsed_s", 0.0) or 0.0)
+        self._started = clock()
+        threads = max(1, (os.cpu_count() or 1) // max(1, spec.workers))
+        self._threads = spec.threads_per_trial or threads
+        self.proposer.attach(self)
+
+    # ------------------------------------------------------------------ state
+    def _load_space(self) -> SearchSpace:
+        data = self.store.get_meta("space")
+        return SearchSpace.model_validate(data) if data else self.spec.space
+
+    def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None:
+        """Replace the search space (an approved edit); recorded with provenance."""
+        self.space = space
+        self.store.set_meta("space", space.model_dump(mode="json"))
+        self.emit("space_edited", {"rationale": rationale, "source": source, "space": space.describe()})
+
+    def set_budget(self, budget: Budget, *, rationale: str, source: str) -> None:
+        """Replace the budget (an approved change); stored in the spec, recorded with provenance."""
+        self.spec = self.spec.model_copy(update={"budget": budget})
+        self.store.set_meta("spec", self.spec.to_dict())
+        write_spec_copy(self.study_dir, self.spec.to_dict())
+        self.emit("budget_changed", {"rationale": rationale, "source": source,
+                                     "budget": budget.model_dump(mode="json")})
+
+    @property
+    def history(self) -> list[Trial]:
+        return self._history
+
+    @property
+    def counted(self) -> int:
+        return sum(1 for t in self._history if t.state.counts)
+
+    @property
+    def elapsed(self) -> float:
+        return self._elapsed_before + (self.clock() - self._started)
+
+    def emit(self, kind: str, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
+        event = self.store.add_event(kind, data or {}, trial=trial)
+        for obs in self.observers:
+            obs(event)
+        return event
+
+    def _replace(self, trial: Trial) -> None:
+        self.store.update_trial(trial)
+        for i in range(len(self._history) - 1, -1, -1):
+            if self._history[i].number == trial.number:
+                self._history[i] = trial
+                return
+        self._history.append(trial)
+
+    # --------------------------------------------------------------- recovery
+    def recover(self) -> list[Trial]:
+        """Mark trials left RUNNING by a dead process as interrupted; return those to re-run."""
+        self._history = self.store.trials()
+        self._mark_interrupted("interrupted: tunesmith stopped while it ran; it is re-run once as a new trial")
+        retried = {t.retry_of for t in self._history if t.retry_of is not None}
+        return [t for t in self._history
+                if t.failure is FailureKind.INTERRUPTED and t.retry_of is None and t.number not in retried]
+
+    def _mark_interrupted(self, reason: str) -> None:
+        """Record every trial still RUNNING in the history as interrupted (re-run once on the next start)."""
+        now = time.time()
+        for t in list(self._history):
+            if t.state is TrialState.RUNNING:
+                self._replace(t.model_copy(update={
+                    "state": TrialState.CANCELLED, "failure": FailureKind.INTERRUPTED, "finished_at": now,
+                    "reason": reason}))
+                self.emit("trial_interrupted", {}, trial=t.number)
+
+    # ------------------------------------------------------------------- run
+    def run(self) -> RunSummary:
+        """Run until a stopping condition; always leaves the store consistent."""
+        retries = self.recover()
+        resumed = bool(self._history)
+        self.emit("study_resumed" if resumed else "study_started",
+                  {"pid": os.getpid(), "counted": self.counted, "retries": [t.number for t in retries]})
+        reason = "exhausted"
+        try:
+            reason = self._loop(retries)
+        except BaseException:
+            reason = "interrupted: tunesmith was stopped while it ran; it is re-run once on resume"
+            self._abort(reason)
+            # A trial being launched when the signal came, or one slower to end than the grace period,
+            # is recorded as interrupted too: nothing is left marked running by a process that is gone.
+            self._running.clear()
+            self._mark_interrupted(reason)
+            self.emit("study_interrupted", {"counted": self.counted})
+            raise
+        finally:
+            self.store.set_meta("elapsed_s", self.elapsed)
+        if self._running:
+            self._abort(self.control.stop_reason if reason == "stopped" else f"study ended ({reason})",
+                        interrupted=reason == "stopped")
+        best = best_trial(self._history, self.spec.direction)
+        self.emit("study_finished", {"reason": reason, "counted": self.counted,
+                                     "best": best.number if best else None})
+        return RunSummary(reason=reason, counted=self.counted, best=best)
+
+    def _budget_left(self) -> int | None:
+        cap = self.spec.budget.max_trials
+        return None if cap is None else cap - self.counted - len(self._running)
+
+    def _out_of_time(self) -> bool:
+        limit = self.spec.budget.max_time
+        return limit is not None and self.elapsed >= limit
+
+    def _loop(self, retries: list[Trial]) -> str:
+        default_done = any(t.proposer is ProposerKind.DEFAULT for t in self._history)
+        exhausted = False
+        while True:
+            if self.steering is not None:
+                self.steering.poll(self)
+            if self.control.stopping:
+                return "stopped"
+            if self._out_of_time():
+                return "time"
+            left = self._budget_left()
+            if left is not None and left <= 0 and not self._running:
+                return "budget"
+            self._apply_stop_requests()
+            free = self.executor.capacity - len(self._running)
+            if self.resources is not None:
+                free = min(free, self.resources.available())
+            launch = 0 if self.control.paused or exhausted else min(free, left if left is not None else free)
+            if launch > 0:
+                drafts: list[TrialDraft] = []
+                while retries and len(drafts) < launch:
+                    old = retries.pop(0)
+                    drafts.append(TrialDraft(params=old.params, proposer=old.proposer, rationale=old.rationale,
+                                             model=old.model, strategy=old.strategy, retry_of=old.number))
+                if not default_done and self.spec.default is not None and len(drafts) < launch:
+                    drafts.append(TrialDraft(params=dict(self.spec.default), proposer=ProposerKind.DEFAULT,
+                                             rationale="the spec's default configuration, run first"))
+                    default_done = True
+                if len(drafts) < launch:
+                    got = self._propose(launch - len(drafts), left)
+                    exhausted = not got and not drafts
+                    drafts.extend(got)
+                for draft in drafts:
+                    self._launch(draft)
+            if not self._running:
+                if exhausted:
+                    return "exhausted"
+                if self.control.paused:
+                    time.sleep(min(self.tick, 0.2))
+                continue
+            wait = self.tick
+            if self.spec.budget.max_time is not None:
+                wait = max(0.01, min(wait, self.spec.budget.max_time - self.elapsed))
+            for ev in self.executor.wait(timeout=wait):
+                if isinstance(ev, Report):
+                    self._on_report(ev)
+                else:
+                    self._on_outcome(ev)
+            self._apply_stop_requests()
+
+    # ------------------------------------------------------------- stopping
+    def stop_trial(self, number: int, reason: str, *, source: str = "agent") -> bool:
+        """Ask running trial ``number`` to stop early, e.g. because its curve looks hopeless.
+
+        Safe to call from any thread; the engine's loop carries it out within one ``tick``. The trial is
+        asked to stop (stop file, SIGTERM, SIGKILL after the grace period), ends PRUNED with its curve
+        kept and ``reason`` recorded, and counts against the budget. Returns False when the trial is not
+        running (finished already, or unknown)."""
+        if not reason.strip():
+            raise ValueError("stop_trial needs a reason, e.g. 'val_loss diverged'")
+        if not any(t.number == number for t in list(self._running.values())):
+            return False
+        self._stop_requests.put((number, reason.strip(), source))
+        return True
+
+    def _apply_stop_requests(self) -> None:
+        while True:
+            try:
+                number, reason, source = self._stop_requests.get_nowait()
+            except queue.Empty:
+                return
+            for trial_id, trial in self._running.items():
+                if trial.number == number and trial_id not in self._stopping:
+                    self._request_stop(trial_id, trial, reason, kind="stop_requested", source=source)
+
+    def _request_stop(self, trial_id: str, trial: Trial, reason: str, *, kind: str, **data: Any) -> None:
+        self._stopping.add(trial_id)
+        self.emit(kind, {"reason": reason, **data}, trial=trial.number)
+        self.executor.cancel(trial_id, reason, stop=True)
+
+    def _propose(self, n: int, left: int | None) -> list[TrialDraft]:
+        ctx = ProposalContext(space=self.space, history=list(self._history), direction=self.spec.direction,
+                              metric=self.spec.metric, remaining=left)
+        out: list[TrialDraft] = []
+        for draft in self.proposer.propose(ctx, n)[:n]:
+            try:
+                params = self.space.check_config(draft.params)
+            except ConfigError as exc:  # defence in depth: proposers validate too; nothing invalid runs
+                self.emit("invalid_proposal", {"proposer": draft.proposer.value, "problems": exc.problems,
+                                               "params": draft.params})
+                continue
+            out.append(draft.model_copy(update={"params": params}))
+        return out
+
+    # ----------------------------------------------------------- one trial
+    def _launch(self, draft: TrialDraft) -> None:
+        trial = self.store.create_trial(draft)
+        self._history.append(trial)
+        gpus = self.resources.acquire(trial.number) if self.resources else None
+        if self.resources is not None and gpus is None:  # available() said there was room
+            raise RuntimeError(f"resources refused trial {trial.number} after reporting room for it")
+        request = self.build_request(trial, gpus)
+        trial = trial.model_copy(update={"started_at": time.time(),
+                                         "info": {"trial_dir": request.trial_dir, "gpus": gpus}})
+        self._replace(trial)
+        self._running[request.trial_id] = trial
+        self.emit("trial_started", {"params": trial.params, "proposer": trial.proposer.value,
+                                    "strategy": trial.strategy, "retry_of": trial.retry_of}, trial=trial.number)
+        self.executor.submit(request)
+
+    def build_request(self, trial: Trial, gpus: tuple[int, ...] | None = None) -> TrialRequest:
+        spec = self.spec
+        env = dict(spec.env.set)
+        env["TUNESMITH_OBJECTIVE"] = spec.metric
+        gpu_share = spec.gpus_per_trial
+        command = list(spec.command) if spec.command else None
+        if command and command[0] in ("python", "python3"):
+            command[0] = sys.executable  # the interpreter tunesmith runs in, with its packages
+        return TrialRequest(
+            trial_id=str(trial.number),
+            params={**spec.fixed, **trial.params},
+            trial_dir=str(trial_dir(self.study_dir, trial.number)),
+            workdir=spec.workdir or str(Path.cwd()),
+            command=command,
+            function=spec.function,
+            pass_args=spec.pass_args,
+            env=env,
+            pass_env=tuple(spec.env.passthrough),
+            timeout=spec.budget.trial_timeout,
+            memory_mb=spec.budget.memory_mb,
+            threads=self._threads,
+            gpus=gpus,
+            seed=self.seed,
+            grace=spec.grace_period,
+            isolation=spec.isolation,
+            network=spec.network,
+            max_processes=spec.budget.max_processes,
+            read_paths=tuple(spec.read_paths),
+            hide=(str(self.study_dir),),
+            num_cpus=float(self._threads),
+            num_gpus=gpu_share,
+        )
+
+    def _on_report(self, report: Report) -> None:
+        trial = self._running.get(report.trial_id)
+        if trial is None:
+            return
+        point = MetricPoint(step=report.step, values=dict(report.metrics), time=report.time or time.time(),
+                            final=report.final)
+        self.store.add_metrics(trial.number, [point])
+        if self.pruner is not None and self.spec.metric in report.metrics and report.trial_id not in self._stopping:
+            reason = self.pruner.check(trial, self.store.metrics(trial.number), self._history)
+            if reason:
+                self._request_stop(report.trial_id, trial, reason, kind="prune_requested", step=report.step)
+
+    def _on_outcome(self, outcome: TrialOutcome) -> None:
+        trial = self._running.pop(outcome.trial_id, None)
+        if trial is None:
+            return
+        self._stopping.discard(outcome.trial_id)
+        if self.resources:
+            self.resources.release(trial.number)
+        streamed = len(self.store.metrics(trial.number))
+        missing = to_points(outcome.reports)[streamed:]
+        if missing:
+            self.store.add_metrics(trial.number, missing)
+        fields = classify(outcome, self.spec.metric, timeout=self.spec.budget.trial_timeout)
+        fields["info"] = {**trial.info, **fields["info"]}
+        done = trial.model_copy(update=fields)
+        self._replace(done)
+        self.store.set_meta("elapsed_s", self.elapsed)
+        self.emit("trial_finished", {"state": done.state.value, "value": done.value, "reason": done.reason,
+                                     "failure": done.failure.value if done.failure else None,
+                                     "duration": done.duration}, trial=done.number)
+        self.proposer.observe(done, self._history)
+
+    def _abort(self, reason: str, *, interrupted: bool = True) -> None:
+        """Cancel everything running and record it (interrupted ones are re-run on resume)."""
+        for trial_id in list(self._running):
+            self.executor.cancel(trial_id, reason)
+        deadline = time.monotonic() + self.spec.grace_period + 5.0
+        while self._running and time.monotonic() < deadline:
+            for ev in self.executor.wait(timeout=0.5):
+                if isinstance(ev, TrialOutcome) and ev.trial_id in self._running:
+                    trial = self._running.pop(ev.trial_id)
+                    if self.resources:
+                        self.resources.release(trial.number)
+                    fields = classify(ev, self.spec.metric)
+                    self._replace(trial.model_copy(update={
+                        **fields, "state": TrialState.CANCELLED, "reason": reason, "info": trial.info,
+                        "failure": FailureKind.INTERRUPTED if interrupted else None}))
+                    self.emit("trial_finished", {"state": "cancelled", "reason": reason}, trial=trial.number)

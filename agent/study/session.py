@@ -1,0 +1,188 @@
+"""The session API: one study folder, opened to run or to read. CLI, chat, web and Python all use it.
+
+    session = Session.create(spec, directory)     # new study (writes spec + seed to study.db)
+    session = Session.open(directory)             # existing study, to resume or steer
+    session = Session.open(directory, readonly=True)  # watch while another process runs it
+    summary = session.run()                       # wires the default executor + strategy unless given
+
+Running takes the study lock, so a second runner of the same folder gets a clear ``StudyError``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.core.records import Event, MetricPoint, Trial, TrialState, best_trial
+from agent.core.spec import StudySpec, load_spec, script_problem
+from agent.errors import SpecError, StudyError
+from agent.study.engine import StudyEngine
+from agent.study.folder import DB_NAME, StudyLock, default_dir, prepare, runner_gone, write_spec_copy
+from agent.study.hooks import Observer, RunSummary, StudyControl
+from agent.study.proposers import Proposer, StrategyProposer
+from agent.study.queue import ProposalQueue, QueuedProposer
+from agent.study.steering import CommandInbox
+from agent.study.store.base import TrialStore
+from agent.study.store.sqlite import SQLiteStore
+from sandbox.base import TrialExecutor
+
+
+class Session:
+    """One study folder opened to run or to read (module docstring); what every surface uses."""
+
+    def __init__(self, directory: Path, store: TrialStore, spec: StudySpec, *, readonly: bool) -> None:
+        self.dir = directory
+        self.store = store
+        self.spec = spec
+        self.readonly = readonly
+        self.control = StudyControl()
+        self.engine: StudyEngine | None = None
+        self.queue = ProposalQueue()   # proposals from chat, the web page or tools, run before the proposer's
+
+    # ------------------------------------------------------------ opening
+    @classmethod
+    def create(cls, spec: StudySpec, directory: Path | None = None, *, request: str | None = None) -> Session:
+        problem = script_problem(spec)
+        if problem is not None:  # before the study folder exists: nothing to clean up
+            raise SpecError(problem)
+        directory = prepare(directory or default_dir(spec.name or "study"), new=True)
+        store = SQLiteStore(directory / DB_NAME)
+        seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31)
+        store.set_meta("spec", spec.to_dict())
+        store.set_meta("seed", seed)
+        store.set_meta("status", "created")
+        if request:
+            store.set_meta("request", request)
+        write_spec_copy(directory, spec.to_dict())
+        return cls(directory, store, spec, readonly=False)
+
+    @classmethod
+    def open(cls, directory: Path, *, readonly: bool = False) -> Session:
+        directory = prepare(directory, new=False) if not readonly else directory.expanduser().resolve()
+        if readonly and not (directory / DB_NAME).is_file():
+            raise StudyError(f"{directory} is not a study folder (no {DB_NAME}); check the path")
+        store = SQLiteStore(directory / DB_NAME, readonly=readonly)
+        data = store.get_meta("spec")
+        if not data:
+            raise StudyError(f"{directory / DB_NAME} holds no spec; the study was never started — start it "
+                             "again with 'tunesmith tune SPEC --dir ...'")
+        spec = load_spec(data)
+        return cls(directory, store, spec, readonly=readonly)
+
+    @property
+    def seed(self) -> int | None:
+        value = self.store.get_meta("seed")
+        return int(value) if value is not None else self.spec.seed
+
+    def update_spec(self, **budget_and_more: Any) -> None:
+        """Apply CLI overrides (trials, workers, strategy ...) and store the new spec."""
+        data = self.spec.to_dict()
+        for key, value in budget_and_more.items():
+            if value is None:
+                continue
+            if key in ("max_trials", "max_time", "trial_timeout", "memory_mb"):
+                data.setdefault("budget", {})[key] = value
+            else:
+                data[key] = value
+        self.spec = load_spec(data)
+        self.store.set_meta("spec", self.spec.to_dict())
+        write_spec_copy(self.dir, self.spec.to_dict())
+
+    # --------------------------------------------------------------- running
+    def default_executor(self) -> TrialExecutor:
+        """Local processes, or the Ray cluster chosen at ``tune`` (meta ``executor``, see agent/study/wiring.py)."""
+        from agent.study.wiring import ExecutorChoice, make_executor
+
+        return make_executor(self.spec, ExecutorChoice.parse(self.store.get_meta("executor")))
+
+    def default_proposer(self) -> Proposer:
+        from agent.strategies.registry import make_strategy
+
+        strategy = make_strategy(self.spec.strategy, direction=self.spec.direction, seed=self.seed,
+                                 budget=self.spec.budget.max_trials)
+        return StrategyProposer(strategy)
+
+    def run(self, *, executor: TrialExecutor | None = None, proposer: Proposer | None = None,
+            observers: Sequence[Observer] = (), **engine_kwargs: Any) -> RunSummary:
+        """Run (or resume) the study to the end of its budget; holds the study lock meanwhile."""
+        if self.readonly:
+            raise StudyError("this session was opened read-only; open it without readonly to run it")
+        from agent.study.wiring import make_pruner, make_resources
+
+        problem = script_problem(self.spec)
+        if problem is not None:  # the script moved since: rather than as many failed trials as the budget allows
+            raise SpecError(problem)
+        with StudyLock(self.dir):
+            executor = executor or self.default_executor()
+            proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
+            engine_kwargs.setdefault("pruner", make_pruner(self.spec, self.store.metrics))
+            engine_kwargs.setdefault("resources", make_resources(self.spec, executor))
+            engine_kwargs.setdefault("steering", CommandInbox(self.store))  # built under the lock: see its doc
+            self.engine = StudyEngine(spec=self.spec, store=self.store, executor=executor, proposer=proposer,
+                                      study_dir=self.dir, observers=observers, control=self.control,
+                                      seed=self.seed, **engine_kwargs)
+            self.store.set_meta("status", "running")
+            status = "interrupted"
+            try:
+                summary = self.engine.run()
+                status = "finished" if summary.reason in ("budget", "time", "exhausted") else summary.reason
+                return summary
+            finally:
+                try:
+                    self.store.set_meta("status", status)
+                finally:  # a full disk fails the line above too; the trials must still be stopped
+                    executor.close()
+                    proposer.close()
+
+    # --------------------------------------------------------------- reading
+    def trials(self) -> list[Trial]:
+        return self.store.trials()
+
+    def best(self) -> Trial | None:
+        return best_trial(self.store.trials(), self.spec.direction)
+
+    def metrics(self, number: int) -> list[MetricPoint]:
+        return self.store.metrics(number)
+
+    def events(self, kind: str | None = None, *, after: int = 0) -> list[Event]:
+        return self.store.events(kind, after=after)
+
+    def status(self) -> dict[str, Any]:
+        """A JSON-friendly summary (the basis of ``tunesmith status --json``). ``status`` is what the last
+        runner recorded (created, running, finished, interrupted, ...), except that a study recorded as
+        running whose process is gone (kill -9) reads ``interrupted``, its running trials counted as such."""
+        trials = self.store.trials()
+        counts: dict[str, int] = {s.value: 0 for s in TrialState}
+        proposers: dict[str, int] = {}
+        for t in trials:
+            counts[t.state.value] += 1
+            proposers[t.proposer.value] = proposers.get(t.proposer.value, 0) + 1
+        best = best_trial(trials, self.spec.direction)
+        fallbacks = self.store.events("fallback")
+        state = self.store.get_meta("status", "unknown")
+        if state == "running" and runner_gone(self.dir):
+            # its process died without a word (kill -9): its RUNNING trials run no more; resume re-runs them
+            state = "interrupted"
+            counts["interrupted"] = counts.pop("running")
+        return {
+            "dir": str(self.dir),
+            "name": self.spec.name,
+            "status": state,
+            "metric": self.spec.metric,
+            "direction": self.spec.direction,
+            "budget": self.spec.budget.max_trials,
+            "done": sum(1 for t in trials if t.state.counts),
+            "states": counts,
+            "proposers": proposers,
+            "fallbacks": len(fallbacks),
+            "last_fallback": fallbacks[-1].data.get("reason") if fallbacks else None,
+            "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
+            "elapsed_s": float(self.store.get_meta("elapsed_s", 0.0) or 0.0),
+            "seed": self.seed,
+            "usage": self.store.get_meta("usage"),
+        }
+
+    def close(self) -> None:
+        self.store.close()
