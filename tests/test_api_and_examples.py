@@ -75,3 +75,18 @@ def test_auto_tries_a_matching_families_priors_right_after_the_default(tmp_path:
     assert [t.params for t in trials[1:len(priors) + 1]] == priors
     assert {t.strategy for t in trials[1:len(priors) + 1]} == {"auto:prior"}
     assert trials[-1].strategy == "auto:gp" and trials[-1].params not in priors
+
+
+def test_ctrl_c_in_the_python_api_is_a_keyboard_interrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library never raises the CLI's exceptions: Ctrl-C reaches the caller as KeyboardInterrupt."""
+    from agent.study.session import Session
+
+    def interrupted(self: Session, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Session, "run", interrupted)
+    spec = {"objective": {"metric": "y", "direction": "minimize"}, "function": "tests.agent.trial_funcs:quadratic",
+            "workdir": str(ROOT), "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": 2}}
+    with pytest.raises(KeyboardInterrupt):
+        tunesmith.tune(spec, dir=tmp_path / "s", quiet=False)

@@ -127,9 +127,9 @@ def tune(
     if quiet:
         session.run(proposer=proposer)
     else:
-        from agent.faces.cli.app import run_session
+        from agent.faces.live import run_live
 
-        run_session(session, quiet=False, as_json=False, proposer=proposer)
+        run_live(session, quiet=False, as_json=False, proposer=proposer)
     return Study(session)
 
 

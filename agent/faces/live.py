@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,6 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agent.core.records import Event, Trial, TrialState, better
 from agent.faces.format import fmt_params, fmt_value
 from agent.study.store.base import TrialStore
+
+if TYPE_CHECKING:
+    from agent.study.proposers import Proposer
+    from agent.study.session import Session
 
 _STYLE = {TrialState.COMPLETE: "green", TrialState.FAILED: "red", TrialState.TIMEOUT: "yellow",
           TrialState.PRUNED: "cyan", TrialState.CANCELLED: "dim"}
@@ -102,3 +106,39 @@ class StudyDisplay:
         self.console.print(
             f"#{t.number:<4} [{style}]{t.state.value:<9}[/] {detail}{mark}  [dim]{dur} {who}  "
             f"{fmt_params(t.params)}[/]", markup=True, highlight=False, soft_wrap=True)
+
+
+def run_live(session: Session, *, quiet: bool, as_json: bool, proposer: Proposer | None = None,
+             out: Console | None = None, err: Console | None = None) -> None:
+    """Run ``session`` with the live display; prints the summary (or one JSON line) at the end.
+
+    Ctrl-C stops the study resumably: a line says how to continue, then ``KeyboardInterrupt`` propagates
+    (the CLI turns it into exit status 130; a Python caller sees the interrupt it raised).
+    """
+    out = out or Console(highlight=False, soft_wrap=True)
+    err = err or Console(stderr=True, highlight=False, soft_wrap=True)
+    mode = "json" if as_json else "quiet" if quiet else "rich"
+    if not as_json:
+        out.print(f"[bold]study[/] {session.dir}  ({session.spec.metric}, {session.spec.direction}, "
+                  f"strategy {session.spec.strategy}, {session.spec.workers} worker(s))")
+    display = StudyDisplay(session.store, metric=session.spec.metric, direction=session.spec.direction,
+                           budget=session.spec.budget.max_trials, mode=mode, console=out)
+    try:
+        with display:
+            summary = session.run(observers=[display], proposer=proposer)
+    except KeyboardInterrupt:
+        err.print(f"interrupted; nothing is lost. Continue with: tunesmith resume {session.dir}")
+        raise
+    best = summary.best
+    if as_json:
+        sys.stdout.write(json.dumps({"summary": {
+            "dir": str(session.dir), "reason": summary.reason, "trials": summary.counted,
+            "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
+        }}) + "\n")
+        return
+    out.print(f"done ({summary.reason}): {summary.counted} trials")
+    if best is None:
+        out.print("[yellow]no trial completed successfully[/]; see 'tunesmith show " f"{session.dir}'")
+    else:
+        out.print(f"[bold green]best[/] #{best.number} {session.spec.metric}={fmt_value(best.value)}  "
+                  f"{escape(fmt_params(best.params, 200))}")

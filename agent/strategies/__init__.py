@@ -1,6 +1,7 @@
 """Classical proposal strategies (the ``Strategy`` seam), all backed by Optuna's samplers.
 
-Importing this package imports Optuna (not torch: the GP sampler loads it on first use).
+Importing this package imports Optuna (not torch: the GP sampler loads it on first use). Imports only
+``agent.errors`` and ``agent.core``.
 """
 
 from agent.strategies.auto import AutoStrategy

@@ -20,7 +20,7 @@ from rich.table import Table
 from agent.errors import TunesmithError
 from agent.faces.cli.scale import ExecutorOpt, RayAddressOpt, apply_executor_choice, executor_choice
 from agent.faces.format import fmt_params, fmt_value
-from agent.faces.live import StudyDisplay
+from agent.faces.live import run_live
 from agent.study.proposers import Proposer
 from agent.study.session import Session
 
@@ -40,32 +40,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def run_session(session: Session, *, quiet: bool, as_json: bool, proposer: Proposer | None = None) -> None:
-    """Run with the live display; prints the summary (or JSON) at the end."""
-    mode = "json" if as_json else "quiet" if quiet else "rich"
-    if not as_json:
-        out.print(f"[bold]study[/] {session.dir}  ({session.spec.metric}, {session.spec.direction}, "
-                  f"strategy {session.spec.strategy}, {session.spec.workers} worker(s))")
-    display = StudyDisplay(session.store, metric=session.spec.metric, direction=session.spec.direction,
-                           budget=session.spec.budget.max_trials, mode=mode, console=out)
+    """Run with the live display (``faces.live.run_live``); Ctrl-C exits 130, the study resumable."""
     try:
-        with display:
-            summary = session.run(observers=[display], proposer=proposer)
+        run_live(session, quiet=quiet, as_json=as_json, proposer=proposer, out=out, err=err)
     except KeyboardInterrupt:
-        err.print(f"interrupted; nothing is lost. Continue with: tunesmith resume {session.dir}")
         raise typer.Exit(130) from None
-    best = summary.best
-    if as_json:
-        sys.stdout.write(json.dumps({"summary": {
-            "dir": str(session.dir), "reason": summary.reason, "trials": summary.counted,
-            "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
-        }}) + "\n")
-        return
-    out.print(f"done ({summary.reason}): {summary.counted} trials")
-    if best is None:
-        out.print("[yellow]no trial completed successfully[/]; see 'tunesmith show " f"{session.dir}'")
-    else:
-        out.print(f"[bold green]best[/] #{best.number} {session.spec.metric}={fmt_value(best.value)}  "
-                  f"{escape(fmt_params(best.params, 200))}")
 
 
 @app.command()
