@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.test_gpus import fake_smi
+from tests.agent.study.test_gpus import fake_smi
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

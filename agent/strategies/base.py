@@ -23,7 +23,7 @@ from agent.core.space import SearchSpace
 
 class Strategy(abc.ABC):
     """Proposes configurations from the history alone (contract in the module docstring); subclasses
-    implement ``ask``, and every one passes tests/agent/test_strategy_contract.py."""
+    implement ``ask``, and every one passes tests/agent/strategies/test_strategy_contract.py."""
 
     #: short name stored with every trial it proposes ("tpe", "gp", "auto:gp" ...)
     name: str = "strategy"

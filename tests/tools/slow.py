@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.llm.trial_funcs import objective as fast
+from tests.agent.hybrid.trial_funcs import objective as fast
 
 
 def objective(params: dict[str, Any]) -> float:

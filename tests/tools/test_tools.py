@@ -16,7 +16,7 @@ from agent.hybrid.actions import session_toolbox
 from agent.hybrid.space_edit import approve_all, decide_pending, pending_edits
 from agent.study.session import Session
 from sandbox.fake import InProcessExecutor
-from tests.llm.helpers import SPEC
+from tests.agent.llm.helpers import SPEC
 from tools.summary import summarize
 from tools.toolbox import ALL_TOOLS, build_toolbox
 

@@ -1,6 +1,6 @@
 """The ``TrialStore`` seam: the study's durable memory.
 
-Contract (every implementation passes ``tests/agent/test_store_contract.py``):
+Contract (every implementation passes ``tests/agent/study/test_store_contract.py``):
 
 * ``create_trial`` assigns the next trial number (0, 1, 2, ...) atomically and stores the trial as
   RUNNING; numbers are never reused, even across processes and crashes.
@@ -24,7 +24,7 @@ from agent.core.records import Event, MetricPoint, Trial, TrialDraft
 
 class TrialStore(abc.ABC):
     """The durable memory of one study (contract in the module docstring; SQLite and in-memory
-    implementations both pass tests/agent/test_store_contract.py)."""
+    implementations both pass tests/agent/study/test_store_contract.py)."""
 
     @abc.abstractmethod
     def create_trial(self, draft: TrialDraft) -> Trial:

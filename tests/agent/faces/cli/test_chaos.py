@@ -2,7 +2,7 @@
 
 Twelve kills land at a random time after the study showed activity (startup, proposing, trials running,
 outcomes being written); eight land certainly mid-write, inside a random store transaction before its
-COMMIT (tests/cli/chaos_hook.py). At the end the study holds exactly its budget of finished trials, no
+COMMIT (tests/agent/faces/cli/chaos_hook.py). At the end the study holds exactly its budget of finished trials, no
 duplicate trial or proposal (apart from the one re-run of an interrupted trial), every trial seen
 complete after any kill is still complete with the same value and metrics, SQLite's integrity check
 passes, and no trial process is left.
@@ -74,7 +74,7 @@ def test_kill_9_at_20_random_moments_then_resume(tmp_path: Path) -> None:
         args = (["tune", str(tmp_path / "spec.json"), "--dir", str(study)] if round_ == 0 else ["resume", str(study)])
         before = _events(study)
         if round_ in MID_WRITE:
-            cmd = [sys.executable, "-m", "tests.cli.chaos_hook", str(rng.randint(2, 120)), *args, "--quiet"]
+            cmd = [sys.executable, "-m", "tests.agent.faces.cli.chaos_hook", str(rng.randint(2, 120)), *args, "--quiet"]
         else:
             cmd = [sys.executable, "-m", "agent.faces.cli", *args, "--quiet"]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from agent.study.session import Session
+from tests.agent.faces.conftest import Runner, small_spec
 from tests.conftest import ROOT
-from tests.web.conftest import Runner, small_spec
 
 PROMPT = "tunesmith> "
 SLOW_TRAIN = """

@@ -16,8 +16,8 @@ from agent.llm.base import LLMClient
 from agent.llm.factory import build_stack
 from agent.llm.langchain_client import LangChainClient
 from agent.llm.settings import LLMSettings
+from tests.agent.llm.helpers import assert_sound, make_spec, nth_config, run_hybrid
 from tests.fake_openai import FakeOpenAI, Reply, hang, status, text, tool
-from tests.llm.helpers import assert_sound, make_spec, nth_config, run_hybrid
 
 KEY = "sk-test-THIS-KEY-MUST-NEVER-LEAK-0123456789"
 

@@ -24,7 +24,7 @@ from sandbox.fake import InProcessExecutor
 SPEC: dict[str, Any] = {
     "name": "hybrid-test",
     "objective": {"metric": "score", "direction": "maximize"},
-    "function": "tests.llm.trial_funcs:objective",
+    "function": "tests.agent.hybrid.trial_funcs:objective",
     "space": {
         "lr": {"type": "float", "low": 1e-5, "high": 0.1, "log": True},
         "batch_size": {"type": "categorical", "choices": [16, 32, 64, 128, 256, 512]},

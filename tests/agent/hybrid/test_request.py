@@ -11,9 +11,9 @@ from agent.errors import SpecError
 from agent.hybrid.request import draft_spec
 from agent.llm.base import Completion
 from agent.llm.scripted import ScriptedClient
-from tests.llm.helpers import call
+from tests.agent.llm.helpers import call
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REQUEST = "tune lr, weight decay and batch size of examples/torch-mlp/train.py for val_acc, 30 trials"
 
 

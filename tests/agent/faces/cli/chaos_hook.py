@@ -1,7 +1,7 @@
 """Run the tunesmith CLI, SIGKILLing itself inside its K-th store write transaction (after the writes,
 before COMMIT): a kill that is certainly mid-write. Used by test_chaos.py only::
 
-    python -m tests.cli.chaos_hook K tune SPEC --dir DIR
+    python -m tests.agent.faces.cli.chaos_hook K tune SPEC --dir DIR
 """
 
 from __future__ import annotations

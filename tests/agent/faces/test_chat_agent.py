@@ -13,7 +13,7 @@ from agent.faces.handle import Handles
 from agent.llm.base import Completion, ToolCall
 from agent.llm.scripted import ScriptedClient
 from agent.study.session import Session
-from tests.web.conftest import Runner
+from tests.agent.faces.conftest import Runner
 
 NARROW = ToolCall(id="e", name="edit_space", arguments={"action": "narrow", "param": "x", "high": 0.2,
                                                        "rationale": "every good trial has x < 0.2"})

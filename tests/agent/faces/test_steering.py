@@ -9,7 +9,7 @@ from agent.core.records import TrialState
 from agent.faces.handle import StudyHandle
 from agent.study.steering import Command, is_running, post
 from agent.study.store.sqlite import SQLiteStore
-from tests.web.conftest import Runner
+from tests.agent.faces.conftest import Runner
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from agent.faces.handle import Handles
 from agent.llm.base import Completion, ToolCall
 from agent.llm.scripted import ScriptedClient
 from agent.study.session import Session
-from tests.web.conftest import Runner, small_spec
+from tests.agent.faces.conftest import Runner, small_spec
 
 
 def make_finished(directory: Path) -> Path:

@@ -4,7 +4,7 @@ Root ignores file permissions, so "read-only" has to be a read-only mount, and "
 system: each test runs a script in a private mount namespace (``unshare --mount``), where it mounts a
 small tmpfs or remounts a bind mount read-only; nothing is visible outside it and everything goes when
 it ends. Where mounting is not allowed (not root, no user namespaces) these tests skip, and
-tests/agent/test_store_faults.py still covers the same paths by fault injection at the store boundary
+tests/agent/study/test_store_faults.py still covers the same paths by fault injection at the store boundary
 (in the default run; these take ~10 s each, so they run with the slow tests).
 """
 
@@ -45,7 +45,7 @@ def _in_private_mounts(script: str, tmp_path: Path) -> dict[str, str]:
     """Run ``script`` (bash) in a private mount namespace; ``$TS`` runs the tunesmith CLI. Lines
     ``@key value`` of its output come back as a dict (values are the rest of the line)."""
     if not _can_mount():
-        pytest.skip("cannot mount here (needs root or user namespaces); see tests/agent/test_store_faults.py")
+        pytest.skip("cannot mount here (needs root or user namespaces); see tests/agent/study/test_store_faults.py")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "TS": f"{sys.executable} -m agent.faces.cli",
            "T": str(tmp_path)}
     res = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], cwd=ROOT,

@@ -17,7 +17,7 @@ from agent.faces.cli.scale import executor_choice
 from agent.study.session import Session
 from agent.study.wiring import ExecutorChoice, make_executor
 from scripts.raycluster import free_port
-from tests.agent.test_gpus import fake_smi
+from tests.agent.study.test_gpus import fake_smi
 
 TRIAL = """
 import json, os

@@ -16,9 +16,9 @@ from agent.llm.cache import CACHE_NAME, load_recording
 from agent.llm.settings import LLMSettings
 from agent.study.session import Session
 from sandbox.fake import InProcessExecutor
-from tests.llm.helpers import SPEC, Policy, PolicyClient, call
+from tests.agent.llm.helpers import SPEC, Policy, PolicyClient, call
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SETTINGS = LLMSettings(model="scripted-model")
 
 
@@ -170,7 +170,7 @@ def test_python_api_with_an_llm_client_and_with_a_langchain_model(tmp_path: Path
     import tunesmith
     from tests.fake_openai import FakeOpenAI, text, tool
 
-    spec = {**SPEC, "function": "tests.llm.trial_funcs:objective", "budget": {"max_trials": 4}}
+    spec = {**SPEC, "function": "tests.agent.hybrid.trial_funcs:objective", "budget": {"max_trials": 4}}
     study = tunesmith.tune(spec, dir=tmp_path / "a", llm=PolicyClient(Policy()))
     assert [t.proposer.value for t in study.trials][:3] == ["default", "llm", "llm"]
     assert study.status()["usage"]["calls"] >= 2 and (study.dir / CACHE_NAME).is_file()

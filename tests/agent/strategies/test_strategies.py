@@ -17,7 +17,7 @@ from agent.core.spec import STRATEGY_NAMES
 from agent.strategies import STRATEGIES, AutoStrategy, OptunaStrategy, make_strategy
 from agent.strategies import optuna_bridge as bridge
 from agent.strategies.auto import GP_MAX_TRIALS, choose
-from tests.agent.test_strategy_contract import MIXED, C, F, R, X, history
+from tests.agent.strategies.test_strategy_contract import MIXED, C, F, R, X, history
 
 CONTINUOUS = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": -5.0, "high": 5.0} for i in range(3)})
 

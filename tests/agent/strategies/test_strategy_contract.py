@@ -22,7 +22,7 @@ from agent.core.records import Trial, TrialState
 from agent.core.space import SearchSpace
 from agent.strategies import STRATEGIES, make_strategy
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 MIXED = SearchSpace.from_dict({
     "lr": {"type": "float", "low": 1e-5, "high": 1e-1, "log": True},

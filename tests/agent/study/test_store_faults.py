@@ -1,7 +1,7 @@
 """A store that fails mid-study (disk full, folder turned read-only), injected at the store boundary:
 the study stops with the store's one-line error, stops its trials, loses nothing, and resumes.
 
-Runs everywhere; tests/cli/test_disk.py does the same with a real full disk and a real read-only mount
+Runs everywhere; tests/agent/faces/cli/test_disk.py does the same with a real full disk and a real read-only mount
 where this machine lets it mount file systems."""
 
 from __future__ import annotations

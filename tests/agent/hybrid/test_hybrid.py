@@ -11,7 +11,7 @@ from agent.hybrid.share import ShareConfig
 from agent.hybrid.space_edit import approve_all
 from agent.llm.base import Completion
 from agent.llm.usage import UsageMeter
-from tests.llm.helpers import Policy, PolicyClient, assert_sound, call, make_spec, nth_config, run_hybrid
+from tests.agent.llm.helpers import Policy, PolicyClient, assert_sound, call, make_spec, nth_config, run_hybrid
 
 
 def test_good_model_shares_the_study_with_the_strategy(tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ def test_share_adapts_toward_the_proposer_that_improves() -> None:
 
 def test_parallel_workers_get_batches_and_partial_batches_are_completed(tmp_path: Path) -> None:
     """Three workers: decisions ask for several configurations; a short batch gets a nudge for the rest."""
-    from tests.llm.helpers import wanted
+    from tests.agent.llm.helpers import wanted
 
     n = iter(range(1000))
     seen: list[int] = []

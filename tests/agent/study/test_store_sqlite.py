@@ -21,7 +21,7 @@ from agent.study.store import SQLiteStore
 from agent.study.store import sqlite as sqlite_mod
 from agent.study.store.sqlite_errors import study_error
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def draft(**params: object) -> TrialDraft:

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from agent.faces.catalog import SpecCatalog
 from agent.faces.web.app import create_app
 from agent.study.session import Session
-from tests.web.conftest import Runner, small_spec
+from tests.agent.faces.conftest import Runner, small_spec
 
 TOKEN = "t0ken-for-tests"
 AUTH = {"X-Tunesmith-Token": TOKEN}
