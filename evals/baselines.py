@@ -40,17 +40,32 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     """The baseline entry of one problem from its random-search unit."""
     evals = result["evals"]
     val = [math.inf if e["loss"] is None else float(e["loss"]) for e in evals]
-    test = [v if e["test_loss"] is None or e["loss"] is None else float(e["test_loss"])
-            for v, e in zip(val, evals, strict=True)]
-    return {"n": len(evals), "failed": sum(e["loss"] is None for e in evals),
-            "clip": statistics.median(val), "best": min(val),
-            "clip_test": statistics.median(test), "best_test": min(test),
-            "eval_s": statistics.fmean(float(e["eval_s"]) for e in evals)}
+    test = [
+        v if e["test_loss"] is None or e["loss"] is None else float(e["test_loss"])
+        for v, e in zip(val, evals, strict=True)
+    ]
+    return {
+        "n": len(evals),
+        "failed": sum(e["loss"] is None for e in evals),
+        "clip": statistics.median(val),
+        "best": min(val),
+        "clip_test": statistics.median(test),
+        "best_test": min(test),
+        "eval_s": statistics.fmean(float(e["eval_s"]) for e in evals),
+    }
 
 
-def build(problems: Sequence[str], n: int, cache: Path, *, workers: int, command: str,
-          path: Path = BASELINES_PATH, machine: str | None = None,
-          on_done: Callable[[Unit, dict[str, Any], bool], None] | None = None) -> dict[str, Any]:
+def build(
+    problems: Sequence[str],
+    n: int,
+    cache: Path,
+    *,
+    workers: int,
+    command: str,
+    path: Path = BASELINES_PATH,
+    machine: str | None = None,
+    on_done: Callable[[Unit, dict[str, Any], bool], None] | None = None,
+) -> dict[str, Any]:
     """Run (or resume from ``cache``) the random searches and merge their entries into ``path``."""
     results = run_units(baseline_units(problems, n), cache, workers=workers, on_done=on_done)
     try:
@@ -61,17 +76,25 @@ def build(problems: Sequence[str], n: int, cache: Path, *, workers: int, command
     for r in results:
         entry = summarize(r)
         if not all(math.isfinite(entry[k]) for k in ("clip", "best", "clip_test", "best_test")):
-            raise RuntimeError(f"{r['problem']}: over half of the random configurations failed; the problem "
-                               "is broken, fix it before scoring against it")
+            raise RuntimeError(
+                f"{r['problem']}: over half of the random configurations failed; the problem "
+                "is broken, fix it before scoring against it"
+            )
         entries[r["problem"]] = entry
     # Every command that contributed entries is kept, so the whole file can be regenerated.
     commands = [c for c in data.get("commands", [data["command"]] if "command" in data else []) if c != command]
     data.pop("command", None)
-    data.update({
-        "about": "clip = median and best = minimum of n random-search evaluations per problem (see evals/baselines.py)",
-        "commands": [*commands, command], "date": time.strftime("%Y-%m-%d"), "machine": machine or platform.platform(),
-        "seed": BASELINE_SEED, "problems": dict(sorted(entries.items())),
-    })
+    data.update(
+        {
+            "about": "clip = median and best = minimum of n random-search evaluations per problem "
+            "(see evals/baselines.py)",
+            "commands": [*commands, command],
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": machine or platform.platform(),
+            "seed": BASELINE_SEED,
+            "problems": dict(sorted(entries.items())),
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return data

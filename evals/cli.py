@@ -63,8 +63,10 @@ def protocols(budget: str, batch: str) -> list[tuple[int, int]]:
     if len(batches) == 1:
         batches = batches * len(budgets)
     if len(budgets) != len(batches):
-        raise TunesmithError(f"--budget lists {len(budgets)} values and --batch {len(batches)}; give one batch per "
-                             "budget (e.g. --budget 30,128 --batch 1,8) or a single batch")
+        raise TunesmithError(
+            f"--budget lists {len(budgets)} values and --batch {len(batches)}; give one batch per "
+            "budget (e.g. --budget 30,128 --batch 1,8) or a single batch"
+        )
     for b, k in zip(budgets, batches, strict=True):
         if k > b:
             raise TunesmithError(f"--batch {k} is larger than --budget {b}; a batch must fit in the budget")
@@ -73,9 +75,16 @@ def protocols(budget: str, batch: str) -> list[tuple[int, int]]:
 
 def _progress() -> Progress:
     # The bar advances by expected cost (so the ETA is not skewed by cheap units); the count is of units.
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                    TextColumn("{task.fields[done]}/{task.fields[units]} units"), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[done]}/{task.fields[units]} units"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
 
 
 def _unit_counter(progress: Progress, name: str, total: float, units: int) -> Callable[[float], None]:
@@ -110,17 +119,29 @@ def list_problems() -> None:
     for name in SUITES["all"]:
         p = get_problem(name)
         b = base.get(name)
-        table.add_row(name, p.family, p.group, split[name], str(len(p.space)), "yes" if b else "-",
-                      f"{b['eval_s']:.2f}" if b else "")
+        table.add_row(
+            name,
+            p.family,
+            p.group,
+            split[name],
+            str(len(p.space)),
+            "yes" if b else "-",
+            f"{b['eval_s']:.2f}" if b else "",
+        )
     out.print(table)
     out.print("suites: " + ", ".join(f"{k} ({len(v)})" for k, v in SUITES.items()))
 
 
 _Out = Annotated[Path | None, typer.Option("--out", help="run folder: cache, results, report.md")]
 _Problems = Annotated[str | None, typer.Option("--problems", help="comma-separated names (default: the suite)")]
-_Strategies = Annotated[str | None, typer.Option(
-    "--strategies", help="comma-separated; the first is the reference (default: auto,tpe,gp,cmaes,qmc,random,"
-    "default,random+default)")]
+_Strategies = Annotated[
+    str | None,
+    typer.Option(
+        "--strategies",
+        help="comma-separated; the first is the reference (default: auto,tpe,gp,cmaes,qmc,random,"
+        "default,random+default)",
+    ),
+]
 _Budget = Annotated[str, typer.Option("--budget", help="evaluations per study; a list runs several protocols")]
 _Baselines = Annotated[Path | None, typer.Option("--baselines", help="baselines JSON (default: the committed one)")]
 _List = Annotated[bool, typer.Option("--list", help="list the problems, their split and baselines, and exit")]
@@ -147,9 +168,19 @@ def eval_command(
     try:
         if out_dir is None:
             raise TunesmithError("--out DIR is required: the folder for the cache, results and report")
-        summary = run_eval(out_dir=out_dir, suite=suite, problems=problems, split=split, strategies=strategies,
-                           seeds=seeds, budget=budget, batch=batch, workers=workers, baselines=baselines,
-                           plots=not no_plots)
+        summary = run_eval(
+            out_dir=out_dir,
+            suite=suite,
+            problems=problems,
+            split=split,
+            strategies=strategies,
+            seeds=seeds,
+            budget=budget,
+            batch=batch,
+            workers=workers,
+            baselines=baselines,
+            plots=not no_plots,
+        )
     except TunesmithError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -161,9 +192,20 @@ def eval_command(
         out.print(f"{protocol}: " + ", ".join(f"{c} {m:.1f}" for c, m in sorted(means.items(), key=lambda x: -x[1])))
 
 
-def run_eval(*, out_dir: Path, suite: str, problems: str | None, split: str | None, strategies: str | None,
-             seeds: int, budget: str, batch: str, workers: int, baselines: Path | None,
-             plots: bool = True) -> dict[str, Any]:
+def run_eval(
+    *,
+    out_dir: Path,
+    suite: str,
+    problems: str | None,
+    split: str | None,
+    strategies: str | None,
+    seeds: int,
+    budget: str,
+    batch: str,
+    workers: int,
+    baselines: Path | None,
+    plots: bool = True,
+) -> dict[str, Any]:
     """What ``tunesmith eval`` does, callable from Python; returns ``report.write_report``'s summary."""
     from evals.contenders import DEFAULT_CONTENDERS, get_contender
     from evals.harness import Unit, run_units
@@ -179,8 +221,10 @@ def run_eval(*, out_dir: Path, suite: str, problems: str | None, split: str | No
     base = load_baselines(base_path)
     missing = [n for n in names if n not in base]
     if missing:
-        raise TunesmithError(f"no baseline for {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} in "
-                             f"{base_path}; create them with: tunesmith eval-baselines --problems {','.join(missing)}")
+        raise TunesmithError(
+            f"no baseline for {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} in "
+            f"{base_path}; create them with: tunesmith eval-baselines --problems {','.join(missing)}"
+        )
     if workers < 1:
         raise TunesmithError(f"--workers must be >= 1, got {workers}")
     units = [Unit(p, c, s, b, k) for b, k in protos for p in names for s in range(seeds) for c in contenders]
@@ -190,9 +234,11 @@ def run_eval(*, out_dir: Path, suite: str, problems: str | None, split: str | No
         tick = _unit_counter(progress, "eval", sum(weights.values()), len(units))
         results = run_units(units, out_dir, workers=workers, on_done=lambda u, r, c: tick(weights[u]))
     command = "tunesmith " + shlex.join(sys.argv[1:]) if sys.argv and "tunesmith" in sys.argv[0] else "(Python API)"
-    header = (f"Command: `{command}`  \nDate: {time.strftime('%Y-%m-%d')}, machine: {machine_line()}  \n"
-              f"Problems ({len(names)}): {', '.join(names)}  \nSeeds: {seeds} (0..{seeds - 1}); protocols: "
-              f"{', '.join(f'{-(-b // k)}x{k}' for b, k in protos)}; strategies: {', '.join(contenders)}\n")
+    header = (
+        f"Command: `{command}`  \nDate: {time.strftime('%Y-%m-%d')}, machine: {machine_line()}  \n"
+        f"Problems ({len(names)}): {', '.join(names)}  \nSeeds: {seeds} (0..{seeds - 1}); protocols: "
+        f"{', '.join(f'{-(-b // k)}x{k}' for b, k in protos)}; strategies: {', '.join(contenders)}\n"
+    )
     return write_report(results, base, out_dir, order=contenders, header=header, plots=plots)
 
 
@@ -222,8 +268,16 @@ def baselines_command(
         command = "tunesmith eval-baselines " + shlex.join(sys.argv[2:])
         with _progress() as progress:
             tick = _unit_counter(progress, "baselines", len(names), len(names))
-            build(names, evals, cache, workers=workers, command=command, path=output or BASELINES_PATH,
-                  machine=machine_line(), on_done=lambda u, r, c: tick(1))
+            build(
+                names,
+                evals,
+                cache,
+                workers=workers,
+                command=command,
+                path=output or BASELINES_PATH,
+                machine=machine_line(),
+                on_done=lambda u, r, c: tick(1),
+            )
     except TunesmithError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:

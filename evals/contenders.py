@@ -82,8 +82,9 @@ def _agent(ctx: ContenderContext) -> Proposer:
     from agent.llm.settings import HOW_TO_CONNECT, resolve_settings
 
     if not resolve_settings().configured:
-        raise TunesmithError(f"the 'agent' contender needs an LLM endpoint: {HOW_TO_CONNECT}; or leave 'agent' "
-                             "out of --strategies")
+        raise TunesmithError(
+            f"the 'agent' contender needs an LLM endpoint: {HOW_TO_CONNECT}; or leave 'agent' out of --strategies"
+        )
     from evals.llm_contender import make_eval_proposer
 
     return make_eval_proposer(ctx)
@@ -97,17 +98,40 @@ def register_contender(contender: Contender) -> None:
     _REGISTRY[contender.name] = contender
 
 
-for _name, _desc in (("tpe", "Optuna TPE (multivariate)"), ("gp", "Optuna GPSampler"),
-                     ("cmaes", "Optuna CMA-ES"), ("qmc", "scrambled Sobol"), ("random", "random search")):
+for _name, _desc in (
+    ("tpe", "Optuna TPE (multivariate)"),
+    ("gp", "Optuna GPSampler"),
+    ("cmaes", "Optuna CMA-ES"),
+    ("qmc", "scrambled Sobol"),
+    ("random", "random search"),
+):
     register_contender(Contender(_name, _strategy(_name), description=_desc))
-register_contender(Contender("auto", _strategy("auto"), default_first=True, version=AUTO_VERSION,
-                             description="tunesmith's default: default configuration, then AutoStrategy"))
-register_contender(Contender("default", lambda ctx: NothingProposer(), default_first=True,
-                             description="control: the default configuration only"))
-register_contender(Contender("random+default", _strategy("random"), default_first=True,
-                             description="control: the default configuration, then random search"))
-register_contender(Contender("agent", _agent, default_first=True,
-                             description="the LLM agent (needs an endpoint)"))
+register_contender(
+    Contender(
+        "auto",
+        _strategy("auto"),
+        default_first=True,
+        version=AUTO_VERSION,
+        description="tunesmith's default: default configuration, then AutoStrategy",
+    )
+)
+register_contender(
+    Contender(
+        "default",
+        lambda ctx: NothingProposer(),
+        default_first=True,
+        description="control: the default configuration only",
+    )
+)
+register_contender(
+    Contender(
+        "random+default",
+        _strategy("random"),
+        default_first=True,
+        description="control: the default configuration, then random search",
+    )
+)
+register_contender(Contender("agent", _agent, default_first=True, description="the LLM agent (needs an endpoint)"))
 
 #: what ``tunesmith eval`` compares when ``--strategies`` is not given
 DEFAULT_CONTENDERS = ("auto", "tpe", "gp", "cmaes", "qmc", "random", "default", "random+default")

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.core.records import FailureKind, Proposer, Trial, TrialDraft, TrialState
+from agent.core.records import FailureKind, ProposerKind, Trial, TrialDraft, TrialState
 from agent.errors import TunesmithError
 from agent.study.proposers import ProposalContext
 from evals.contenders import ContenderContext, get_contender
@@ -65,9 +65,17 @@ def run_unit(unit: Unit, problem: Problem | None = None) -> dict[str, Any]:
     contender = get_contender(unit.contender)
     space = problem.space
     default = problem.default
-    proposer = contender.build(ContenderContext(problem=unit.problem, space=space, default=default,
-                                                direction=DIRECTION, seed=unit.study_seed(), budget=unit.budget,
-                                                batch=unit.batch))
+    proposer = contender.build(
+        ContenderContext(
+            problem=unit.problem,
+            space=space,
+            default=default,
+            direction=DIRECTION,
+            seed=unit.study_seed(),
+            budget=unit.budget,
+            batch=unit.batch,
+        )
+    )
     history: list[Trial] = []
     evals: list[dict[str, Any]] = []
     ask_s: list[float] = []
@@ -78,12 +86,17 @@ def run_unit(unit: Unit, problem: Problem | None = None) -> dict[str, Any]:
             want = min(unit.batch, unit.budget - len(history))
             drafts: list[TrialDraft] = []
             if contender.default_first and rnd == 0:
-                drafts.append(TrialDraft(params=dict(default), proposer=Proposer.DEFAULT))
+                drafts.append(TrialDraft(params=dict(default), proposer=ProposerKind.DEFAULT))
             pending = [Trial(number=len(history) + i, params=d.params) for i, d in enumerate(drafts)]
             t0 = time.perf_counter()
             if len(drafts) < want:
-                ctx = ProposalContext(space=space, history=[*history, *pending], direction=DIRECTION,
-                                      metric="loss", remaining=unit.budget - len(history) - len(drafts))
+                ctx = ProposalContext(
+                    space=space,
+                    history=[*history, *pending],
+                    direction=DIRECTION,
+                    metric="loss",
+                    remaining=unit.budget - len(history) - len(drafts),
+                )
                 for d in proposer.propose(ctx, want - len(drafts))[: want - len(drafts)]:
                     if space.validate_config(d.params):
                         invalid += 1
@@ -103,36 +116,77 @@ def run_unit(unit: Unit, problem: Problem | None = None) -> dict[str, Any]:
 
 def _evaluate(problem: Problem, number: int, draft: TrialDraft, rnd: int, evals: list[dict[str, Any]]) -> Trial:
     t0 = time.time()
-    row: dict[str, Any] = {"n": number, "round": rnd, "proposer": draft.proposer.value, "strategy": draft.strategy,
-                           "params": draft.params}
+    row: dict[str, Any] = {
+        "n": number,
+        "round": rnd,
+        "proposer": draft.proposer.value,
+        "strategy": draft.strategy,
+        "params": draft.params,
+    }
     try:
         result = problem.evaluate(draft.params)
     except Exception as exc:  # the objective's own failure is data (like a crashing training script)
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         row.update(loss=None, test_loss=None, state="failed", reason=reason, eval_s=time.time() - t0)
         evals.append(row)
-        return Trial(number=number, params=draft.params, state=TrialState.FAILED, proposer=draft.proposer,
-                     strategy=draft.strategy, rationale=draft.rationale, reason=reason, failure=FailureKind.CRASH,
-                     started_at=t0, finished_at=time.time())
+        return Trial(
+            number=number,
+            params=draft.params,
+            state=TrialState.FAILED,
+            proposer=draft.proposer,
+            strategy=draft.strategy,
+            rationale=draft.rationale,
+            reason=reason,
+            failure=FailureKind.CRASH,
+            started_at=t0,
+            finished_at=time.time(),
+        )
     row.update(loss=result.loss, test_loss=result.test_loss, state="complete", eval_s=time.time() - t0)
     if result.curve:  # iterative problems (torch): the validation loss per epoch
         row["curve"] = result.curve
     evals.append(row)
-    return Trial(number=number, params=draft.params, state=TrialState.COMPLETE, value=result.loss,
-                 proposer=draft.proposer, strategy=draft.strategy, rationale=draft.rationale,
-                 metrics={"loss": result.loss}, last_step=len(result.curve) or None, started_at=t0,
-                 finished_at=time.time())
+    return Trial(
+        number=number,
+        params=draft.params,
+        state=TrialState.COMPLETE,
+        value=result.loss,
+        proposer=draft.proposer,
+        strategy=draft.strategy,
+        rationale=draft.rationale,
+        metrics={"loss": result.loss},
+        last_step=len(result.curve) or None,
+        started_at=t0,
+        finished_at=time.time(),
+    )
 
 
-def _record(unit: Unit, version: str, evals: list[dict[str, Any]], ask_s: list[float], invalid: int,
-            wall_s: float, proposer: object) -> dict[str, Any]:
+def _record(
+    unit: Unit,
+    version: str,
+    evals: list[dict[str, Any]],
+    ask_s: list[float],
+    invalid: int,
+    wall_s: float,
+    proposer: object,
+) -> dict[str, Any]:
     usage = getattr(proposer, "usage", None)
     tokens = None
     if usage is not None:
-        tokens = {"prompt": int(getattr(usage, "prompt_tokens", 0)),
-                  "completion": int(getattr(usage, "completion_tokens", 0))}
-    return {**asdict(unit), "key": unit.key, "protocol": unit.protocol, "version": version, "evals": evals,
-            "ask_s": ask_s, "invalid": invalid, "wall_s": wall_s, "tokens": tokens}
+        tokens = {
+            "prompt": int(getattr(usage, "prompt_tokens", 0)),
+            "completion": int(getattr(usage, "completion_tokens", 0)),
+        }
+    return {
+        **asdict(unit),
+        "key": unit.key,
+        "protocol": unit.protocol,
+        "version": version,
+        "evals": evals,
+        "ask_s": ask_s,
+        "invalid": invalid,
+        "wall_s": wall_s,
+        "tokens": tokens,
+    }
 
 
 # ------------------------------------------------------------------ running many units
@@ -172,8 +226,13 @@ def _work(unit: Unit, out: str) -> dict[str, Any]:
     return result
 
 
-def run_units(units: Sequence[Unit], out: Path, *, workers: int = 1,
-              on_done: Callable[[Unit, dict[str, Any], bool], None] | None = None) -> list[dict[str, Any]]:
+def run_units(
+    units: Sequence[Unit],
+    out: Path,
+    *,
+    workers: int = 1,
+    on_done: Callable[[Unit, dict[str, Any], bool], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run every unit not cached in ``out``; returns all results in ``units`` order.
 
     ``on_done(unit, result, cached)`` is called as each unit finishes (for progress bars). With
@@ -203,8 +262,13 @@ def run_units(units: Sequence[Unit], out: Path, *, workers: int = 1,
     return [results[u] for u in units]
 
 
-def _run_parallel(todo: Iterable[Unit], out: Path, workers: int, results: dict[Unit, dict[str, Any]],
-                  on_done: Callable[[Unit, dict[str, Any], bool], None] | None) -> None:
+def _run_parallel(
+    todo: Iterable[Unit],
+    out: Path,
+    workers: int,
+    results: dict[Unit, dict[str, Any]],
+    on_done: Callable[[Unit, dict[str, Any], bool], None] | None,
+) -> None:
     import multiprocessing
 
     for var in THREAD_VARS:  # children inherit the environment: one thread each, no oversubscription

@@ -18,16 +18,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from agent.core.records import Event, MetricPoint, Trial, TrialDraft
+from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialDraft
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec, load_spec
 from agent.hybrid.proposer import HybridConfig, HybridProposer
+from agent.hybrid.space_edit import Approver, leave_pending
 from agent.llm.base import LLMClient
 from agent.llm.factory import build_stack
 from agent.llm.settings import resolve_settings
 from agent.llm.usage import MeteredClient, UsageMeter
 from agent.strategies.registry import make_strategy
 from agent.study.proposers import StrategyProposer
+from agent.study.state import StudyState
 from agent.study.store.memory import MemoryStore
 
 
@@ -62,17 +64,24 @@ class EvalHost:
     """The engine surface a ``HybridProposer`` uses (``attach``'s contract), without trial processes."""
 
     def __init__(self, spec: StudySpec, study_dir: Path) -> None:
-        self.spec = spec
-        self.space = spec.space
         self.store = MemoryStore()
+        self.state = StudyState(self.store, spec)  # no folder: a benchmark writes no spec.yaml
         self.study_dir = study_dir
         self.control = _Control()
 
-    def emit(self, kind: str, data: dict[str, Any]) -> Event:
-        return self.store.add_event(kind, data)
+    @property
+    def spec(self) -> StudySpec:
+        return self.state.spec
 
-    def set_space(self, space: SearchSpace) -> None:
-        self.space = space
+    @property
+    def space(self) -> SearchSpace:
+        return self.state.space
+
+    def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
+        return self.store.add_event(kind, data or {}, trial=trial)
+
+    def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None:
+        self.state.set_space(space, rationale=rationale, source=source)
 
     def record(self, trial: Trial) -> None:
         """Mirror a finished trial of the harness (same number) into the store, its loss as one metric point."""
@@ -89,6 +98,7 @@ class EvalAgentProposer(HybridProposer):
     def __init__(self, *, host: EvalHost, **kw: Any) -> None:
         super().__init__(**kw)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.eval_host = host
         self.attach(host)
 
     @property
@@ -99,7 +109,7 @@ class EvalAgentProposer(HybridProposer):
         return Usage(prompt_tokens=int(t.get("prompt_tokens", 0)), completion_tokens=int(t.get("completion_tokens", 0)))
 
     def observe(self, trial: Trial, history: Sequence[Trial]) -> None:
-        self.host.record(trial)
+        self.eval_host.record(trial)
 
     def close(self) -> None:
         super().close()
@@ -109,28 +119,37 @@ class EvalAgentProposer(HybridProposer):
 
 def eval_spec(ctx: EvalContext) -> StudySpec:
     """A spec that describes the benchmark problem to the model (it is never run as a command)."""
-    spec = load_spec({
-        "name": ctx.problem,
-        "objective": {"metric": "loss", "direction": ctx.direction},
-        "command": ["tunesmith-eval-in-process"],
-        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-        "budget": {"max_trials": ctx.budget},
-        "workers": ctx.batch,
-        "seed": ctx.seed,
-    })
+    spec = load_spec(
+        {
+            "name": ctx.problem,
+            "objective": {"metric": "loss", "direction": ctx.direction},
+            "command": ["tunesmith-eval-in-process"],
+            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": ctx.budget},
+            "workers": ctx.batch,
+            "seed": ctx.seed,
+        }
+    )
     return spec.model_copy(update={"space": ctx.space, "default": dict(ctx.default)})
 
 
-def make_eval_proposer(ctx: EvalContext, *, client: LLMClient | None = None,
-                       config: HybridConfig | None = None) -> EvalAgentProposer:
-    """The ``agent`` contender for one unit. ``client`` replaces the configured endpoint (tests)."""
+def make_eval_proposer(
+    ctx: EvalContext,
+    *,
+    client: LLMClient | None = None,
+    config: HybridConfig | None = None,
+    approve: Approver = leave_pending,
+) -> EvalAgentProposer:
+    """The ``agent`` contender for one unit. ``client`` replaces the configured endpoint (tests); ``approve``
+    decides the model's space edits (default: they stay pending, so every contender searches the same space)."""
     spec = eval_spec(ctx)
     meter = UsageMeter()
     client = build_stack(resolve_settings(), meter=meter).client if client is None else MeteredClient(client, meter)
     tmp = tempfile.TemporaryDirectory(prefix="tunesmith-eval-")
     host = EvalHost(spec, Path(tmp.name))
     fallback = StrategyProposer(make_strategy("auto", direction=ctx.direction, seed=ctx.seed, budget=ctx.budget))
-    proposer = EvalAgentProposer(host=host, client=client, fallback=fallback, config=config or HybridConfig(),
-                                 meter=meter)
+    proposer = EvalAgentProposer(
+        host=host, client=client, fallback=fallback, config=config or HybridConfig(), meter=meter, approve=approve
+    )
     proposer._tmp = tmp
     return proposer

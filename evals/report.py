@@ -30,10 +30,22 @@ def evals_frame(results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     rows = []
     for r in results:
         for e in r["evals"]:
-            rows.append({"problem": r["problem"], "contender": r["contender"], "seed": r["seed"],
-                         "protocol": r["protocol"], "n": e["n"] + 1, "round": e["round"], "loss": e["loss"],
-                         "test_loss": e["test_loss"], "state": e["state"], "proposer": e["proposer"],
-                         "strategy": e["strategy"], "eval_s": e["eval_s"]})
+            rows.append(
+                {
+                    "problem": r["problem"],
+                    "contender": r["contender"],
+                    "seed": r["seed"],
+                    "protocol": r["protocol"],
+                    "n": e["n"] + 1,
+                    "round": e["round"],
+                    "loss": e["loss"],
+                    "test_loss": e["test_loss"],
+                    "state": e["state"],
+                    "proposer": e["proposer"],
+                    "strategy": e["strategy"],
+                    "eval_s": e["eval_s"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -45,9 +57,18 @@ def scores_frame(results: Sequence[Mapping[str, Any]], baselines: Mapping[str, B
         per_obj = unit_scores(r, baselines[r["problem"]], cps)
         for objective in OBJECTIVES:
             for n, s in zip(cps, per_obj[objective], strict=True):
-                rows.append({"problem": r["problem"], "contender": r["contender"], "seed": r["seed"],
-                             "protocol": r["protocol"], "objective": objective, "evals": n, "score": s,
-                             "final": n == cps[-1]})
+                rows.append(
+                    {
+                        "problem": r["problem"],
+                        "contender": r["contender"],
+                        "seed": r["seed"],
+                        "protocol": r["protocol"],
+                        "objective": objective,
+                        "evals": n,
+                        "score": s,
+                        "final": n == cps[-1],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -55,11 +76,21 @@ def units_frame(results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     rows = []
     for r in results:
         tokens = r.get("tokens") or {}
-        rows.append({"problem": r["problem"], "contender": r["contender"], "seed": r["seed"],
-                     "protocol": r["protocol"], "evaluations": len(r["evals"]),
-                     "failed": sum(e["state"] != "complete" for e in r["evals"]), "invalid": r.get("invalid", 0),
-                     "ask_s": sum(r["ask_s"]), "eval_s": sum(e["eval_s"] for e in r["evals"]), "wall_s": r["wall_s"],
-                     "tokens": tokens.get("prompt", 0) + tokens.get("completion", 0) if tokens else None})
+        rows.append(
+            {
+                "problem": r["problem"],
+                "contender": r["contender"],
+                "seed": r["seed"],
+                "protocol": r["protocol"],
+                "evaluations": len(r["evals"]),
+                "failed": sum(e["state"] != "complete" for e in r["evals"]),
+                "invalid": r.get("invalid", 0),
+                "ask_s": sum(r["ask_s"]),
+                "eval_s": sum(e["eval_s"] for e in r["evals"]),
+                "wall_s": r["wall_s"],
+                "tokens": tokens.get("prompt", 0) + tokens.get("completion", 0) if tokens else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -98,8 +129,15 @@ def paired_table(wide: pd.DataFrame, reference: str, order: Sequence[str]) -> tu
         both = wide[[reference, c]].dropna()
         p = paired(both[reference].to_numpy(), both[c].to_numpy())
         out[c] = p
-        rows.append([f"{reference} vs {c}", f"{p.wins}/{p.ties}/{p.losses}", _fmt(100 * p.win_rate) + " %",
-                     f"{p.mean_diff:+.2f}", f"{p.p_value:.3g}"])
+        rows.append(
+            [
+                f"{reference} vs {c}",
+                f"{p.wins}/{p.ties}/{p.losses}",
+                _fmt(100 * p.win_rate) + " %",
+                f"{p.mean_diff:+.2f}",
+                f"{p.p_value:.3g}",
+            ]
+        )
     header = ["pair", "win/tie/loss", "win rate", "mean score difference", "Wilcoxon p"]
     return _md_table(header, rows), out
 
@@ -118,10 +156,17 @@ def cost_table(units: pd.DataFrame, order: Sequence[str]) -> str:
         if c not in order:
             continue
         tokens = g["tokens"].dropna()
-        rows.append([protocol, str(c), _fmt(g["ask_s"].mean(), 2), _fmt(g["eval_s"].mean(), 1),
-                     _fmt(g["failed"].mean(), 2), str(int(tokens.sum())) if len(tokens) else "-"])
-    return _md_table(["protocol", "strategy", "ask s / unit", "eval s / unit", "failed evals / unit", "tokens"],
-                     rows)
+        rows.append(
+            [
+                protocol,
+                str(c),
+                _fmt(g["ask_s"].mean(), 2),
+                _fmt(g["eval_s"].mean(), 1),
+                _fmt(g["failed"].mean(), 2),
+                str(int(tokens.sum())) if len(tokens) else "-",
+            ]
+        )
+    return _md_table(["protocol", "strategy", "ask s / unit", "eval s / unit", "failed evals / unit", "tokens"], rows)
 
 
 # ------------------------------------------------------------------------- plots
@@ -177,8 +222,15 @@ def plot_heatmap(scores: pd.DataFrame, protocol: str, order: Sequence[str], path
 
 
 # ------------------------------------------------------------------------- report
-def write_report(results: Sequence[Mapping[str, Any]], baselines: Mapping[str, Baseline], out: Path, *,
-                 order: Sequence[str], header: str = "", plots: bool = True) -> dict[str, Any]:
+def write_report(
+    results: Sequence[Mapping[str, Any]],
+    baselines: Mapping[str, Baseline],
+    out: Path,
+    *,
+    order: Sequence[str],
+    header: str = "",
+    plots: bool = True,
+) -> dict[str, Any]:
     """Write the data files, the plots and ``report.md``; returns the headline numbers (and ``markdown``)."""
     scores = scores_frame(results, baselines)
     units = units_frame(results)
@@ -198,16 +250,27 @@ def write_report(results: Sequence[Mapping[str, Any]], baselines: Mapping[str, B
             table, means = summary_table(wide, order)
             ptable, pairs = paired_table(wide, reference, order)
             proto_summary[objective] = {"means": means, "pairs": pairs}
-            parts += [f"**Final score, {OBJECTIVE_TITLES[objective]}**\n", table, "",
-                      f"Paired over (problem, seed) units, {reference} against each:\n", ptable, ""]
+            parts += [
+                f"**Final score, {OBJECTIVE_TITLES[objective]}**\n",
+                table,
+                "",
+                f"Paired over (problem, seed) units, {reference} against each:\n",
+                ptable,
+                "",
+            ]
         summary["protocols"][protocol] = proto_summary
         if plots:
             plot_curves(scores, protocol, order, out / "plots" / f"score_vs_evals_{protocol}.png")
             plot_heatmap(scores, protocol, order, out / "plots" / f"heatmap_{protocol}.png")
-            parts += [f"![score vs evaluations, {protocol}](plots/score_vs_evals_{protocol}.png)\n",
-                      f"![per-problem scores, {protocol}](plots/heatmap_{protocol}.png)\n"]
-        parts += [f"<details><summary>Per-problem mean final validation score, {protocol}</summary>\n",
-                  per_problem_table(scores, protocol, order), "\n</details>\n"]
+            parts += [
+                f"![score vs evaluations, {protocol}](plots/score_vs_evals_{protocol}.png)\n",
+                f"![per-problem scores, {protocol}](plots/heatmap_{protocol}.png)\n",
+            ]
+        parts += [
+            f"<details><summary>Per-problem mean final validation score, {protocol}</summary>\n",
+            per_problem_table(scores, protocol, order),
+            "\n</details>\n",
+        ]
     parts += ["### Cost\n", cost_table(units, order), ""]
     markdown = "\n".join(parts)
     (out / "report.md").write_text(markdown + "\n", encoding="utf-8")

@@ -49,8 +49,10 @@ def load_baselines(path: Path = BASELINES_PATH) -> dict[str, Baseline]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise TunesmithError(f"no baselines at {path}; create them with 'tunesmith eval-baselines'") from None
-    return {name: Baseline(clip=b["clip"], best=b["best"], clip_test=b["clip_test"], best_test=b["best_test"])
-            for name, b in data["problems"].items()}
+    return {
+        name: Baseline(clip=b["clip"], best=b["best"], clip_test=b["clip_test"], best_test=b["best_test"])
+        for name, b in data["problems"].items()
+    }
 
 
 def normalized(perf: float, clip: float, best: float) -> float:
@@ -93,6 +95,5 @@ def unit_scores(result: Mapping[str, Any], baseline: Baseline, checkpoints: Sequ
     for objective in OBJECTIVES:
         trace = perf_trace(evals, int(result["batch"]), test=objective == "test")
         clip, best = baseline.pair(objective)
-        out[objective] = [score(trace[min(n, len(trace)) - 1] if trace else math.inf, clip, best)
-                          for n in checkpoints]
+        out[objective] = [score(trace[min(n, len(trace)) - 1] if trace else math.inf, clip, best) for n in checkpoints]
     return out

@@ -16,8 +16,9 @@ TIE_TOLERANCE = 1e-6
 BOOTSTRAP_RESAMPLES = 10_000
 
 
-def bootstrap_ci(values: Sequence[float], *, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
-                 seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    values: Sequence[float], *, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean, resampling units with replacement (seeded)."""
     x = np.asarray(values, dtype=float)
     if x.size == 0:
@@ -62,5 +63,11 @@ def paired(a: Sequence[float], b: Sequence[float]) -> Paired:
     p = 1.0
     if nonzero.size:
         p = float(wilcoxon(nonzero, zero_method="wilcox", alternative="two-sided").pvalue)
-    return Paired(n=int(d.size), wins=wins, ties=int(np.sum(tie)), losses=losses,
-                  mean_diff=float(d.mean()) if d.size else float("nan"), p_value=p)
+    return Paired(
+        n=int(d.size),
+        wins=wins,
+        ties=int(np.sum(tie)),
+        losses=losses,
+        mean_diff=float(d.mean()) if d.size else float("nan"),
+        p_value=p,
+    )

@@ -30,23 +30,23 @@ class TrialRequest:
     params: dict[str, Any]
     trial_dir: str
     workdir: str
-    command: list[str] | None = None          # argv; exactly one of command/function
-    function: str | None = None               # 'module:function' or '/path/file.py:function'
-    pass_args: bool = False                   # also append --name value for every param
-    env: dict[str, str] = field(default_factory=dict)   # set explicitly (never scrubbed)
-    pass_env: tuple[str, ...] = ()            # names passed through the secret scrub
-    timeout: float | None = None              # wall-clock seconds
-    memory_mb: int | None = None              # address-space limit
-    threads: int | None = None                # OMP/MKL/... threads
-    gpus: tuple[int, ...] | None = None       # CUDA_VISIBLE_DEVICES; None leaves it unset
+    command: list[str] | None = None  # argv; exactly one of command/function
+    function: str | None = None  # 'module:function' or '/path/file.py:function'
+    pass_args: bool = False  # also append --name value for every param
+    env: dict[str, str] = field(default_factory=dict)  # set explicitly (never scrubbed)
+    pass_env: tuple[str, ...] = ()  # names passed through the secret scrub
+    timeout: float | None = None  # wall-clock seconds
+    memory_mb: int | None = None  # address-space limit
+    threads: int | None = None  # OMP/MKL/... threads
+    gpus: tuple[int, ...] | None = None  # CUDA_VISIBLE_DEVICES; None leaves it unset
     seed: int | None = None
-    grace: float = 5.0                        # seconds between SIGTERM and SIGKILL
-    isolation: str = "process"               # 'process' or 'strict' (bubblewrap; see sandbox/strict.py)
-    network: bool = False                     # strict only: keep the host's network
-    max_processes: int | None = None          # processes + threads at once (fork-bomb limit; proclimit.py)
-    read_paths: tuple[str, ...] = ()          # strict only: extra folders the trial may read (data sets)
-    hide: tuple[str, ...] = ()                # strict only: folders never shown (the study folder)
-    num_cpus: float = 1.0                     # resources asked of a cluster scheduler
+    grace: float = 5.0  # seconds between SIGTERM and SIGKILL
+    isolation: str = "process"  # 'process' or 'strict' (bubblewrap; see sandbox/strict.py)
+    network: bool = False  # strict only: keep the host's network
+    max_processes: int | None = None  # processes + threads at once (fork-bomb limit; proclimit.py)
+    read_paths: tuple[str, ...] = ()  # strict only: extra folders the trial may read (data sets)
+    hide: tuple[str, ...] = ()  # strict only: folders never shown (the study folder)
+    num_cpus: float = 1.0  # resources asked of a cluster scheduler
     num_gpus: float = 0.0
 
 
@@ -74,8 +74,8 @@ class TrialOutcome:
     stderr_tail: str = ""
     started_at: float = 0.0
     finished_at: float = 0.0
-    reason: str | None = None                 # cancel/stop reason, launch error, lost worker
-    memory_limited: bool = False              # a memory limit was set for this trial
+    reason: str | None = None  # cancel/stop reason, launch error, lost worker
+    memory_limited: bool = False  # a memory limit was set for this trial
     max_rss_kb: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
 

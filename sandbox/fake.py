@@ -23,8 +23,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox._events import EventQueue
-from sandbox.base import EndStatus, ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest, check_submit
+from sandbox._runs import RunTable
+from sandbox.base import EndStatus, Report, TrialOutcome, TrialRequest
 from sandbox.run_function import DEFAULT_OBJECTIVE, load_function, report_result
 
 __all__ = ["FakeTimeout", "InProcessExecutor", "current_trial_id", "fake_report", "fake_should_stop"]
@@ -40,7 +40,7 @@ class _FakeRun:
     request: TrialRequest
     started_at: float
     reports: list[Report] = field(default_factory=list)
-    done: bool = False            # the outcome was emitted; anything later from the thread is dropped
+    done: bool = False  # the outcome was emitted; anything later from the thread is dropped
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -75,45 +75,36 @@ def fake_should_stop() -> bool:
     return run is not None and run.stop.is_set()
 
 
-class InProcessExecutor(TrialExecutor):
+class InProcessExecutor(RunTable["_FakeRun"]):
     """Runs up to ``capacity`` function trials at once in threads of this process (module docstring)."""
 
     def __init__(self, capacity: int = 1, *, tail_chars: int = 4000) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self.capacity = capacity
+        super().__init__(capacity)
         self._tail_chars = tail_chars
-        self._runs: dict[str, _FakeRun] = {}
-        self._closed = False
-        self._events = EventQueue(busy=lambda: bool(self._runs))
-        self._lock = self._events.lock
-
-    @property
-    def running(self) -> list[str]:
-        with self._lock:
-            return list(self._runs)
 
     def submit(self, request: TrialRequest) -> None:
         with self._lock:
-            check_submit(request, running=self._runs, capacity=self.capacity, closed=self._closed)
+            self._check(request)
             run = _FakeRun(self, request, time.time())
             if request.function is None:
-                self._events.put(TrialOutcome(
-                    request.trial_id, "launch_error", started_at=run.started_at, finished_at=time.time(),
-                    reason="the in-process fake executor runs function trials only; use LocalExecutor "
-                           "for commands"))
+                self._launch_error(
+                    request,
+                    "the in-process fake executor runs function trials only; use LocalExecutor for commands",
+                    run.started_at,
+                    trial_dir=False,
+                )
                 return
             self._runs[request.trial_id] = run
-        threading.Thread(target=self._work, args=(run,), name=f"fake-trial-{request.trial_id}",
-                         daemon=True).start()
+        threading.Thread(target=self._work, args=(run,), name=f"fake-trial-{request.trial_id}", daemon=True).start()
         if request.timeout is not None:
-            timer = threading.Timer(request.timeout, self._finish, args=(run, "timeout"),
-                                    kwargs={"reason": f"ran past its {request.timeout:g} s timeout"})
+            timer = threading.Timer(
+                request.timeout,
+                self._finish,
+                args=(run, "timeout"),
+                kwargs={"reason": f"ran past its {request.timeout:g} s timeout"},
+            )
             timer.daemon = True
             timer.start()
-
-    def wait(self, timeout: float | None = None) -> list[ExecutorEvent]:
-        return self._events.take(timeout)
 
     def cancel(self, trial_id: str, reason: str, *, stop: bool = False) -> None:
         with self._lock:
@@ -136,8 +127,9 @@ class InProcessExecutor(TrialExecutor):
         stderr = ""
         try:
             assert request.function is not None
-            fn = load_function(request.function, module_name=f"tunesmith_fake_{abs(hash(request.function))}",
-                               add_to_path=False)
+            fn = load_function(
+                request.function, module_name=f"tunesmith_fake_{abs(hash(request.function))}", add_to_path=False
+            )
             result = fn(dict(request.params))
             objective = request.env.get("TUNESMITH_OBJECTIVE") or DEFAULT_OBJECTIVE
             report_result(result, fake_report, objective)
@@ -159,8 +151,15 @@ class InProcessExecutor(TrialExecutor):
                 run.reports.append(report)
                 self._events.put(report)
 
-    def _finish(self, run: _FakeRun, status: EndStatus, *, returncode: int | None = None,
-                reason: str | None = None, stderr: str = "") -> None:
+    def _finish(
+        self,
+        run: _FakeRun,
+        status: EndStatus,
+        *,
+        returncode: int | None = None,
+        reason: str | None = None,
+        stderr: str = "",
+    ) -> None:
         """Emit the outcome once; whatever comes second (a late result after a cancel) is dropped."""
         with self._lock:
             if run.done:
@@ -168,8 +167,17 @@ class InProcessExecutor(TrialExecutor):
             run.done = True
             run.stop.set()
             self._runs.pop(run.request.trial_id, None)
-            self._events.put(TrialOutcome(
-                run.request.trial_id, status, returncode=returncode, reports=tuple(run.reports),
-                stderr_tail=stderr[-self._tail_chars:], started_at=run.started_at, finished_at=time.time(),
-                reason=reason, memory_limited=run.request.memory_mb is not None,
-                info={"trial_dir": run.request.trial_dir}))
+            self._events.put(
+                TrialOutcome(
+                    run.request.trial_id,
+                    status,
+                    returncode=returncode,
+                    reports=tuple(run.reports),
+                    stderr_tail=stderr[-self._tail_chars :],
+                    started_at=run.started_at,
+                    finished_at=time.time(),
+                    reason=reason,
+                    memory_limited=run.request.memory_mb is not None,
+                    info={"trial_dir": run.request.trial_dir},
+                )
+            )

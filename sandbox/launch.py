@@ -22,13 +22,30 @@ from sandbox.envscrub import scrub
 RUN_FUNCTION = str(Path(__file__).resolve().with_name("run_function.py"))
 
 #: Thread-pool sizes of the usual numeric libraries; all set to ``request.threads`` when it is given.
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "BLIS_NUM_THREADS",
+)
 
 PROFILES = ("process", "strict")
 
-__all__ = ["PROFILES", "RUN_FUNCTION", "THREAD_VARS", "arg_value", "build_argv", "build_env", "launch_file",
-           "launch_problem", "max_tasks", "profile_problem", "trial_paths"]
+__all__ = [
+    "PROFILES",
+    "RUN_FUNCTION",
+    "THREAD_VARS",
+    "arg_value",
+    "build_argv",
+    "build_env",
+    "launch_file",
+    "launch_problem",
+    "max_tasks",
+    "profile_problem",
+    "trial_paths",
+]
 
 
 def trial_paths(trial_dir: str) -> dict[str, str]:
@@ -79,9 +96,13 @@ def build_env(request: TrialRequest, environ: Mapping[str, str] | None = None) -
     env["PYTHONUNBUFFERED"] = "1"  # reports printed by Python scripts arrive as they happen
     env.update(request.env)
     paths = trial_paths(request.trial_dir)
-    env.update(TUNESMITH_PARAMS=paths["params.json"], TUNESMITH_TRIAL_DIR=request.trial_dir,
-               TUNESMITH_REPORT_FILE=paths["reports.jsonl"], TUNESMITH_STOP_FILE=paths["STOP"],
-               TUNESMITH_TRIAL_ID=request.trial_id)
+    env.update(
+        TUNESMITH_PARAMS=paths["params.json"],
+        TUNESMITH_TRIAL_DIR=request.trial_dir,
+        TUNESMITH_REPORT_FILE=paths["reports.jsonl"],
+        TUNESMITH_STOP_FILE=paths["STOP"],
+        TUNESMITH_TRIAL_ID=request.trial_id,
+    )
     if request.seed is not None:
         env["TUNESMITH_SEED"] = str(request.seed)
     return env
@@ -99,8 +120,7 @@ def profile_problem(isolation: str, max_processes: int | None = None) -> str | N
     """Why no trial of this isolation profile and process limit can run on this machine (one line that
     says how to fix it), or None. The agent calls this before a study's first trial."""
     if isolation not in PROFILES:
-        return (f"isolation {isolation!r} is not supported by the local executor; use isolation 'process' "
-                "or 'strict'")
+        return f"isolation {isolation!r} is not supported by the local executor; use isolation 'process' or 'strict'"
     if isolation == "strict":
         found = strict.preflight()
         if found is not None:
@@ -110,8 +130,9 @@ def profile_problem(isolation: str, max_processes: int | None = None) -> str | N
     return proclimit.limit_problem(max_processes)
 
 
-def launch_problem(request: TrialRequest, argv: list[str], env: Mapping[str, str],
-                   python: str = sys.executable) -> str | None:
+def launch_problem(
+    request: TrialRequest, argv: list[str], env: Mapping[str, str], python: str = sys.executable
+) -> str | None:
     """Why ``argv`` cannot start (one line that says how to fix it), or None when it looks runnable.
     Never a reason to run a trial with less isolation than it asked for."""
     found = profile_problem(request.isolation, request.max_processes)
@@ -127,8 +148,10 @@ def launch_problem(request: TrialRequest, argv: list[str], env: Mapping[str, str
         if not os.path.isfile(path):
             return f"command {exe!r} not found (no file at {path}); fix the path in the command"
         if not os.access(path, os.X_OK):
-            return (f"command {exe!r} is not executable; run 'chmod +x {exe}' or start it through its "
-                    f"interpreter (e.g. ['python', {exe!r}])")
+            return (
+                f"command {exe!r} is not executable; run 'chmod +x {exe}' or start it through its "
+                f"interpreter (e.g. ['python', {exe!r}])"
+            )
     elif shutil.which(exe, path=env.get("PATH", os.defpath)) is None:
         return f"command {exe!r} not found on PATH; install it, fix PATH, or give its full path"
     if request.isolation == "strict":
@@ -136,8 +159,9 @@ def launch_problem(request: TrialRequest, argv: list[str], env: Mapping[str, str
     return None
 
 
-def launch_file(request: TrialRequest, argv: list[str], rlimits: Mapping[str, int],
-                python: str = sys.executable) -> dict[str, Any]:
+def launch_file(
+    request: TrialRequest, argv: list[str], rlimits: Mapping[str, int], python: str = sys.executable
+) -> dict[str, Any]:
     """The supervisor's ``launch.json`` for ``request`` (see supervisor.py), less ``parent_pid`` and
     ``status_path``: rlimits, the process limit (a pids cgroup, or RLIMIT_NPROC), and under strict
     isolation ``argv`` wrapped in bubblewrap. Check ``launch_problem`` first."""

@@ -33,8 +33,16 @@ MAX_LINE = 1 << 20
 _PREFIX = REPORT_PREFIX.encode()
 _NL = 0x0A
 
-__all__ = ["HEAD_BYTES", "MAX_LINE", "TAIL_BYTES", "OutputCapture", "ParsedReport", "ReportFile",
-           "open_untrusted", "parse_report"]
+__all__ = [
+    "HEAD_BYTES",
+    "MAX_LINE",
+    "TAIL_BYTES",
+    "OutputCapture",
+    "ParsedReport",
+    "ReportFile",
+    "open_untrusted",
+    "parse_report",
+]
 
 
 def open_untrusted(path: str, *, write: bool = False) -> BinaryIO:
@@ -113,8 +121,14 @@ class OutputCapture:
     it; ``tail_text`` is meant for after ``close``.
     """
 
-    def __init__(self, path: str, *, head_bytes: int = HEAD_BYTES, tail_bytes: int = TAIL_BYTES,
-                 on_report: Callable[[ParsedReport], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        head_bytes: int = HEAD_BYTES,
+        tail_bytes: int = TAIL_BYTES,
+        on_report: Callable[[ParsedReport], None] | None = None,
+    ) -> None:
         self.total_bytes = 0
         self.write_error: str | None = None  # the log could not be written (disk full): output still parsed
         self._file: BinaryIO | None = open(path, "wb")  # noqa: SIM115 - closed in close()
@@ -124,7 +138,7 @@ class OutputCapture:
         self._tail = bytearray()
         self._on_report = on_report
         self._line: bytearray | None = None  # a line in progress that may be a report
-        self._in_line = False                # inside a line that is not a report: skip to its end
+        self._in_line = False  # inside a line that is not a report: skip to its end
 
     def feed(self, data: bytes) -> None:
         """Take the next chunk of the stream."""
@@ -137,7 +151,7 @@ class OutputCapture:
             self._head_left -= len(head)
             self._head_written += len(head)
         if len(data) >= self._tail_max:
-            self._tail[:] = data[-self._tail_max:]
+            self._tail[:] = data[-self._tail_max :]
         else:
             self._tail += data
             if len(self._tail) > 2 * self._tail_max:  # trim in batches: one memmove per tail_max bytes
@@ -158,7 +172,7 @@ class OutputCapture:
             keep = min(rest, len(self._tail))
             if rest > keep:
                 self._write(f"\n[... {rest - keep} bytes omitted ...]\n".encode())
-            self._write(bytes(self._tail[len(self._tail) - keep:]))
+            self._write(bytes(self._tail[len(self._tail) - keep :]))
         try:
             self._file.close()
         except OSError as exc:
@@ -178,7 +192,7 @@ class OutputCapture:
         """The last ``n_chars`` characters of the stream (invalid UTF-8 and NULs shown as U+FFFD)."""
         if n_chars <= 0:
             return ""
-        raw = bytes(self._tail[-4 * n_chars:])
+        raw = bytes(self._tail[-4 * n_chars :])
         return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")[-n_chars:]
 
     # -- report lines ----------------------------------------------------------------------------
@@ -222,7 +236,7 @@ class OutputCapture:
                 self._finish_line(data[idx:nl])
             start = search = nl + 1
         last_nl = data.rfind(b"\n", start)
-        rest = data[last_nl + 1 if last_nl >= 0 else start:]
+        rest = data[last_nl + 1 if last_nl >= 0 else start :]
         if rest:
             # An unfinished line shorter than the prefix may still become a report line.
             if _PREFIX.startswith(rest):
@@ -233,7 +247,7 @@ class OutputCapture:
     def _finish_line(self, line: bytes) -> None:
         if self._on_report is None or not line.startswith(_PREFIX):
             return
-        parsed = parse_report(line[len(_PREFIX):].rstrip(b"\r"))
+        parsed = parse_report(line[len(_PREFIX) :].rstrip(b"\r"))
         if parsed is not None:
             self._on_report(parsed)
 

@@ -73,7 +73,7 @@ def _candidates() -> list[str]:
             continue
         if path is None or not (path + "/").startswith(root.rstrip("/") + "/"):
             continue
-        folder = os.path.join(mount_point, path[len(root.rstrip("/")):].lstrip("/"))
+        folder = os.path.join(mount_point, path[len(root.rstrip("/")) :].lstrip("/"))
         if fstype == "cgroup2":
             try:
                 with open(os.path.join(folder, "cgroup.subtree_control"), encoding="utf-8") as fh:
@@ -102,7 +102,7 @@ def _sweep(parent: str) -> None:
     except OSError:
         return
     for name in names:
-        suffix = name[len(CGROUP_PREFIX):]
+        suffix = name[len(CGROUP_PREFIX) :]
         if name.startswith(CGROUP_PREFIX) and suffix.isdigit() and not _alive(int(suffix)):
             try:
                 os.rmdir(os.path.join(parent, name))
@@ -158,9 +158,11 @@ def limit_problem(max_tasks: int | None) -> str | None:
     """Why a limit of ``max_tasks`` cannot be enforced here (one line with the fix), or None."""
     if max_tasks is None or pids_cgroup_parent() is not None or os.geteuid() != 0:
         return None
-    return (f"budget.max_processes ({max_tasks}) cannot be enforced: tunesmith runs as root, which the kernel "
-            "exempts from RLIMIT_NPROC, and no pids cgroup is writable here; run tunesmith as a regular user, "
-            "or make the cgroup pids controller writable (e.g. a delegated cgroup v2 subtree)")
+    return (
+        f"budget.max_processes ({max_tasks}) cannot be enforced: tunesmith runs as root, which the kernel "
+        "exempts from RLIMIT_NPROC, and no pids cgroup is writable here; run tunesmith as a regular user, "
+        "or make the cgroup pids controller writable (e.g. a delegated cgroup v2 subtree)"
+    )
 
 
 def plan(max_tasks: int | None) -> ProcessLimit | None:

@@ -41,15 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from sandbox._archive import unpack
-from sandbox._events import EventQueue
+from sandbox._runs import RunTable
 from sandbox.base import (
     EndStatus,
-    ExecutorEvent,
     Report,
-    TrialExecutor,
     TrialOutcome,
     TrialRequest,
-    check_submit,
 )
 
 SANDBOX_DIR = str(Path(__file__).resolve().parent)
@@ -96,8 +93,10 @@ def connect(address: str = "auto", *, ship_sandbox: bool = True, **init_kwargs: 
     if ray.is_initialized():
         return False
     if address.startswith("ray://"):
-        raise RayUnavailable(f"--ray-address {address}: Ray Client (ray://) addresses are not supported; run "
-                             "tunesmith on a node of the cluster (e.g. the head) with --ray-address auto or HOST:PORT")
+        raise RayUnavailable(
+            f"--ray-address {address}: Ray Client (ray://) addresses are not supported; run "
+            "tunesmith on a node of the cluster (e.g. the head) with --ray-address auto or HOST:PORT"
+        )
     if address != "auto":
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit():
@@ -105,44 +104,53 @@ def connect(address: str = "auto", *, ship_sandbox: bool = True, **init_kwargs: 
         try:
             socket.create_connection((host, int(port)), timeout=5).close()
         except OSError as exc:
-            raise RayUnavailable(f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
-                                 "'ray start --head' or fix --ray-address") from None
+            raise RayUnavailable(
+                f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
+                "'ray start --head' or fix --ray-address"
+            ) from None
     runtime_env = {"py_modules": [SANDBOX_DIR]} if ship_sandbox else None
     try:
-        ray.init(address=address, log_to_driver=False, logging_level="warning", runtime_env=runtime_env,
-                 **init_kwargs)
+        ray.init(address=address, log_to_driver=False, logging_level="warning", runtime_env=runtime_env, **init_kwargs)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError ... for the same problem
-        raise RayUnavailable(f"cannot connect to the Ray cluster at {address}: {_first_line(exc)}; start one "
-                             "with 'ray start --head' or fix --ray-address") from None
+        raise RayUnavailable(
+            f"cannot connect to the Ray cluster at {address}: {_first_line(exc)}; start one "
+            "with 'ray start --head' or fix --ray-address"
+        ) from None
     return True
 
 
 @dataclass(eq=False)
 class _RayRun:
     request: TrialRequest
-    gen: Any                                  # ray.ObjectRefGenerator of the task
+    gen: Any  # ray.ObjectRefGenerator of the task
     started_at: float
     reports: list[Report] = dataclasses.field(default_factory=list)
-    started: dict[str, Any] | None = None     # the node's "started" message
+    started: dict[str, Any] | None = None  # the node's "started" message
     ending: tuple[EndStatus, str] | None = None
-    run_since: float | None = None            # monotonic time the node started the trial
+    run_since: float | None = None  # monotonic time the node started the trial
 
 
 class NodeGone(RuntimeError):
     """The node running a trial is no longer alive (raised inside the watcher, ends the trial as lost)."""
 
 
-class RayExecutor(TrialExecutor):
+class RayExecutor(RunTable["_RayRun"]):
     """Runs up to ``capacity`` trials at once on a Ray cluster (see module docstring)."""
 
     #: Ray assigns GPUs from ``request.num_gpus``: the engine must not hand out local GPU ids
     schedules_devices = True
 
-    def __init__(self, address: str = "auto", capacity: int = 1, *, poll: float = 0.25,
-                 max_archive_mb: int = 256, ship_sandbox: bool = True, scratch_root: str | None = None) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self.capacity = capacity
+    def __init__(
+        self,
+        address: str = "auto",
+        capacity: int = 1,
+        *,
+        poll: float = 0.25,
+        max_archive_mb: int = 256,
+        ship_sandbox: bool = True,
+        scratch_root: str | None = None,
+    ) -> None:
+        super().__init__(capacity)
         self.address = address
         ray = _ray()
         self._owns = connect(address, ship_sandbox=ship_sandbox)
@@ -152,51 +160,56 @@ class RayExecutor(TrialExecutor):
 
         self._ray = ray
         here = ray.get_runtime_context().get_node_id()
-        self._mailbox = ray.remote(Mailbox).options(
-            num_cpus=0, max_concurrency=64,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True)).remote()
+        self._mailbox = (
+            ray.remote(Mailbox)
+            .options(
+                num_cpus=0, max_concurrency=64, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True)
+            )
+            .remote()
+        )
         self._task = ray.remote(run_trial)
         self._key = uuid.uuid4().hex[:12]
         self._poll = poll
         self._max_archive = max_archive_mb << 20
         self._scratch_root = scratch_root
-        self._runs: dict[str, _RayRun] = {}
         self._fits: dict[tuple[float, float], float] = {}  # request shape -> until when a node is known to fit
         self._alive_nodes: tuple[float, set[str]] = (0.0, set())  # (when read, node ids GCS reports alive)
         self._threads: set[threading.Thread] = set()
-        self._closed = False
-        self._events = EventQueue(busy=lambda: bool(self._runs))
-        self._lock = self._events.lock
-
-    @property
-    def running(self) -> list[str]:
-        with self._lock:
-            return list(self._runs)
 
     # ------------------------------------------------------------------ the seam
     def submit(self, request: TrialRequest) -> None:
-        with self._lock:
-            check_submit(request, running=self._runs, capacity=self.capacity, closed=self._closed)
+        self._check(request)
         started = time.time()
         problem = self._unplaceable(request)
         if problem is not None:
-            self._events.put(TrialOutcome(request.trial_id, "launch_error", reason=problem, started_at=started,
-                                          finished_at=time.time(), info={"trial_dir": request.trial_dir}))
+            self._launch_error(request, problem, started)
             return
         env = dict(request.env)
         for name in request.pass_env:  # the node has its own environment: send what the spec passes
             if name in os.environ and name not in env:
                 env[name] = os.environ[name]
         sent = dataclasses.replace(request, env=env)
-        gen = self._task.options(num_cpus=request.num_cpus, num_gpus=request.num_gpus, num_returns="streaming",
-                                 max_retries=0, retry_exceptions=False).remote(
-            sent, self._mailbox, key=self._key, python_alias=sys.executable, poll=self._poll,
-            max_archive_bytes=self._max_archive, scratch_root=self._scratch_root)
+        gen = self._task.options(
+            num_cpus=request.num_cpus,
+            num_gpus=request.num_gpus,
+            num_returns="streaming",
+            max_retries=0,
+            retry_exceptions=False,
+        ).remote(
+            sent,
+            self._mailbox,
+            key=self._key,
+            python_alias=sys.executable,
+            poll=self._poll,
+            max_archive_bytes=self._max_archive,
+            scratch_root=self._scratch_root,
+        )
         run = _RayRun(request, gen, started)
         with self._lock:
             self._runs[request.trial_id] = run
-            thread = threading.Thread(target=self._watch, args=(run,), name=f"ray-trial-{request.trial_id}",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=self._watch, args=(run,), name=f"ray-trial-{request.trial_id}", daemon=True
+            )
             self._threads.add(thread)
         thread.start()
 
@@ -205,9 +218,6 @@ class RayExecutor(TrialExecutor):
         with self._lock:
             run = self._runs.get(trial_id)
             return dict(run.started) if run is not None and run.started else None
-
-    def wait(self, timeout: float | None = None) -> list[ExecutorEvent]:
-        return self._events.take(timeout)
 
     def cancel(self, trial_id: str, reason: str, *, stop: bool = False) -> None:
         with self._lock:
@@ -263,16 +273,19 @@ class RayExecutor(TrialExecutor):
             self._fits[shape] = time.monotonic() + FITS_TTL
             return None
         biggest = ", ".join(f"{c:g} CPU/{g:g} GPU" for c, g in sorted(sizes, reverse=True)[:3]) or "no nodes"
-        return (f"no node of the Ray cluster has {request.num_cpus:g} CPUs and {request.num_gpus:g} GPUs for one "
-                f"trial (nodes: {biggest}); lower threads_per_trial / gpus_per_trial or add a bigger node")
+        return (
+            f"no node of the Ray cluster has {request.num_cpus:g} CPUs and {request.num_gpus:g} GPUs for one "
+            f"trial (nodes: {biggest}); lower threads_per_trial / gpus_per_trial or add a bigger node"
+        )
 
     def _watch(self, run: _RayRun) -> None:
         try:
             outcome = self._follow(run)
         except BaseException as exc:  # our own bug: end the trial and say so rather than hang the agent
             self._ray.cancel(run.gen, force=True)
-            outcome = self._ended(run, "lost", f"internal error in the Ray executor: {exc!r}",
-                                  stderr=traceback.format_exc())
+            outcome = self._ended(
+                run, "lost", f"internal error in the Ray executor: {exc!r}", stderr=traceback.format_exc()
+            )
         with self._lock:
             del self._runs[run.request.trial_id]
             self._threads.discard(threading.current_thread())
@@ -289,8 +302,12 @@ class RayExecutor(TrialExecutor):
                     self._check_node(run)
                     if self._overdue(run):
                         ray.cancel(run.gen, force=True)
-                        return self._ended(run, "timeout", f"the Ray node did not end the trial within "
-                                           f"{BACKSTOP:g} s after its timeout; its task was killed")
+                        return self._ended(
+                            run,
+                            "timeout",
+                            f"the Ray node did not end the trial within "
+                            f"{BACKSTOP:g} s after its timeout; its task was killed",
+                        )
                     continue
                 message = self._get(run, next(run.gen))
             except StopIteration:
@@ -356,19 +373,27 @@ class RayExecutor(TrialExecutor):
 
     def _overdue(self, run: _RayRun) -> bool:
         timeout = run.request.timeout
-        return (timeout is not None and run.run_since is not None
-                and time.monotonic() > run.run_since + timeout + run.request.grace + BACKSTOP)
+        return (
+            timeout is not None
+            and run.run_since is not None
+            and time.monotonic() > run.run_since + timeout + run.request.grace + BACKSTOP
+        )
 
     def _lost_reason(self, run: _RayRun, exc: BaseException) -> str:
         where = f" on node {run.started['node_ip']}" if run.started else ""
-        return (f"the Ray worker running this trial{where} was lost ({type(exc).__name__}: {_first_line(exc)}); "
-                "its logs stayed on that node")
+        return (
+            f"the Ray worker running this trial{where} was lost ({type(exc).__name__}: {_first_line(exc)}); "
+            "its logs stayed on that node"
+        )
 
     def _node_info(self, run: _RayRun) -> dict[str, Any]:
         info: dict[str, Any] = {"trial_dir": run.request.trial_dir, "executor": "ray"}
         if run.started:
-            info.update(ray_node_ip=run.started["node_ip"], ray_node_id=run.started["node_id"],
-                        node_trial_dir=run.started["trial_dir"])
+            info.update(
+                ray_node_ip=run.started["node_ip"],
+                ray_node_id=run.started["node_id"],
+                node_trial_dir=run.started["trial_dir"],
+            )
             if run.started.get("gpus") is not None:
                 info["gpus"] = run.started["gpus"]
         return info
@@ -387,6 +412,14 @@ class RayExecutor(TrialExecutor):
     def _ended(self, run: _RayRun, status: EndStatus, reason: str, *, stderr: str = "") -> TrialOutcome:
         with self._lock:
             reports = tuple(run.reports)
-        return TrialOutcome(run.request.trial_id, status, reports=reports, stderr_tail=stderr[-4000:],
-                            started_at=run.started_at, finished_at=time.time(), reason=reason,
-                            memory_limited=run.request.memory_mb is not None, info=self._node_info(run))
+        return TrialOutcome(
+            run.request.trial_id,
+            status,
+            reports=reports,
+            stderr_tail=stderr[-4000:],
+            started_at=run.started_at,
+            finished_at=time.time(),
+            reason=reason,
+            memory_limited=run.request.memory_mb is not None,
+            info=self._node_info(run),
+        )

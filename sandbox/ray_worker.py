@@ -29,7 +29,7 @@ from typing import Any
 
 from sandbox._archive import pack
 from sandbox.base import Report, TrialOutcome, TrialRequest
-from sandbox.subprocess_executor import LocalExecutor
+from sandbox.local_executor import LocalExecutor
 
 Message = tuple[Any, ...]
 
@@ -55,15 +55,17 @@ def scratch_dir(root: str | None, key: str, trial_id: str) -> str:
     return os.path.join(root or tempfile.gettempdir(), "tunesmith-ray", key, safe)
 
 
-def node_request(request: TrialRequest, trial_dir: str, python_alias: str | None,
-                 gpus: tuple[int, ...] | None) -> TrialRequest:
+def node_request(
+    request: TrialRequest, trial_dir: str, python_alias: str | None, gpus: tuple[int, ...] | None
+) -> TrialRequest:
     """``request`` as it runs on this node: its scratch folder, this node's Python for the driver's
     (``python_alias``), and the GPUs Ray assigned."""
     command = request.command
     if command and python_alias is not None and command[0] == python_alias:
         command = [sys.executable, *command[1:]]
-    return dataclasses.replace(request, trial_dir=trial_dir, command=command,
-                               gpus=gpus if gpus is not None else request.gpus)
+    return dataclasses.replace(
+        request, trial_dir=trial_dir, command=command, gpus=gpus if gpus is not None else request.gpus
+    )
 
 
 def _ray_gpus(num_gpus: float) -> tuple[int, ...] | None:
@@ -75,9 +77,16 @@ def _ray_gpus(num_gpus: float) -> tuple[int, ...] | None:
     return tuple(int(g) for g in ids) if all(g.isdigit() for g in ids) else None
 
 
-def run_trial(request: TrialRequest, mailbox: Any, *, key: str, python_alias: str | None = None,
-              poll: float = 0.25, max_archive_bytes: int = 256 << 20,
-              scratch_root: str | None = None) -> Iterator[Message]:
+def run_trial(
+    request: TrialRequest,
+    mailbox: Any,
+    *,
+    key: str,
+    python_alias: str | None = None,
+    poll: float = 0.25,
+    max_archive_bytes: int = 256 << 20,
+    scratch_root: str | None = None,
+) -> Iterator[Message]:
     """The Ray task body (see module docstring)."""
     import ray
 
@@ -86,13 +95,26 @@ def run_trial(request: TrialRequest, mailbox: Any, *, key: str, python_alias: st
     gpus = _ray_gpus(request.num_gpus)
     local_request = node_request(request, trial_dir, python_alias, gpus)
     node_ip = str(ray.util.get_node_ip_address())  # type: ignore[no-untyped-call]
-    yield ("started", {"node_ip": node_ip, "node_id": ray.get_runtime_context().get_node_id(),
-                       "pid": os.getpid(), "trial_dir": trial_dir, "gpus": list(gpus) if gpus else None})
+    yield (
+        "started",
+        {
+            "node_ip": node_ip,
+            "node_id": ray.get_runtime_context().get_node_id(),
+            "pid": os.getpid(),
+            "trial_dir": trial_dir,
+            "gpus": list(gpus) if gpus else None,
+        },
+    )
     if not os.path.isdir(request.workdir):
-        failed = TrialOutcome(request.trial_id, "launch_error", started_at=time.time(), finished_at=time.time(),
-                               reason=f"working directory {request.workdir!r} does not exist on Ray node "
-                                      f"{node_ip}; every node needs the trial's code at the same path (a "
-                                      "shared filesystem or the same image)")
+        failed = TrialOutcome(
+            request.trial_id,
+            "launch_error",
+            started_at=time.time(),
+            finished_at=time.time(),
+            reason=f"working directory {request.workdir!r} does not exist on Ray node "
+            f"{node_ip}; every node needs the trial's code at the same path (a "
+            "shared filesystem or the same image)",
+        )
         yield ("done", failed, b"", [])
         return
     local = LocalExecutor(1, python=sys.executable)

@@ -38,14 +38,14 @@ def _load_file(path: str, name: str) -> ModuleType:
     return module
 
 
-def load_function(target: str, *, module_name: str = OBJECTIVE_MODULE,
-                  add_to_path: bool = True) -> Callable[[dict[str, Any]], Any]:
+def load_function(
+    target: str, *, module_name: str = OBJECTIVE_MODULE, add_to_path: bool = True
+) -> Callable[[dict[str, Any]], Any]:
     """Resolve ``module.path:function`` or ``/path/file.py:function`` (relative paths from the cwd).
     A file is loaded as ``module_name``; ``add_to_path`` puts its folder on ``sys.path`` first."""
     module_ref, sep, name = target.rpartition(":")
     if not sep or not module_ref or not name:
-        raise ValueError(f"function {target!r} must look like 'package.module:function' or "
-                         "'path/to/file.py:function'")
+        raise ValueError(f"function {target!r} must look like 'package.module:function' or 'path/to/file.py:function'")
     if module_ref.endswith(".py") or os.sep in module_ref:
         path = os.path.abspath(module_ref)
         if not os.path.isfile(path):
@@ -82,8 +82,10 @@ def report_result(result: Any, report: Callable[..., None], objective: str) -> N
     elif isinstance(result, int | float) and not isinstance(result, bool):
         report(final=True, **{objective: result})
     else:
-        raise TypeError(f"the objective function returned {type(result).__name__}; return a number, a dict "
-                        "of metrics, or None after calling report() yourself")
+        raise TypeError(
+            f"the objective function returned {type(result).__name__}; return a number, a dict "
+            "of metrics, or None after calling report() yourself"
+        )
 
 
 def main(argv: list[str]) -> None:

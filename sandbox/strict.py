@@ -40,20 +40,45 @@ from collections.abc import Iterable, Mapping
 
 from sandbox.base import TrialRequest
 
-TMPFS_BYTES = 1 << 30        # size cap of the private /tmp and /dev/shm
-STRICT_MAX_TASKS = 4096      # process + thread limit of a strict trial when the spec sets none
-SANDBOX_TASKS = 2            # bwrap's own processes inside the trial's limit (outer bwrap + pid-1 reaper)
+TMPFS_BYTES = 1 << 30  # size cap of the private /tmp and /dev/shm
+STRICT_MAX_TASKS = 4096  # process + thread limit of a strict trial when the spec sets none
+SANDBOX_TASKS = 2  # bwrap's own processes inside the trial's limit (outer bwrap + pid-1 reaper)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd", "group",
-             "nsswitch.conf", "hosts", "host.conf", "resolv.conf", "gai.conf", "ssl", "ca-certificates",
-             "alternatives", "mime.types", "os-release")
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "host.conf",
+    "resolv.conf",
+    "gai.conf",
+    "ssl",
+    "ca-certificates",
+    "alternatives",
+    "mime.types",
+    "os-release",
+)
 CONTROL_FILES = ("params.json", "launch.json", "status.json", "stdout.log", "stderr.log")
 #: The only variables of the agent's environment a strict trial gets (plus those passed by name).
 ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "TZ")
 OUR_PACKAGES = ("tunesmith", "agent", "tools", "prompts", "sandbox", "evals")
 
-__all__ = ["CONTROL_FILES", "STRICT_MAX_TASKS", "base_env", "find_bwrap", "preflight", "problem",
-           "readable_paths", "setup_error", "wrap"]
+__all__ = [
+    "CONTROL_FILES",
+    "STRICT_MAX_TASKS",
+    "base_env",
+    "find_bwrap",
+    "preflight",
+    "problem",
+    "readable_paths",
+    "setup_error",
+    "wrap",
+]
 
 
 def find_bwrap() -> str | None:
@@ -78,8 +103,21 @@ def _system_args() -> list[str]:
             args += ["--ro-bind", path, path]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    return [*args, "--dev", "/dev", "--proc", "/proc", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
-            "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm"]
+    return [
+        *args,
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--size",
+        str(TMPFS_BYTES),
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        str(TMPFS_BYTES),
+        "--tmpfs",
+        "/dev/shm",
+    ]
 
 
 @functools.cache
@@ -88,19 +126,28 @@ def preflight() -> str | None:
     Starts one throw-away sandbox with the namespaces a trial gets; checked once per process."""
     bwrap = find_bwrap()
     if bwrap is None:
-        return ("isolation 'strict' needs bubblewrap, which is not installed: run 'apt-get install bubblewrap' "
-                "(Debian/Ubuntu) or 'dnf install bubblewrap' (Fedora), or use isolation: process")
+        return (
+            "isolation 'strict' needs bubblewrap, which is not installed: run 'apt-get install bubblewrap' "
+            "(Debian/Ubuntu) or 'dnf install bubblewrap' (Fedora), or use isolation: process"
+        )
     true = shutil.which("true") or "/bin/true"
     try:
-        res = subprocess.run([bwrap, *_namespace_args(False), *_system_args(), "--remount-ro", "/", "--", true],
-                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+        res = subprocess.run(
+            [bwrap, *_namespace_args(False), *_system_args(), "--remount-ro", "/", "--", true],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"isolation 'strict' cannot start bubblewrap ({exc}); reinstall it or use isolation: process"
     if res.returncode != 0:
         said = (res.stderr.strip().splitlines() or [f"exit status {res.returncode}"])[-1]
-        return (f"isolation 'strict' cannot create a sandbox here (bwrap: {said.removeprefix('bwrap: ')}); "
-                "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and "
-                "user.max_user_namespaces > 0, or your container runtime's equivalent), or use isolation: process")
+        return (
+            f"isolation 'strict' cannot create a sandbox here (bwrap: {said.removeprefix('bwrap: ')}); "
+            "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and "
+            "user.max_user_namespaces > 0, or your container runtime's equivalent), or use isolation: process"
+        )
     return None
 
 
@@ -152,18 +199,24 @@ def problem(request: TrialRequest, argv: list[str], env: Mapping[str, str], pyth
     home = os.path.realpath(os.path.expanduser("~"))
     for path in readable:
         if home != "/" and _within(home, os.path.realpath(path)):
-            return (f"isolation 'strict': {path} is readable by trials and contains your home folder {home} "
-                    "(~/.ssh, credentials); point workdir/read_paths at the project folder itself")
+            return (
+                f"isolation 'strict': {path} is readable by trials and contains your home folder {home} "
+                "(~/.ssh, credentials); point workdir/read_paths at the project folder itself"
+            )
         for hidden in _hidden(request):
             if _within(path, hidden):
-                return (f"isolation 'strict': {path} lies inside {hidden}, which trials may not see; "
-                        "move it out of the study folder")
+                return (
+                    f"isolation 'strict': {path} lies inside {hidden}, which trials may not see; "
+                    "move it out of the study folder"
+                )
     visible = [*SYSTEM_DIRS, *readable]
     exe = argv[0] if os.sep in argv[0] else shutil.which(argv[0], path=env.get("PATH", os.defpath)) or argv[0]
     exe = os.path.join(request.workdir, exe)
     if not any(_within(os.path.abspath(exe), v) for v in visible):
-        return (f"isolation 'strict': the command {argv[0]!r} ({exe}) is outside what trials can see; add its "
-                "folder to read_paths in the spec")
+        return (
+            f"isolation 'strict': the command {argv[0]!r} ({exe}) is outside what trials can see; add its "
+            "folder to read_paths in the spec"
+        )
     return None
 
 
@@ -219,5 +272,7 @@ def setup_error(returncode: object, stderr: str, stderr_bytes: int) -> str | Non
     lines = stderr.strip().splitlines()
     if returncode != 1 or stderr_bytes > 4096 or len(lines) != 1 or not lines[0].startswith("bwrap: "):
         return None
-    return (f"the strict sandbox could not start the trial ({lines[0]}); check workdir, read_paths and the "
-            "command, or try isolation: process to compare")
+    return (
+        f"the strict sandbox could not start the trial ({lines[0]}); check workdir, read_paths and the "
+        "command, or try isolation: process to compare"
+    )

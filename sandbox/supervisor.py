@@ -59,18 +59,22 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, ClassVar
 
-POLL = 0.2                 # seconds between checks that the parent is alive
-CLEANUP_TIMEOUT = 2.0      # seconds to kill and reap leftovers before giving up on them
+POLL = 0.2  # seconds between checks that the parent is alive
+CLEANUP_TIMEOUT = 2.0  # seconds to kill and reap leftovers before giving up on them
 _PR_SET_CHILD_SUBREAPER = 36
-_RLIMITS = {"as": resource.RLIMIT_AS, "nofile": resource.RLIMIT_NOFILE, "fsize": resource.RLIMIT_FSIZE,
-            "nproc": resource.RLIMIT_NPROC}
+_RLIMITS = {
+    "as": resource.RLIMIT_AS,
+    "nofile": resource.RLIMIT_NOFILE,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nproc": resource.RLIMIT_NPROC,
+}
 
 
 class _State:
-    pgid: int | None = None                # the trial's process group, once it exists
-    pending: ClassVar[list[int]] = []      # signals that arrived before the trial existed
-    killed = False                         # SIGUSR1: we killed the trial on request
-    strict = False                         # the group leader is bubblewrap: spare it SIGTERM/SIGINT
+    pgid: int | None = None  # the trial's process group, once it exists
+    pending: ClassVar[list[int]] = []  # signals that arrived before the trial existed
+    killed = False  # SIGUSR1: we killed the trial on request
+    strict = False  # the group leader is bubblewrap: spare it SIGTERM/SIGINT
 
 
 def _on_signal(signum: int, _frame: object) -> None:
@@ -271,8 +275,10 @@ def _describe_launch_error(raw: bytes, argv: list[str], cwd: str) -> str:
             return f"working directory {cwd!r} does not exist; create it or fix the trial's workdir"
         return f"command {argv[0]!r} not found; install it, fix PATH, or give its full path"
     if errno == "13":
-        return (f"command {argv[0]!r} is not executable (permission denied); chmod +x it or start it "
-                "through its interpreter")
+        return (
+            f"command {argv[0]!r} is not executable (permission denied); chmod +x it or start it "
+            "through its interpreter"
+        )
     return f"command {argv[0]!r} could not start: {kind}: {text}"
 
 
@@ -378,9 +384,17 @@ def main(argv: list[str]) -> int:
     try:
         cgroup = _make_cgroup(launch.get("pids"))
     except OSError as exc:
-        _write_status(status_path, {"state": "finished", "started_at": started, "finished_at": time.time(),
-                                    "clean": True, "launch_error": f"cannot create the trial's pids cgroup "
-                                    f"({exc}); check that tunesmith may write under {launch['pids']['parent']}"})
+        _write_status(
+            status_path,
+            {
+                "state": "finished",
+                "started_at": started,
+                "finished_at": time.time(),
+                "clean": True,
+                "launch_error": f"cannot create the trial's pids cgroup "
+                f"({exc}); check that tunesmith may write under {launch['pids']['parent']}",
+            },
+        )
         return 127
     pid, launch_error = _spawn(list(launch["argv"]), launch["cwd"], dict(launch.get("rlimits") or {}), cgroup)
     status: dict[str, Any] = {"state": "running", "pid": pid, "pgid": pid, "started_at": started}
@@ -409,9 +423,18 @@ def main(argv: list[str]) -> int:
     code = os.waitstatus_to_exitcode(wait_status)
     if _State.strict and killer is None and 128 < code <= 128 + 64:
         killer, code = code - 128, 128 - code  # bubblewrap's way of saying "killed by signal N"
-    status.update(state="finished", returncode=code, signal=killer, max_rss_kb=int(usage.ru_maxrss),
-                  user_time=usage.ru_utime, system_time=usage.ru_stime, finished_at=time.time(),
-                  killed=_State.killed, clean=clean, proc_limit_hit=hits > 0)
+    status.update(
+        state="finished",
+        returncode=code,
+        signal=killer,
+        max_rss_kb=int(usage.ru_maxrss),
+        user_time=usage.ru_utime,
+        system_time=usage.ru_stime,
+        finished_at=time.time(),
+        killed=_State.killed,
+        clean=clean,
+        proc_limit_hit=hits > 0,
+    )
     _write_status(status_path, status)
     return 128 + killer if killer is not None else code & 0xFF
 

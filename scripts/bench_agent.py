@@ -43,26 +43,40 @@ SPACE = {
 
 
 def history(n: int, seed: int = 0) -> list[Any]:
-    from agent.core.records import FailureKind, Proposer, Trial, TrialState
+    from agent.core.records import FailureKind, ProposerKind, Trial, TrialState
 
     rng = random.Random(seed)
     out = []
     for i in range(n):
         opt = rng.choice(["adam", "sgd"])
-        params: dict[str, Any] = {"lr": 10 ** rng.uniform(-5, -1), "batch_size": rng.choice([16, 32, 64, 128, 256]),
-                                  "optimizer": opt}
+        params: dict[str, Any] = {
+            "lr": 10 ** rng.uniform(-5, -1),
+            "batch_size": rng.choice([16, 32, 64, 128, 256]),
+            "optimizer": opt,
+        }
         if opt == "sgd":
             params["momentum"] = rng.uniform(0, 0.99)
-        who = Proposer.DEFAULT if i == 0 else (Proposer.LLM if i % 3 == 1 else Proposer.STRATEGY)
+        who = ProposerKind.DEFAULT if i == 0 else (ProposerKind.LLM if i % 3 == 1 else ProposerKind.STRATEGY)
         failed = i % 8 == 7
-        out.append(Trial(
-            number=i, params=params, proposer=who, state=TrialState.FAILED if failed else TrialState.COMPLETE,
-            value=None if failed else rng.uniform(0.5, 0.95), model="scripted" if who is Proposer.LLM else None,
-            rationale="a moderate learning rate for this batch size" if who is Proposer.LLM else None,
-            failure=FailureKind.CRASH if failed else None, last_step=20,
-            reason="exited with code 1: RuntimeError: loss is NaN at step 12" if failed else None,
-            stderr_tail="Traceback (most recent call last):\n  ...\nRuntimeError: loss is NaN at step 12" if failed
-            else None, started_at=1.0, finished_at=2.0))
+        out.append(
+            Trial(
+                number=i,
+                params=params,
+                proposer=who,
+                state=TrialState.FAILED if failed else TrialState.COMPLETE,
+                value=None if failed else rng.uniform(0.5, 0.95),
+                model="scripted" if who is ProposerKind.LLM else None,
+                rationale="a moderate learning rate for this batch size" if who is ProposerKind.LLM else None,
+                failure=FailureKind.CRASH if failed else None,
+                last_step=20,
+                reason="exited with code 1: RuntimeError: loss is NaN at step 12" if failed else None,
+                stderr_tail="Traceback (most recent call last):\n  ...\nRuntimeError: loss is NaN at step 12"
+                if failed
+                else None,
+                started_at=1.0,
+                finished_at=2.0,
+            )
+        )
     return out
 
 
@@ -113,29 +127,40 @@ def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:
     from sandbox.fake import InProcessExecutor
     from tools.summary import compact
 
-    spec = load_spec({"name": "bench", "objective": {"metric": "val_acc", "direction": "maximize"},
-                      "function": "m:f", "space": SPACE, "budget": {"max_trials": n + 1000}, "strategy": "random",
-                      "seed": 0, "llm": {"model": "scripted"}})
+    spec = load_spec(
+        {
+            "name": "bench",
+            "objective": {"metric": "val_acc", "direction": "maximize"},
+            "function": "m:f",
+            "space": SPACE,
+            "budget": {"max_trials": n + 1000},
+            "strategy": "random",
+            "seed": 0,
+            "llm": {"model": "scripted"},
+        }
+    )
     store = MemoryStore()
     for t in history(n):
         store.create_trial(t)  # type: ignore[arg-type]
         store.update_trial(t)
     for i in range(12):
-        store.add_event("reflection", {"text": f"note {i}: adam near 1e-3 leads; sgd with low momentum lags.",
-                                       "trials": [i]})
+        store.add_event(
+            "reflection", {"text": f"note {i}: adam near 1e-3 leads; sgd with low momentum lags.", "trials": [i]}
+        )
     strategy = make_strategy("random", direction="maximize", seed=0)
     timed = Timed()
     hybrid = HybridProposer(client=timed.client, fallback=StrategyProposer(strategy))
     engine = StudyEngine(spec=spec, store=store, executor=InProcessExecutor(), proposer=hybrid, study_dir=folder)
     engine.recover()
     trials = engine.history
-    hybrid.decisions = 1                      # so every decision writes its reflection first, as in a study
+    hybrid.decisions = 1  # so every decision writes its reflection first, as in a study
     agent_times, strategy_times, decision_tokens, reflect_tokens = [], [], [], []
     for r in range(repeat):
-        hybrid.reflected = {t.number for t in trials[:-5]}   # the last 5 trials are new since the last note
+        hybrid.reflected = {t.number for t in trials[:-5]}  # the last 5 trials are new since the last note
         hybrid.breaker.success()
-        ctx = ProposalContext(space=engine.space, history=list(trials), direction="maximize", metric="val_acc",
-                              remaining=100)
+        ctx = ProposalContext(
+            space=engine.space, history=list(trials), direction="maximize", metric="val_acc", remaining=100
+        )
         timed.inside, timed.requests = 0.0, []
         t0 = time.perf_counter()
         drafts = hybrid._ask_llm(ctx, 1, r)[0]
@@ -151,12 +176,19 @@ def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:
     from agent.hybrid.actions import trial_view
     from agent.llm.base import Message
 
-    naive = Message(role="user", content=render("hybrid_reflect", trials=[compact(trial_view(t), rationale=True)
-                                                                       for t in trials], best=None))
+    naive = Message(
+        role="user",
+        content=render("hybrid_reflect", trials=[compact(trial_view(t), rationale=True) for t in trials], best=None),
+    )
     baseline = estimate_tokens([system, naive], timed.requests[-1][1])
-    return {"n": n, "decision": statistics.median(decision_tokens), "reflect": statistics.median(reflect_tokens),
-            "baseline": baseline, "agent_ms": 1000 * statistics.median(agent_times),
-            "strategy_ms": 1000 * statistics.median(strategy_times)}
+    return {
+        "n": n,
+        "decision": statistics.median(decision_tokens),
+        "reflect": statistics.median(reflect_tokens),
+        "baseline": baseline,
+        "agent_ms": 1000 * statistics.median(agent_times),
+        "strategy_ms": 1000 * statistics.median(strategy_times),
+    }
 
 
 def main() -> None:
@@ -170,26 +202,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             rows.append(measure(n, args.repeat, Path(tmp)))
-    lines = ["| stored trials | decision prompt (tokens) | reflection prompt (tokens) | whole-history prompt "
-             "(tokens, baseline) | bounded / baseline | agent time per decision (ms) | strategy ask (ms) |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| stored trials | decision prompt (tokens) | reflection prompt (tokens) | whole-history prompt "
+        "(tokens, baseline) | bounded / baseline | agent time per decision (ms) | strategy ask (ms) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['n']} | {r['decision']:.0f} | {r['reflect']:.0f} | {r['baseline']:.0f} | "
-                     f"{r['decision'] / r['baseline']:.2f} | {r['agent_ms']:.1f} | {r['strategy_ms']:.1f} |")
+        lines.append(
+            f"| {r['n']} | {r['decision']:.0f} | {r['reflect']:.0f} | {r['baseline']:.0f} | "
+            f"{r['decision'] / r['baseline']:.2f} | {r['agent_ms']:.1f} | {r['strategy_ms']:.1f} |"
+        )
     growth = rows[-1]["decision"] / rows[0]["decision"]
     base_growth = rows[-1]["baseline"] / rows[0]["baseline"]
-    body = "\n".join([
-        f"Measured {time.strftime('%Y-%m-%d')} on {machine()}; `python scripts/bench_agent.py --repeat "
-        f"{args.repeat}` (scripted client, no model latency; tokens = characters / 4 of the request as sent; "
-        f"medians of {args.repeat} decisions, one synthetic history per size, seed 0). The machine was shared: "
-        f"1-minute load average {load:.1f} on {os.cpu_count()} cores when the run started, so the times are "
-        "upper bounds.",
-        "", *lines, "",
-        f"From {rows[0]['n']} to {rows[-1]['n']} trials the decision prompt grows {growth:.2f}x while a prompt with "
-        f"the whole history grows {base_growth:.1f}x. Agent time is the hybrid's own work per decision (summary, "
-        "prompt rendering, tool-call validation, reflection bookkeeping), excluding the model's latency; the "
-        "classical strategy's ask is shown for scale.",
-    ])
+    body = "\n".join(
+        [
+            f"Measured {time.strftime('%Y-%m-%d')} on {machine()}; `python scripts/bench_agent.py --repeat "
+            f"{args.repeat}` (scripted client, no model latency; tokens = characters / 4 of the request as sent; "
+            f"medians of {args.repeat} decisions, one synthetic history per size, seed 0). The machine was shared: "
+            f"1-minute load average {load:.1f} on {os.cpu_count()} cores when the run started, so the times are "
+            "upper bounds.",
+            "",
+            *lines,
+            "",
+            f"From {rows[0]['n']} to {rows[-1]['n']} trials the decision prompt grows {growth:.2f}x while a prompt "
+            f"with the whole history grows {base_growth:.1f}x. Agent time is the hybrid's own work per decision "
+            "(summary, prompt rendering, tool-call validation, reflection bookkeeping), excluding the model's "
+            "latency; the classical strategy's ask is shown for scale.",
+        ]
+    )
     print(body)
     if not args.no_write:
         write_section("Agent: prompt size and overhead per LLM decision", body)

@@ -34,8 +34,10 @@ def main() -> None:
     report = (args.run / "report.md").read_text(encoding="utf-8")
     report = report.replace("](plots/", f"](benchmarks/{args.name}/plots/")
     preamble = Path(args.preamble).read_text(encoding="utf-8").strip() + "\n\n" if args.preamble else ""
-    data = (f"\nData: `benchmarks/{args.name}/` (scores.parquet: every unit, objective and checkpoint; units.csv; "
-            "evals.parquet: every evaluation). Regenerate with the command above.\n")
+    data = (
+        f"\nData: `benchmarks/{args.name}/` (scores.parquet: every unit, objective and checkpoint; units.csv; "
+        "evals.parquet: every evaluation). Regenerate with the command above.\n"
+    )
     write_section(args.title, preamble + report.replace("### ", "#### ") + data)
     print(f"wrote BENCHMARKS.md section '{args.title}' and {dest}")
 

@@ -48,8 +48,12 @@ def run_arm(seed: int, trials: int, workers: int, pruner: dict[str, object] | No
     best = session.best()
     pruned = sum(t.state is TrialState.PRUNED for t in trials_done)
     session.close()
-    return {"epochs": float(epochs), "best": best.value if best and best.value is not None else float("nan"),
-            "pruned": float(pruned), "wall": wall}
+    return {
+        "epochs": float(epochs),
+        "best": best.value if best and best.value is not None else float("nan"),
+        "pruned": float(pruned),
+        "wall": wall,
+    }
 
 
 def main() -> None:
@@ -67,32 +71,41 @@ def main() -> None:
             asha = run_arm(seed, args.trials, args.workers, ASHA, Path(tmp))
             rows.append((seed, full, asha))
             print(f"seed {seed}: full {full}  asha {asha}", flush=True)
-    lines = ["| seed | epochs without | epochs with ASHA | ratio | best val_acc without | best val_acc with ASHA "
-             "| pruned trials | wall without | wall with |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| seed | epochs without | epochs with ASHA | ratio | best val_acc without | best val_acc with ASHA "
+        "| pruned trials | wall without | wall with |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for seed, full, asha in rows:
-        lines.append(f"| {seed} | {full['epochs']:.0f} | {asha['epochs']:.0f} | {full['epochs'] / asha['epochs']:.2f}x "
-                     f"| {full['best']:.4f} | {asha['best']:.4f} | {asha['pruned']:.0f}/{args.trials} "
-                     f"| {full['wall']:.0f} s | {asha['wall']:.0f} s |")
+        lines.append(
+            f"| {seed} | {full['epochs']:.0f} | {asha['epochs']:.0f} | {full['epochs'] / asha['epochs']:.2f}x "
+            f"| {full['best']:.4f} | {asha['best']:.4f} | {asha['pruned']:.0f}/{args.trials} "
+            f"| {full['wall']:.0f} s | {asha['wall']:.0f} s |"
+        )
     total_full = sum(r[1]["epochs"] for r in rows)
     total_asha = sum(r[2]["epochs"] for r in rows)
     best_full = statistics.mean(r[1]["best"] for r in rows)
     best_asha = statistics.mean(r[2]["best"] for r in rows)
-    lines += ["", f"Total: {total_full:.0f} epochs without early stopping, {total_asha:.0f} with ASHA: "
-              f"**{total_full / total_asha:.2f}x fewer epochs**; mean best val_acc {best_full:.4f} without, "
-              f"{best_asha:.4f} with (difference {best_asha - best_full:+.4f})."]
+    lines += [
+        "",
+        f"Total: {total_full:.0f} epochs without early stopping, {total_asha:.0f} with ASHA: "
+        f"**{total_full / total_asha:.2f}x fewer epochs**; mean best val_acc {best_full:.4f} without, "
+        f"{best_asha:.4f} with (difference {best_asha - best_full:+.4f}).",
+    ]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("Multi-fidelity: ASHA on the PyTorch example (issue 6)",
-                      f"Command: `python scripts/bench_multifidelity.py --trials {args.trials} --seeds {args.seeds} "
-                      f"--workers {args.workers}`, {time.strftime('%Y-%m-%d')}, {machine()}. "
-                      f"`examples/torch-mlp` (digits MLP, 20 epochs per full trial, the spec's own strategy), "
-                      f"{args.trials} trials per study, {args.workers} workers, 1 thread per trial, seeds "
-                      f"0..{args.seeds - 1}; both arms of a seed in the same run. ASHA = `pruner: {ASHA}`. "
-                      "Epochs = reports received (a stopped trial may finish the epoch it was in). "
-                      f"Best = best complete trial. 1-minute load average {load_start:.1f} at start, "
-                      f"{os.getloadavg()[0]:.1f} at the end (other jobs shared the cores).\n\n" + text)
+        write_section(
+            "Multi-fidelity: ASHA on the PyTorch example (issue 6)",
+            f"Command: `python scripts/bench_multifidelity.py --trials {args.trials} --seeds {args.seeds} "
+            f"--workers {args.workers}`, {time.strftime('%Y-%m-%d')}, {machine()}. "
+            f"`examples/torch-mlp` (digits MLP, 20 epochs per full trial, the spec's own strategy), "
+            f"{args.trials} trials per study, {args.workers} workers, 1 thread per trial, seeds "
+            f"0..{args.seeds - 1}; both arms of a seed in the same run. ASHA = `pruner: {ASHA}`. "
+            "Epochs = reports received (a stopped trial may finish the epoch it was in). "
+            f"Best = best complete trial. 1-minute load average {load_start:.1f} at start, "
+            f"{os.getloadavg()[0]:.1f} at the end (other jobs shared the cores).\n\n" + text,
+        )
 
 
 if __name__ == "__main__":

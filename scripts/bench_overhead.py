@@ -39,20 +39,35 @@ def bare(n: int) -> float:
 
 def tunesmith_cycle(n: int, prefill: int, root: Path) -> tuple[float, float]:
     """(median, p90) seconds between consecutive trial launches with ``prefill`` stored trials."""
-    from agent.core.records import Proposer, TrialDraft, TrialState
+    from agent.core.records import ProposerKind, TrialDraft, TrialState
     from agent.core.spec import load_spec
     from agent.study.session import Session
 
-    spec = load_spec({
-        "name": f"bench-{prefill}", "objective": {"metric": "x", "direction": "maximize"},
-        "command": NOOP, "space": {"a": {"type": "float", "low": 0.0, "high": 1.0}},
-        "budget": {"max_trials": prefill + n}, "strategy": "random", "seed": 0, "workers": 1,
-    })
+    spec = load_spec(
+        {
+            "name": f"bench-{prefill}",
+            "objective": {"metric": "x", "direction": "maximize"},
+            "command": NOOP,
+            "space": {"a": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": prefill + n},
+            "strategy": "random",
+            "seed": 0,
+            "workers": 1,
+        }
+    )
     session = Session.create(spec, root / f"study-{prefill}")
     for i in range(prefill):
-        t = session.store.create_trial(TrialDraft(params={"a": i / max(1, prefill)}, proposer=Proposer.STRATEGY))
-        session.store.update_trial(t.model_copy(update={"state": TrialState.COMPLETE, "value": i / max(1, prefill),
-                                                        "started_at": time.time(), "finished_at": time.time()}))
+        t = session.store.create_trial(TrialDraft(params={"a": i / max(1, prefill)}, proposer=ProposerKind.STRATEGY))
+        session.store.update_trial(
+            t.model_copy(
+                update={
+                    "state": TrialState.COMPLETE,
+                    "value": i / max(1, prefill),
+                    "started_at": time.time(),
+                    "finished_at": time.time(),
+                }
+            )
+        )
     starts: list[float] = []
 
     def observer(event: object) -> None:
@@ -97,16 +112,20 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     for prefill, med, p90 in rows:
-        lines.append(f"| {prefill} | {med * 1e3:.1f} ms | {p90 * 1e3:.1f} ms | {(med - a) * 1e3:+.1f} ms | "
-                     f"{med / a:.2f}x | {med / c:.0f}x |")
+        lines.append(
+            f"| {prefill} | {med * 1e3:.1f} ms | {p90 * 1e3:.1f} ms | {(med - a) * 1e3:+.1f} ms | "
+            f"{med / a:.2f}x | {med / c:.0f}x |"
+        )
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("Per-trial orchestration overhead (issue: foundation)",
-                      f"Command: `make bench` (`python scripts/bench_overhead.py -n {args.n}`), "
-                      f"{time.strftime('%Y-%m-%d')}, {machine()}; one run, {args.n} trials per row, "
-                      "random strategy, 1 worker, no-op trial printing one report; "
-                      f"1-minute load average at start {load:.1f} (other jobs shared the cores).\n\n" + text)
+        write_section(
+            "Per-trial orchestration overhead (issue: foundation)",
+            f"Command: `make bench` (`python scripts/bench_overhead.py -n {args.n}`), "
+            f"{time.strftime('%Y-%m-%d')}, {machine()}; one run, {args.n} trials per row, "
+            "random strategy, 1 worker, no-op trial printing one report; "
+            f"1-minute load average at start {load:.1f} (other jobs shared the cores).\n\n" + text,
+        )
 
 
 if __name__ == "__main__":

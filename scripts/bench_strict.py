@@ -31,14 +31,21 @@ PROFILES = ("process", "strict")
 
 def round_trips(n: int, root: Path) -> dict[str, list[float]]:
     from sandbox.base import TrialOutcome, TrialRequest
-    from sandbox.subprocess_executor import LocalExecutor
+    from sandbox.local_executor import LocalExecutor
 
     times: dict[str, list[float]] = {p: [] for p in PROFILES}
     with LocalExecutor(capacity=1) as ex:
         for i in range(n + 2):  # the first two of each are warm-up
             for profile in PROFILES:
-                req = TrialRequest(f"{profile}-{i}", {}, str(root / "rt" / "trials" / f"{profile}-{i}"), str(root),
-                                   command=NOOP, isolation=profile, hide=(str(root / "rt"),))
+                req = TrialRequest(
+                    f"{profile}-{i}",
+                    {},
+                    str(root / "rt" / "trials" / f"{profile}-{i}"),
+                    str(root),
+                    command=NOOP,
+                    isolation=profile,
+                    hide=(str(root / "rt"),),
+                )
                 t0 = time.perf_counter()
                 ex.submit(req)
                 while not any(isinstance(ev, TrialOutcome) for ev in ex.wait(timeout=10)):
@@ -52,10 +59,20 @@ def study_cycles(n: int, profile: str, root: Path) -> list[float]:
     from agent.core.spec import load_spec
     from agent.study.session import Session
 
-    spec = load_spec({"name": f"bench-{profile}", "objective": {"metric": "x", "direction": "maximize"},
-                      "command": NOOP, "space": {"a": {"type": "float", "low": 0.0, "high": 1.0}},
-                      "budget": {"max_trials": n + 2}, "strategy": "random", "seed": 0, "workers": 1,
-                      "isolation": profile}, base_dir=root)
+    spec = load_spec(
+        {
+            "name": f"bench-{profile}",
+            "objective": {"metric": "x", "direction": "maximize"},
+            "command": NOOP,
+            "space": {"a": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": n + 2},
+            "strategy": "random",
+            "seed": 0,
+            "workers": 1,
+            "isolation": profile,
+        },
+        base_dir=root,
+    )
     session = Session.create(spec, Path(tempfile.mkdtemp(dir=root)) / "study")
     starts: list[float] = []
 
@@ -71,9 +88,11 @@ def study_cycles(n: int, profile: str, root: Path) -> list[float]:
 def _row(label: str, times: dict[str, list[float]]) -> str:
     med = {p: statistics.median(t) for p, t in times.items()}
     p90 = {p: statistics.quantiles(t, n=10)[-1] for p, t in times.items()}
-    return (f"| {label} | {med['process'] * 1e3:.1f} ms (p90 {p90['process'] * 1e3:.1f}) | "
-            f"{med['strict'] * 1e3:.1f} ms (p90 {p90['strict'] * 1e3:.1f}) | "
-            f"{(med['strict'] - med['process']) * 1e3:+.1f} ms | {med['strict'] / med['process']:.2f}x |")
+    return (
+        f"| {label} | {med['process'] * 1e3:.1f} ms (p90 {p90['process'] * 1e3:.1f}) | "
+        f"{med['strict'] * 1e3:.1f} ms (p90 {p90['strict'] * 1e3:.1f}) | "
+        f"{(med['strict'] - med['process']) * 1e3:+.1f} ms | {med['strict'] / med['process']:.2f}x |"
+    )
 
 
 def main() -> None:
@@ -94,18 +113,23 @@ def main() -> None:
         for _ in range(2):
             for profile in PROFILES:
                 cycles[profile] += study_cycles(args.n // 2, profile, root)
-    lines = ["| measurement | process (median) | strict (median) | strict - process | strict / process |",
-             "|---|---|---|---|---|", _row("executor round trip, no-op trial", trips),
-             _row("study cycle per trial (1 worker)", cycles)]
+    lines = [
+        "| measurement | process (median) | strict (median) | strict - process | strict / process |",
+        "|---|---|---|---|---|",
+        _row("executor round trip, no-op trial", trips),
+        _row("study cycle per trial (1 worker)", cycles),
+    ]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("Strict vs process isolation: per-trial overhead (issue 7)",
-                      f"Command: `python scripts/bench_strict.py -n {args.n}` (part of `make bench`), "
-                      f"{time.strftime('%Y-%m-%d')}, {machine()}, bubblewrap sandbox as root with a pids cgroup; "
-                      f"one run, {args.n} trials per profile and row (round trips interleaved trial by trial, "
-                      "study cycles from two alternating studies per profile), no-op Python trial printing one "
-                      f"report; 1-minute load average at start {load:.1f} (other jobs shared the cores).\n\n" + text)
+        write_section(
+            "Strict vs process isolation: per-trial overhead (issue 7)",
+            f"Command: `python scripts/bench_strict.py -n {args.n}` (part of `make bench`), "
+            f"{time.strftime('%Y-%m-%d')}, {machine()}, bubblewrap sandbox as root with a pids cgroup; "
+            f"one run, {args.n} trials per profile and row (round trips interleaved trial by trial, "
+            "study cycles from two alternating studies per profile), no-op Python trial printing one "
+            f"report; 1-minute load average at start {load:.1f} (other jobs shared the cores).\n\n" + text,
+        )
 
 
 if __name__ == "__main__":

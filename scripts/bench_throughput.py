@@ -44,12 +44,20 @@ def tunesmith_rate(n: int, workers: int, root: Path, executor: Any = None) -> fl
     from agent.core.spec import load_spec
     from agent.study.session import Session
 
-    spec = load_spec({
-        "name": f"noop-{workers}", "objective": {"metric": "objective", "direction": "maximize"},
-        "function": "scripts.noop_trial:noop", "workdir": str(ROOT),
-        "space": {"a": {"type": "float", "low": 0.0, "high": 1.0}},
-        "budget": {"max_trials": n}, "strategy": "random", "seed": 0, "workers": workers, "threads_per_trial": 1,
-    })
+    spec = load_spec(
+        {
+            "name": f"noop-{workers}",
+            "objective": {"metric": "objective", "direction": "maximize"},
+            "function": "scripts.noop_trial:noop",
+            "workdir": str(ROOT),
+            "space": {"a": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": n},
+            "strategy": "random",
+            "seed": 0,
+            "workers": workers,
+            "threads_per_trial": 1,
+        }
+    )
     session = Session.create(spec, root / f"{'ray' if executor else 'local'}-{workers}")
     summary = session.run(executor=executor)
     trials = session.trials()
@@ -65,11 +73,14 @@ def ray_tune_rate(n: int, workers: int, root: Path, reuse: bool = False) -> floa
         t0 = time.time()
         return {"objective": 1.0, "t0": t0, "t1": time.time()}
 
-    tuner = tune.Tuner(trivial, param_space={"a": tune.uniform(0.0, 1.0)},
-                       tune_config=tune.TuneConfig(num_samples=n, max_concurrent_trials=workers,
-                                                   metric="objective", mode="max", reuse_actors=reuse),
-                       run_config=tune.RunConfig(storage_path=str(root / "ray-tune"), name=f"noop-{workers}-{reuse}",
-                                                 verbose=0))
+    tuner = tune.Tuner(
+        trivial,
+        param_space={"a": tune.uniform(0.0, 1.0)},
+        tune_config=tune.TuneConfig(
+            num_samples=n, max_concurrent_trials=workers, metric="objective", mode="max", reuse_actors=reuse
+        ),
+        run_config=tune.RunConfig(storage_path=str(root / "ray-tune"), name=f"noop-{workers}-{reuse}", verbose=0),
+    )
     results = tuner.fit()
     assert len(results) == n and not results.errors, "a Ray Tune trial failed"
     frame = results.get_dataframe()
@@ -87,8 +98,10 @@ def main() -> None:
     from sandbox.ray_executor import RayExecutor, connect
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, LocalRayCluster(Path(tmp) / "cluster", head_cpus=4,
-                                                               worker_cpus=[]) as cluster:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LocalRayCluster(Path(tmp) / "cluster", head_cpus=4, worker_cpus=[]) as cluster,
+    ):
         connect(cluster.address)
         try:
             for w in WORKERS:
@@ -97,36 +110,45 @@ def main() -> None:
                 tuned = ray_tune_rate(args.n, w, Path(tmp))
                 reused = ray_tune_rate(args.n, w, Path(tmp), reuse=True)
                 rows.append((w, local, on_ray, tuned, reused))
-                print(f"workers {w}: local {local:.2f}/s, tunesmith-ray {on_ray:.2f}/s, ray tune {tuned:.2f}/s, "
-                      f"reusing actors {reused:.2f}/s", flush=True)
+                print(
+                    f"workers {w}: local {local:.2f}/s, tunesmith-ray {on_ray:.2f}/s, ray tune {tuned:.2f}/s, "
+                    f"reusing actors {reused:.2f}/s",
+                    flush=True,
+                )
         finally:
             ray.shutdown()
-    lines = ["| workers | tunesmith local | tunesmith on Ray | Ray Tune (defaults) | Ray Tune (reuse_actors) "
-             "| local ÷ Ray rate | tunesmith-Ray ÷ Ray Tune rate (defaults / reuse_actors) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| workers | tunesmith local | tunesmith on Ray | Ray Tune (defaults) | Ray Tune (reuse_actors) "
+        "| local ÷ Ray rate | tunesmith-Ray ÷ Ray Tune rate (defaults / reuse_actors) |",
+        "|---|---|---|---|---|---|---|",
+    ]
 
     def cell(rate: float) -> str:
         return f"{rate:.2f} trials/s ({1e3 / rate:.0f} ms/trial)"
 
     for w, local, on_ray, tuned, reused in rows:
-        lines.append(f"| {w} | {cell(local)} | {cell(on_ray)} | {cell(tuned)} | {cell(reused)} "
-                     f"| {local / on_ray:.2f}x | {on_ray / tuned:.2f}x / {on_ray / reused:.2f}x |")
+        lines.append(
+            f"| {w} | {cell(local)} | {cell(on_ray)} | {cell(tuned)} | {cell(reused)} "
+            f"| {local / on_ray:.2f}x | {on_ray / tuned:.2f}x / {on_ray / reused:.2f}x |"
+        )
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("Throughput of no-op trials: local, Ray, Ray Tune (issue 6)",
-                      f"Command: `python scripts/bench_throughput.py -n {args.n}`, {time.strftime('%Y-%m-%d')}, "
-                      f"{machine()}, Ray {ray.__version__}; one run, {args.n} trials per cell, all in the same "
-                      "run, no warm-up (cold starts of Ray worker processes count for tunesmith and Ray Tune alike). "
-                      "Ray: a one-node cluster on 127.0.0.1 with 4 logical CPUs started by the script; every "
-                      "trial asks 1 CPU. tunesmith runs `scripts/noop_trial.py:noop` as sandboxed function trials "
-                      "(a process per trial); Ray Tune runs the same one-line function in its trial actors with "
-                      "its defaults (loggers included). Rate = trials / (first function start to last function "
-                      f"end). 1-minute load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at the end "
-                      "(other jobs shared the cores). Spans begin at the first function start, so the first "
-                      "worker/actor start-up lies outside them; later cold starts (more workers or actors starting "
-                      "after it) lie inside. With `reuse_actors` Ray Tune calls the function in an already running "
-                      "actor: no process and no sandbox per trial.\n\n" + text)
+        write_section(
+            "Throughput of no-op trials: local, Ray, Ray Tune (issue 6)",
+            f"Command: `python scripts/bench_throughput.py -n {args.n}`, {time.strftime('%Y-%m-%d')}, "
+            f"{machine()}, Ray {ray.__version__}; one run, {args.n} trials per cell, all in the same "
+            "run, no warm-up (cold starts of Ray worker processes count for tunesmith and Ray Tune alike). "
+            "Ray: a one-node cluster on 127.0.0.1 with 4 logical CPUs started by the script; every "
+            "trial asks 1 CPU. tunesmith runs `scripts/noop_trial.py:noop` as sandboxed function trials "
+            "(a process per trial); Ray Tune runs the same one-line function in its trial actors with "
+            "its defaults (loggers included). Rate = trials / (first function start to last function "
+            f"end). 1-minute load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at the end "
+            "(other jobs shared the cores). Spans begin at the first function start, so the first "
+            "worker/actor start-up lies outside them; later cold starts (more workers or actors starting "
+            "after it) lie inside. With `reuse_actors` Ray Tune calls the function in an already running "
+            "actor: no process and no sandbox per trial.\n\n" + text,
+        )
 
 
 if __name__ == "__main__":

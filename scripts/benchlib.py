@@ -23,5 +23,3 @@ def write_section(title: str, body: str) -> None:
     kept = [p for p in parts[1:] if not p.startswith(title)]
     new = parts[0].rstrip() + "\n" + "".join(f"\n## {p.rstrip()}\n" for p in kept) + f"\n{head}\n\n{body}\n"
     path.write_text(new, encoding="utf-8")
-
-

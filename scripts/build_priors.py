@@ -61,8 +61,9 @@ def dev_evals(cache: Path) -> dict[str, list[tuple[float, dict[str, Any]]]]:
             continue
         result = load_cached(cache, baseline_units([name], DEFAULT_EVALS)[0])
         if result is not None:
-            out[name] = sorted(((e["loss"], e["params"]) for e in result["evals"] if e["loss"] is not None),
-                               key=lambda e: e[0])
+            out[name] = sorted(
+                ((e["loss"], e["params"]) for e in result["evals"] if e["loss"] is not None), key=lambda e: e[0]
+            )
     return out
 
 
@@ -102,12 +103,14 @@ def main() -> None:
     baselines, evals = load_baselines(), dev_evals(args.cache)
     groups = dev_groups(list(evals))
     if not groups:
-        sys.exit(f"no random evaluations of dev problems in {args.cache}/units; run the eval-baselines "
-                 "commands listed in evals/data/baselines.json first (they cache every evaluation there)")
+        sys.exit(
+            f"no random evaluations of dev problems in {args.cache}/units; run the eval-baselines "
+            "commands listed in evals/data/baselines.json first (they cache every evaluation there)"
+        )
     priors, lopo_rows = [], []
     with ProcessPoolExecutor(args.workers) as pool:
         for names, problems in sorted(groups.items(), key=lambda kv: sorted(kv[1])):
-            cands = [(p, cfg, loss) for p in problems for loss, cfg in evals[p][:args.top]]
+            cands = [(p, cfg, loss) for p in problems for loss, cfg in evals[p][: args.top]]
             jobs = [(q, cfg) for p, cfg, _ in cands for q in problems if q != p]
             jobs += [(q, get_problem(q).default) for q in problems]
             it = iter(list(pool.map(_loss, jobs)))  # consumed in the order of ``jobs``
@@ -118,30 +121,51 @@ def main() -> None:
                     norm[i, j] = normalized(loss if q == p else next(it), b.clip, b.best)
             default = np.array([normalized(next(it), baselines[q].clip, baselines[q].best) for q in problems])
             chosen = greedy(norm, default, list(range(len(cands))), args.k)
-            priors.append({"params": sorted(names), "from": problems,
-                           "configs": [cands[c][1] for c in chosen],
-                           "dev_mean_score": {"default": round(100 * (1 - default.mean()), 2),
-                                              "default+prior": round(100 * (1 - np.minimum.reduce(
-                                                  [default, *(norm[c] for c in chosen)]).mean()), 2)}})
-            print(f"{'/'.join(sorted(names))}: {len(chosen)} configurations from {', '.join(problems)}",
-                  flush=True)
+            priors.append(
+                {
+                    "params": sorted(names),
+                    "from": problems,
+                    "configs": [cands[c][1] for c in chosen],
+                    "dev_mean_score": {
+                        "default": round(100 * (1 - default.mean()), 2),
+                        "default+prior": round(
+                            100 * (1 - np.minimum.reduce([default, *(norm[c] for c in chosen)]).mean()), 2
+                        ),
+                    },
+                }
+            )
+            print(f"{'/'.join(sorted(names))}: {len(chosen)} configurations from {', '.join(problems)}", flush=True)
             if args.lopo and len(problems) > 1:
                 lopo_rows += _lopo(problems, cands, norm, default, evals, baselines, args.k)
     if args.lopo:
         _print_lopo(lopo_rows, args.k)
-    args.out.write_text(json.dumps({
-        "about": "auto's warm-start priors (agent/strategies/priors.py), built from dev problems only",
-        "command": "OMP_NUM_THREADS=1 .venv/bin/python scripts/build_priors.py "
-                   f"--cache {args.cache} --top {args.top} --k {args.k}",
-        "date": dt.date.today().isoformat(), "machine": machine(),
-        "priors": priors,
-    }, indent=1) + "\n", encoding="utf-8")
+    args.out.write_text(
+        json.dumps(
+            {
+                "about": "auto's warm-start priors (agent/strategies/priors.py), built from dev problems only",
+                "command": "OMP_NUM_THREADS=1 .venv/bin/python scripts/build_priors.py "
+                f"--cache {args.cache} --top {args.top} --k {args.k}",
+                "date": dt.date.today().isoformat(),
+                "machine": machine(),
+                "priors": priors,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {args.out}")
 
 
-def _lopo(problems: list[str], cands: list[tuple[str, dict[str, Any], float]], norm: np.ndarray,
-          default: np.ndarray, evals: dict[str, list[tuple[float, dict[str, Any]]]],
-          baselines: Any, k: int) -> list[tuple[str, int, float, float]]:
+def _lopo(
+    problems: list[str],
+    cands: list[tuple[str, dict[str, Any], float]],
+    norm: np.ndarray,
+    default: np.ndarray,
+    evals: dict[str, list[tuple[float, dict[str, Any]]]],
+    baselines: Any,
+    k: int,
+) -> list[tuple[str, int, float, float]]:
     """``(problem, K, prior score, random score)``: default + the first K of a portfolio built without the
     problem, against the expected score of default + K random configurations (over the 512 evaluations)."""
     rows = []
@@ -165,8 +189,10 @@ def _print_lopo(rows: list[tuple[str, int, float, float]], k: int) -> None:
     for kk in range(1, k + 1):
         sel = [r for r in rows if r[1] == kk]
         diff = np.array([r[2] - r[3] for r in sel])
-        print(f"K={kk}: prior {np.mean([r[2] for r in sel]):6.1f}  random {np.mean([r[3] for r in sel]):6.1f}"
-              f"  diff {diff.mean():+5.1f}  prior better on {int((diff > 0).sum())}/{len(sel)}")
+        print(
+            f"K={kk}: prior {np.mean([r[2] for r in sel]):6.1f}  random {np.mean([r[3] for r in sel]):6.1f}"
+            f"  diff {diff.mean():+5.1f}  prior better on {int((diff > 0).sum())}/{len(sel)}"
+        )
     for r in rows:
         if r[1] == k:
             print(f"  {r[0]:22s} prior {r[2]:6.1f}  random {r[3]:6.1f}")

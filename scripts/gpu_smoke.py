@@ -60,8 +60,9 @@ TRIAL = textwrap.dedent("""
 
 
 def smi(*query: str) -> list[list[str]]:
-    out = subprocess.run(["nvidia-smi", *query, "--format=csv,noheader,nounits"], capture_output=True,
-                         text=True, check=True, timeout=30).stdout
+    out = subprocess.run(
+        ["nvidia-smi", *query, "--format=csv,noheader,nounits"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
     return [[c.strip() for c in line.split(",")] for line in out.splitlines() if line.strip()]
 
 
@@ -74,19 +75,30 @@ def compute_pids() -> set[int]:
     return {int(r[0]) for r in smi("--query-compute-apps=pid") if r and r[0].isdigit()}
 
 
-def run_study(root: Path, name: str, gpu: int, mode: str, trials: int, mb: int, seconds: float,
-              timeout: float | None) -> Any:
+def run_study(
+    root: Path, name: str, gpu: int, mode: str, trials: int, mb: int, seconds: float, timeout: float | None
+) -> Any:
     from agent.core.spec import load_spec
     from agent.study.session import Session
 
     (root / "train.py").write_text(TRIAL)
-    spec = load_spec({
-        "name": name, "objective": {"metric": "loss", "direction": "minimize"}, "command": ["python", "train.py"],
-        "workdir": str(root), "space": {"jitter": {"type": "float", "low": 0.0, "high": 1.0}},
-        "fixed": {"mb": mb, "seconds": seconds, "mode": mode},
-        "budget": {"max_trials": trials, "trial_timeout": timeout}, "strategy": "random", "seed": 0,
-        "workers": trials, "gpus": [gpu], "gpus_per_trial": 0.5, "grace_period": 2.0,
-    })
+    spec = load_spec(
+        {
+            "name": name,
+            "objective": {"metric": "loss", "direction": "minimize"},
+            "command": ["python", "train.py"],
+            "workdir": str(root),
+            "space": {"jitter": {"type": "float", "low": 0.0, "high": 1.0}},
+            "fixed": {"mb": mb, "seconds": seconds, "mode": mode},
+            "budget": {"max_trials": trials, "trial_timeout": timeout},
+            "strategy": "random",
+            "seed": 0,
+            "workers": trials,
+            "gpus": [gpu],
+            "gpus_per_trial": 0.5,
+            "grace_period": 2.0,
+        }
+    )
     session = Session.create(spec, root / name)
     session.run()
     return session
@@ -106,8 +118,11 @@ def main() -> int:
     if not found.gpus:
         print(f"no GPU on this machine: {found.problem}")
         if args.record:
-            write_section(TITLE, f"Not run: no GPU was available ({when}; {found.problem}). Run "
-                          "`scripts/gpu-smoke --record` on a machine with an NVIDIA GPU.")
+            write_section(
+                TITLE,
+                f"Not run: no GPU was available ({when}; {found.problem}). Run "
+                "`scripts/gpu-smoke --record` on a machine with an NVIDIA GPU.",
+            )
         return 3
     gpu = found.gpus[0]
     checks: list[tuple[str, bool, str]] = []
@@ -122,12 +137,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         shared = run_study(Path(tmp), "share", gpu.index, "ok", 2, args.mb, args.seconds, timeout=300)
         trials = shared.trials()
-        check("2 trials sharing one GPU complete", [t.state for t in trials] == [TrialState.COMPLETE] * 2,
-              ", ".join(f"#{t.number} {t.state.value} {t.reason or ''}" for t in trials))
+        check(
+            "2 trials sharing one GPU complete",
+            [t.state for t in trials] == [TrialState.COMPLETE] * 2,
+            ", ".join(f"#{t.number} {t.state.value} {t.reason or ''}" for t in trials),
+        )
         curves = [shared.metrics(t.number) for t in trials]
         seen = [{(p.values.get("visible"), p.values.get("devices")) for p in c} for c in curves]
-        check(f"each trial saw only GPU {gpu.index} (CUDA_VISIBLE_DEVICES, torch.cuda.device_count() == 1)",
-              all(s == {(float(gpu.index), 1.0)} for s in seen), str(seen))
+        check(
+            f"each trial saw only GPU {gpu.index} (CUDA_VISIBLE_DEVICES, torch.cuda.device_count() == 1)",
+            all(s == {(float(gpu.index), 1.0)} for s in seen),
+            str(seen),
+        )
         spans = [(min(p.values["start"] for p in c), max(p.values["now"] for p in c)) for c in curves if c]
         overlap = len(spans) == 2 and max(a for a, _ in spans) < min(b for _, b in spans)
         check("the two trials ran on the GPU at the same time", overlap, str(spans))
@@ -136,21 +157,30 @@ def main() -> int:
         pids = {int(p.values["pid"]) for c in curves for p in c}
         hung = run_study(Path(tmp), "hang", gpu.index, "hang", 1, args.mb, args.seconds, timeout=20)
         (t,) = hung.trials()
-        check("a trial hanging past its timeout (ignoring SIGTERM) ends TIMEOUT", t.state is TrialState.TIMEOUT,
-              f"{t.state.value}: {t.reason}")
+        check(
+            "a trial hanging past its timeout (ignoring SIGTERM) ends TIMEOUT",
+            t.state is TrialState.TIMEOUT,
+            f"{t.state.value}: {t.reason}",
+        )
         pids |= {int(p.values["pid"]) for p in hung.metrics(t.number)}
         time.sleep(2.0)  # the driver's bookkeeping of freed memory lags a moment behind the process exit
         left = pids & compute_pids()
         check("no trial process is left on the GPU", not left, f"trial pids {sorted(pids)}, still there {sorted(left)}")
         after = used_mb(gpu.index)
-        check("GPU memory is released", after <= baseline + args.slack,
-              f"used {baseline:.0f} MiB before, {after:.0f} MiB after")
+        check(
+            "GPU memory is released",
+            after <= baseline + args.slack,
+            f"used {baseline:.0f} MiB before, {after:.0f} MiB after",
+        )
     passed = all(ok for _, ok, _ in checks)
     if args.record:
         lines = [f"| {'pass' if ok else 'FAIL'} | {name} | {detail} |" for name, ok, detail in checks]
-        write_section(TITLE, f"`scripts/gpu-smoke --record`, {when}, GPU {gpu.index}: {gpu.name} "
-                      f"({gpu.memory_mb} MiB). {'All checks passed.' if passed else 'SOME CHECKS FAILED.'}\n\n"
-                      "| result | check | detail |\n|---|---|---|\n" + "\n".join(lines))
+        write_section(
+            TITLE,
+            f"`scripts/gpu-smoke --record`, {when}, GPU {gpu.index}: {gpu.name} "
+            f"({gpu.memory_mb} MiB). {'All checks passed.' if passed else 'SOME CHECKS FAILED.'}\n\n"
+            "| result | check | detail |\n|---|---|---|\n" + "\n".join(lines),
+        )
     return 0 if passed else 1
 
 

@@ -48,8 +48,15 @@ def _ray_cli() -> str:
 
 
 class LocalRayCluster:
-    def __init__(self, root: Path, *, head_cpus: float = 1, worker_cpus: tuple[float, ...] | list[float] = (1,),
-                 object_store_mb: int = 80, head_resources: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        head_cpus: float = 1,
+        worker_cpus: tuple[float, ...] | list[float] = (1,),
+        object_store_mb: int = 80,
+        head_resources: str | None = None,
+    ) -> None:
         self.root = Path(root)
         self.head_cpus = head_cpus
         self.worker_cpus = list(worker_cpus)
@@ -64,28 +71,47 @@ class LocalRayCluster:
     # ------------------------------------------------------------------ lifecycle
     def _start_node(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
         log = open(self.root / f"{name}.log", "wb")  # noqa: SIM115 - handed to the child
-        common = ["--node-ip-address=127.0.0.1", f"--object-store-memory={self.object_store}",
-                  "--disable-usage-stats", "--block", f"--dashboard-agent-listen-port={free_port()}",
-                  f"--dashboard-agent-grpc-port={free_port()}", f"--metrics-export-port={free_port()}",
-                  f"--runtime-env-agent-port={free_port()}"]
-        proc = subprocess.Popen([_ray_cli(), "start", *args, *common], stdout=log, stderr=subprocess.STDOUT,
-                                env=self.env, cwd=self.root, start_new_session=True)
+        common = [
+            "--node-ip-address=127.0.0.1",
+            f"--object-store-memory={self.object_store}",
+            "--disable-usage-stats",
+            "--block",
+            f"--dashboard-agent-listen-port={free_port()}",
+            f"--dashboard-agent-grpc-port={free_port()}",
+            f"--metrics-export-port={free_port()}",
+            f"--runtime-env-agent-port={free_port()}",
+        ]
+        proc = subprocess.Popen(
+            [_ray_cli(), "start", *args, *common],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=self.root,
+            start_new_session=True,
+        )
         log.close()
         self.nodes.append(proc)
         return proc
 
     def start(self, timeout: float = 90.0) -> LocalRayCluster:
         self.root.mkdir(parents=True, exist_ok=True)
-        head = ["--head", f"--port={self.port}", f"--num-cpus={self.head_cpus}", "--include-dashboard=false",
-                f"--ray-client-server-port={free_port()}", f"--dashboard-port={free_port()}",
-                f"--temp-dir={self.temp_dir}"]
+        head = [
+            "--head",
+            f"--port={self.port}",
+            f"--num-cpus={self.head_cpus}",
+            "--include-dashboard=false",
+            f"--ray-client-server-port={free_port()}",
+            f"--dashboard-port={free_port()}",
+            f"--temp-dir={self.temp_dir}",
+        ]
         if self.head_resources:
             head.append(f"--resources={self.head_resources}")
         self._start_node(head, "head")
         self._wait_port(timeout)
         for i, cpus in enumerate(self.worker_cpus):
-            self._start_node([f"--address={self.address}", f"--num-cpus={cpus}",
-                              f"--resources={{\"worker{i}\": 1}}"], f"worker{i}")
+            self._start_node(
+                [f"--address={self.address}", f"--num-cpus={cpus}", f'--resources={{"worker{i}": 1}}'], f"worker{i}"
+            )
         return self
 
     def _wait_port(self, timeout: float) -> None:
@@ -154,6 +180,7 @@ class LocalRayCluster:
     def __enter__(self) -> LocalRayCluster:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -29,8 +29,13 @@ def main() -> None:
     args = ap.parse_args()
     protos = [tuple(int(x) for x in p.split("x")) for p in args.protocols.split(",")]
     # problem-major: at any moment the finished problems have every protocol, seed and strategy
-    units = [Unit(p, c, s, b, k) for p in args.problems.split(",") for b, k in protos for s in range(args.seeds)
-             for c in args.strategies.split(",")]
+    units = [
+        Unit(p, c, s, b, k)
+        for p in args.problems.split(",")
+        for b, k in protos
+        for s in range(args.seeds)
+        for c in args.strategies.split(",")
+    ]
     t0, done = time.time(), [0]
 
     def progress(unit: Unit, result: dict, cached: bool) -> None:

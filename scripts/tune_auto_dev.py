@@ -19,9 +19,20 @@ from agent.study.proposers import StrategyProposer
 from evals.contenders import Contender, ContenderContext, register_contender
 
 #: the cheapest dev problem of each group (evaluation cost measured on 2026-11-27) + dev synthetic + torch
-DEV_PROBLEMS = ["DT_diabetes_mae", "MLP-adam_iris_acc", "MLP-sgd_iris_nll", "RF_diabetes_mae", "SVM_diabetes_mae",
-                "ada_wine_nll", "kNN_diabetes_mae", "lasso_diabetes_mae", "linear_diabetes_mse", "ackley5",
-                "rosenbrock10", "torch-mlp_digits_acc"]
+DEV_PROBLEMS = [
+    "DT_diabetes_mae",
+    "MLP-adam_iris_acc",
+    "MLP-sgd_iris_nll",
+    "RF_diabetes_mae",
+    "SVM_diabetes_mae",
+    "ada_wine_nll",
+    "kNN_diabetes_mae",
+    "lasso_diabetes_mae",
+    "linear_diabetes_mse",
+    "ackley5",
+    "rosenbrock10",
+    "torch-mlp_digits_acc",
+]
 
 VARIANTS: dict[str, AutoConfig] = {
     # v1 was meant as the first rule table but ran GP after 2 trials (gp_startup did not exist yet): a
@@ -36,12 +47,14 @@ VARIANTS: dict[str, AutoConfig] = {
     "copula10": AutoConfig(min_startup=10, max_startup=10, warp="copula"),
     "gp10b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8),
     # auto v3 (= gp10b) with the output warping of v2, against outliers such as a poor default configuration
-    "gp10b-yj": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp="yeo-johnson", gp_startup=10,
-                           batch_startup=8),
+    "gp10b-yj": AutoConfig(
+        startup="gp", min_startup=0, max_startup=0, warp="yeo-johnson", gp_startup=10, batch_startup=8
+    ),
     # session 2026-11-27b, on the enlarged dev split: a shorter random start-up; a GP/TPE batch portfolio
     "gp5b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=5, batch_startup=8),
-    "gp10b-tpe2": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10,
-                             batch_startup=8, batch_tpe=2),
+    "gp10b-tpe2": AutoConfig(
+        startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8, batch_tpe=2
+    ),
 }
 
 
@@ -100,8 +113,10 @@ def main() -> None:
                     if c == other or c in args.others.split(","):
                         continue
                     p = paired(wide[c].to_numpy(), wide[other].to_numpy())
-                    print(f"  {c} vs {other}: W/T/L {p.wins}/{p.ties}/{p.losses} win rate {p.win_rate:.2f} "
-                          f"diff {p.mean_diff:+.1f} p={p.p_value:.3f}")
+                    print(
+                        f"  {c} vs {other}: W/T/L {p.wins}/{p.ties}/{p.losses} win rate {p.win_rate:.2f} "
+                        f"diff {p.mean_diff:+.1f} p={p.p_value:.3f}"
+                    )
         wide = final_scores(scores, protocol, "val")
         print(f"\n== {protocol} per problem (val)")
         print(wide.groupby(level=0).mean().round(1).to_string())

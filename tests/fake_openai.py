@@ -59,8 +59,7 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -115,23 +114,42 @@ class FakeOpenAI:
                 if reply.hang:
                     time.sleep(reply.hang)
                 if reply.status != 200:
-                    self._send(reply.status, {"error": {"message": f"fake error {reply.status}",
-                                                        "type": "server_error", "code": reply.status}},
-                               reply.headers)
+                    self._send(
+                        reply.status,
+                        {
+                            "error": {
+                                "message": f"fake error {reply.status}",
+                                "type": "server_error",
+                                "code": reply.status,
+                            }
+                        },
+                        reply.headers,
+                    )
                     return
-                calls = [{"id": f"call_{len(fake.requests)}_{i}", "type": "function",
-                          "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
-                         for i, (name, args) in enumerate(reply.calls)]
+                calls = [
+                    {
+                        "id": f"call_{len(fake.requests)}_{i}",
+                        "type": "function",
+                        "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+                    }
+                    for i, (name, args) in enumerate(reply.calls)
+                ]
                 message: dict[str, Any] = {"role": "assistant", "content": reply.content}
                 if calls:
                     message["tool_calls"] = calls
                 p, c = reply.usage
-                self._send(200, {
-                    "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 0,
-                    "model": body.get("model") or fake.model,
-                    "choices": [{"index": 0, "message": message,
-                                 "finish_reason": "tool_calls" if calls else "stop"}],
-                    "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{len(fake.requests)}",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model") or fake.model,
+                        "choices": [
+                            {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+                        ],
+                        "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
+                    },
+                )
 
         return Handler

@@ -13,13 +13,19 @@ from tests.conftest import ROOT, run_cli
 
 
 def test_python_api_runs_a_callable_objective(tmp_path: Path) -> None:
-    study = tunesmith.tune({
-        "objective": {"metric": "y", "direction": "minimize"},
-        "function": "tests.agent.trial_funcs:quadratic",
-        "workdir": str(ROOT),
-        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}, "k": {"choices": ["a", "b"]}},
-        "budget": {"max_trials": 4}, "strategy": "random", "seed": 0,
-    }, dir=tmp_path / "s", workers=2)
+    study = tunesmith.tune(
+        {
+            "objective": {"metric": "y", "direction": "minimize"},
+            "function": "tests.agent.trial_funcs:quadratic",
+            "workdir": str(ROOT),
+            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}, "k": {"choices": ["a", "b"]}},
+            "budget": {"max_trials": 4},
+            "strategy": "random",
+            "seed": 0,
+        },
+        dir=tmp_path / "s",
+        workers=2,
+    )
     assert len(study.trials) == 4
     assert study.best_value == min(t.value for t in study.trials if t.value is not None)
     assert set(study.best_params or {}) <= {"x", "k"}
@@ -31,14 +37,23 @@ def test_python_api_runs_a_callable_objective(tmp_path: Path) -> None:
 
 def test_python_api_rejects_bad_specs_before_running(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="missing command"):
-        tunesmith.tune({"objective": {"metric": "y", "direction": "minimize"},
-                        "space": {"x": {"low": 0.0, "high": 1.0}}}, dir=tmp_path / "s")
+        tunesmith.tune(
+            {"objective": {"metric": "y", "direction": "minimize"}, "space": {"x": {"low": 0.0, "high": 1.0}}},
+            dir=tmp_path / "s",
+        )
     assert not (tmp_path / "s").exists()
 
 
 def test_sklearn_example_with_two_workers(tmp_path: Path) -> None:
-    res = run_cli("tune", str(ROOT / "examples/sklearn-digits/spec.yaml"), "--dir", str(tmp_path / "s"),
-                  "--trials", "5", "--quiet")
+    res = run_cli(
+        "tune",
+        str(ROOT / "examples/sklearn-digits/spec.yaml"),
+        "--dir",
+        str(tmp_path / "s"),
+        "--trials",
+        "5",
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
     study = tunesmith.load(tmp_path / "s")
     assert len(study.trials) == 5
@@ -50,8 +65,9 @@ def test_sklearn_example_with_two_workers(tmp_path: Path) -> None:
 
 
 def test_torch_example_reports_every_epoch(tmp_path: Path) -> None:
-    res = run_cli("tune", str(ROOT / "examples/torch-mlp/spec.yaml"), "--dir", str(tmp_path / "s"),
-                  "--trials", "1", "--quiet")
+    res = run_cli(
+        "tune", str(ROOT / "examples/torch-mlp/spec.yaml"), "--dir", str(tmp_path / "s"), "--trials", "1", "--quiet"
+    )
     assert res.returncode == 0, res.stderr
     study = tunesmith.load(tmp_path / "s")
     points = study.curve(0)
@@ -65,15 +81,22 @@ def test_auto_tries_a_matching_families_priors_right_after_the_default(tmp_path:
 
     space = {"n_neighbors": {"type": "int", "low": 1, "high": 25}, "p": {"type": "int", "low": 1, "high": 4}}
     priors = prior_configs(SearchSpace.from_dict(space))
-    study = tunesmith.tune({
-        "objective": {"metric": "y", "direction": "minimize"},
-        "function": "tests.agent.trial_funcs:knn_like", "workdir": str(ROOT), "space": space,
-        "default": {"n_neighbors": 5, "p": 2}, "budget": {"max_trials": len(priors) + 2}, "seed": 0,
-    }, dir=tmp_path / "s")
+    study = tunesmith.tune(
+        {
+            "objective": {"metric": "y", "direction": "minimize"},
+            "function": "tests.agent.trial_funcs:knn_like",
+            "workdir": str(ROOT),
+            "space": space,
+            "default": {"n_neighbors": 5, "p": 2},
+            "budget": {"max_trials": len(priors) + 2},
+            "seed": 0,
+        },
+        dir=tmp_path / "s",
+    )
     trials = study.trials
     assert trials[0].proposer.value == "default"
-    assert [t.params for t in trials[1:len(priors) + 1]] == priors
-    assert {t.strategy for t in trials[1:len(priors) + 1]} == {"auto:prior"}
+    assert [t.params for t in trials[1 : len(priors) + 1]] == priors
+    assert {t.strategy for t in trials[1 : len(priors) + 1]} == {"auto:prior"}
     assert trials[-1].strategy == "auto:gp" and trials[-1].params not in priors
 
 
@@ -85,8 +108,12 @@ def test_ctrl_c_in_the_python_api_is_a_keyboard_interrupt(tmp_path: Path, monkey
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Session, "run", interrupted)
-    spec = {"objective": {"metric": "y", "direction": "minimize"}, "function": "tests.agent.trial_funcs:quadratic",
-            "workdir": str(ROOT), "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-            "budget": {"max_trials": 2}}
+    spec = {
+        "objective": {"metric": "y", "direction": "minimize"},
+        "function": "tests.agent.trial_funcs:quadratic",
+        "workdir": str(ROOT),
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "budget": {"max_trials": 2},
+    }
     with pytest.raises(KeyboardInterrupt):
         tunesmith.tune(spec, dir=tmp_path / "s", quiet=False)

@@ -40,8 +40,8 @@ CLI_IMPORTERS = {"tunesmith/cli.py", "tunesmith/__main__.py"}
 @dataclass(frozen=True)
 class Import:
     line: int
-    module: str        # the dotted module imported (``from a.b import c`` gives a.b.c when c is a module)
-    type_only: bool    # under ``if TYPE_CHECKING:``
+    module: str  # the dotted module imported (``from a.b import c`` gives a.b.c when c is a module)
+    type_only: bool  # under ``if TYPE_CHECKING:``
 
 
 def _imports(tree: ast.AST, root: Path = ROOT) -> list[Import]:
@@ -52,7 +52,8 @@ def _imports(tree: ast.AST, root: Path = ROOT) -> list[Import]:
         if isinstance(node, ast.If):
             test = node.test
             is_tc = (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-                isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+                isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+            )
             for child in node.body:
                 visit(child, guarded or is_tc)
             for child in node.orelse:
@@ -105,8 +106,12 @@ def check_file(rel: str, tree: ast.AST, root: Path = ROOT) -> list[str]:
         if top in PACKAGES and top not in ALLOWED[pkg] and not imp.type_only:
             bad.append(f"{where} ({pkg} may not import {top})")
         leaf = target.split(".")[-1]
-        if leaf.startswith("_") and not leaf.startswith("__") and top in PACKAGES \
-                and not own_package.startswith(_package(target)):
+        if (
+            leaf.startswith("_")
+            and not leaf.startswith("__")
+            and top in PACKAGES
+            and not own_package.startswith(_package(target))
+        ):
             bad.append(f"{where} (a private module of another package; import its package's public name)")
         if target.startswith(CLI) and rel not in CLI_IMPORTERS and not module.startswith(CLI):
             bad.append(f"{where} (the library must not import the CLI)")
@@ -167,18 +172,31 @@ def test_the_checker_catches_a_wrong_arrow(tmp_path: Path) -> None:
     tree = ast.parse("import agent.core.spec\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import agent\n")
     assert _runtime_imports(tree)[0] == (1, "agent")
     assert (4, "agent") not in _runtime_imports(tree)
-    base = {"agent/__init__.py": "", "agent/errors.py": "", "agent/core/__init__.py": "",
-            "agent/core/spec.py": "", "agent/study/__init__.py": "", "agent/study/engine.py": "",
-            "agent/study/_private.py": "", "agent/llm/__init__.py": "", "agent/llm/base.py": "",
-            "agent/hybrid/__init__.py": "", "agent/faces/__init__.py": "", "agent/faces/cli/__init__.py": "",
-            "agent/faces/api.py": "", "tools/__init__.py": "", "evals/__init__.py": "", "tunesmith/cli.py": ""}
+    base = {
+        "agent/__init__.py": "",
+        "agent/errors.py": "",
+        "agent/core/__init__.py": "",
+        "agent/core/spec.py": "",
+        "agent/study/__init__.py": "",
+        "agent/study/engine.py": "",
+        "agent/study/_private.py": "",
+        "agent/llm/__init__.py": "",
+        "agent/llm/base.py": "",
+        "agent/hybrid/__init__.py": "",
+        "agent/faces/__init__.py": "",
+        "agent/faces/cli/__init__.py": "",
+        "agent/faces/api.py": "",
+        "tools/__init__.py": "",
+        "evals/__init__.py": "",
+        "tunesmith/cli.py": "",
+    }
     assert _plant(tmp_path, base) == []
     planted = {
-        "agent/core/spec.py": "from agent.study.engine import Engine\n",         # a lower layer imports a higher
-        "agent/study/engine.py": "from agent.llm.base import LLMClient\nimport tools\n",   # llm and tools in study
-        "agent/llm/base.py": "from agent.study import engine\n",                # llm above core
+        "agent/core/spec.py": "from agent.study.engine import Engine\n",  # a lower layer imports a higher
+        "agent/study/engine.py": "from agent.llm.base import LLMClient\nimport tools\n",  # llm and tools in study
+        "agent/llm/base.py": "from agent.study import engine\n",  # llm above core
         "agent/hybrid/__init__.py": "from agent.study._private import x\nimport evals\n",  # private; evals
-        "agent/faces/api.py": "from agent.faces.cli import app\n",              # the library calls the CLI
+        "agent/faces/api.py": "from agent.faces.cli import app\n",  # the library calls the CLI
     }
     found = _plant(tmp_path, {**base, **planted})
     expected = [

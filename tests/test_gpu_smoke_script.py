@@ -23,8 +23,14 @@ esac
 
 
 def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ROOT / "scripts" / "gpu-smoke"), "--seconds", "1", "--mb", "1"], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(ROOT / "scripts" / "gpu-smoke"), "--seconds", "1", "--mb", "1"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_no_gpu_is_said_and_exits_3(tmp_path: Path) -> None:

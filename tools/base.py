@@ -28,10 +28,10 @@ class Args(BaseModel):
 
 @dataclass(frozen=True)
 class ToolResult:
-    content: str                       # what the model reads (compact JSON or one line)
-    data: Any = None                   # the same, structured, for programs (chat, web, tests)
-    mistake: str | None = None         # kind of model mistake, None when the call was fine
-    done: bool = False                 # the model declared the study finished
+    content: str  # what the model reads (compact JSON or one line)
+    data: Any = None  # the same, structured, for programs (chat, web, tests)
+    mistake: str | None = None  # kind of model mistake, None when the call was fine
+    done: bool = False  # the model declared the study finished
 
     @classmethod
     def of(cls, data: Any, **kw: Any) -> ToolResult:
@@ -80,8 +80,7 @@ class Tool(abc.ABC):
         try:
             args = self.args.model_validate(arguments)
         except ValidationError as exc:
-            return ToolResult.error("bad_arguments", f"{self.name}: {validation_problems(exc)}; see the tool's "
-                                    "schema")
+            return ToolResult.error("bad_arguments", f"{self.name}: {validation_problems(exc)}; see the tool's schema")
         return self.run(args)
 
     @abc.abstractmethod

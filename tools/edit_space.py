@@ -12,7 +12,8 @@ from tools.protocol import SpaceEdit
 
 class EditArgs(Args):
     action: Literal["widen", "narrow", "add", "freeze"] = Field(
-        description="widen/narrow a range or choice list, add a parameter, or freeze one to a single value")
+        description="widen/narrow a range or choice list, add a parameter, or freeze one to a single value"
+    )
     param: str = Field(min_length=1, max_length=64, description="the parameter")
     rationale: str = Field(min_length=1, max_length=500, description="the evidence for this edit")
     low: float | None = Field(None, description="new lower bound (widen, narrow, add)")
@@ -35,8 +36,10 @@ class EditArgs(Args):
 
 class EditSpace(Tool):
     name = "edit_space"
-    description = "Propose a search-space edit backed by evidence. It needs approval; until approved the current " \
-                  "space stays in force."
+    description = (
+        "Propose a search-space edit backed by evidence. It needs approval; until approved the current "
+        "space stays in force."
+    )
     args = EditArgs
 
     def run(self, args: EditArgs) -> ToolResult:

@@ -8,8 +8,9 @@ from tools.base import Args, Tool, ToolResult
 
 
 class FinishArgs(Args):
-    recommendation: str = Field(min_length=1, max_length=2000,
-                                description="the configuration you recommend and why, in a few sentences")
+    recommendation: str = Field(
+        min_length=1, max_length=2000, description="the configuration you recommend and why, in a few sentences"
+    )
     best_trial: int | None = Field(None, ge=0, description="the trial you recommend")
 
 

@@ -22,8 +22,7 @@ class QueryArgs(Args):
     limit: int = Field(10, ge=1, le=25, description="how many trials to list")
     state: Literal["complete", "failed", "timeout", "pruned", "running", "cancelled"] | None = None
     proposer: Literal["default", "strategy", "llm", "user"] | None = None
-    where: dict[str, Range] = Field(default_factory=dict,
-                                    description="parameter filters, e.g. {\"lr\": {\"high\": 0.001}}")
+    where: dict[str, Range] = Field(default_factory=dict, description='parameter filters, e.g. {"lr": {"high": 0.001}}')
     summary: bool = Field(True, description="include counts, best, per-proposer record and failure kinds")
 
 
@@ -44,15 +43,22 @@ def _matches(params: dict[str, Any], where: dict[str, Range]) -> bool:
 
 class QueryHistory(Tool):
     name = "query_history"
-    description = "List past trials (best or most recent first, filtered by state, proposer or parameter range) " \
-                  "with an optional compact summary of the study."
+    description = (
+        "List past trials (best or most recent first, filtered by state, proposer or parameter range) "
+        "with an optional compact summary of the study."
+    )
     args = QueryArgs
 
     def run(self, args: QueryArgs) -> ToolResult:
         info = self.actions.info()
         trials = list(self.actions.trials())
-        chosen = [t for t in trials if (args.state is None or t.state == args.state)
-                  and (args.proposer is None or t.proposer == args.proposer) and _matches(t.params, args.where)]
+        chosen = [
+            t
+            for t in trials
+            if (args.state is None or t.state == args.state)
+            and (args.proposer is None or t.proposer == args.proposer)
+            and _matches(t.params, args.where)
+        ]
         if args.order == "best":
             best = ranked(chosen, info.direction)
             rest = [t for t in chosen if t not in best]
@@ -81,16 +87,22 @@ def downsample(curve: list[dict[str, Any]], limit: int = 20) -> list[dict[str, A
 
 class InspectTrial(Tool):
     name = "inspect_trial"
-    description = "One trial in depth: parameters, state, metrics, learning curve, failure reason and the tails " \
-                  "of its stderr and stdout (untrusted text)."
+    description = (
+        "One trial in depth: parameters, state, metrics, learning curve, failure reason and the tails "
+        "of its stderr and stdout (untrusted text)."
+    )
     args = InspectArgs
 
     def run(self, args: InspectArgs) -> ToolResult:
         detail = self.actions.detail(args.trial)
         if detail is None:
             count = len(self.actions.trials())
-            return ToolResult.error("unknown_trial", f"there is no trial {args.trial}; trials are numbered 0 to "
-                                    f"{count - 1}" if count else "there are no trials yet")
+            return ToolResult.error(
+                "unknown_trial",
+                f"there is no trial {args.trial}; trials are numbered 0 to {count - 1}"
+                if count
+                else "there are no trials yet",
+            )
         t = detail.trial
         data: dict[str, Any] = compact(t, rationale=True)
         data["metrics"] = {k: num(v) for k, v in t.metrics.items()}

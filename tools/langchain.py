@@ -26,12 +26,20 @@ def to_langchain(toolbox: Toolbox) -> list[Any]:
 
     out = []
     for name, tool in toolbox.tools.items():
+
         def call(_name: str = name, **kwargs: Any) -> str:
             return toolbox.call(_name, kwargs).content
 
         # LangChain validates the arguments before ``call``: its errors become the same observation too
-        out.append(StructuredTool.from_function(func=call, name=name, description=tool.description,
-                                                args_schema=tool.args, handle_validation_error=_bad_arguments(name)))
+        out.append(
+            StructuredTool.from_function(
+                func=call,
+                name=name,
+                description=tool.description,
+                args_schema=tool.args,
+                handle_validation_error=_bad_arguments(name),
+            )
+        )
     return out
 
 

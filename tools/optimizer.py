@@ -14,8 +14,10 @@ class AskArgs(Args):
 
 class AskOptimizer(Tool):
     name = "ask_optimizer"
-    description = "Ask the classical optimizer (Optuna) for candidate configurations; they are not run unless you " \
-                  "pass them to run_trials."
+    description = (
+        "Ask the classical optimizer (Optuna) for candidate configurations; they are not run unless you "
+        "pass them to run_trials."
+    )
     args = AskArgs
 
     def run(self, args: AskArgs) -> ToolResult:

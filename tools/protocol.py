@@ -18,12 +18,12 @@ class TrialView:
     """One trial as tools see it. ``reason`` may quote the trial's stderr: untrusted text."""
 
     number: int
-    state: str                     # running | complete | failed | timeout | pruned | cancelled
+    state: str  # running | complete | failed | timeout | pruned | cancelled
     params: dict[str, Any]
     value: float | None = None
-    proposer: str = "strategy"     # default | strategy | llm | user
+    proposer: str = "strategy"  # default | strategy | llm | user
     reason: str | None = None
-    failure: str | None = None     # crash | oom | timeout | nan | no_metric | ...
+    failure: str | None = None  # crash | oom | timeout | nan | no_metric | ...
     duration: float | None = None
     last_step: int | None = None
     metrics: dict[str, float] = field(default_factory=dict)
@@ -33,7 +33,7 @@ class TrialView:
 @dataclass(frozen=True)
 class TrialDetail:
     trial: TrialView
-    curve: list[dict[str, Any]]    # [{"step": 1, "val_acc": 0.8, ...}, ...] in report order
+    curve: list[dict[str, Any]]  # [{"step": 1, "val_acc": 0.8, ...}, ...] in report order
     stderr_tail: str | None = None  # untrusted
     stdout_tail: str | None = None  # untrusted
 
@@ -41,10 +41,10 @@ class TrialDetail:
 @dataclass(frozen=True)
 class StudyInfo:
     metric: str
-    direction: str                 # maximize | minimize
-    space: list[dict[str, Any]]    # SearchSpace.describe(): [{"name", "type", "low", "high", ...}]
-    budget: int | None             # max trials (None: unbounded)
-    done: int                      # trials that count against the budget
+    direction: str  # maximize | minimize
+    space: list[dict[str, Any]]  # SearchSpace.describe(): [{"name", "type", "low", "high", ...}]
+    budget: int | None  # max trials (None: unbounded)
+    done: int  # trials that count against the budget
     running: int
     name: str | None = None
 
@@ -55,10 +55,21 @@ class Proposal:
     rationale: str
 
 
+#: Why a proposal was not run: it breaks the space, repeats a finished trial, or repeats one of its batch.
+RejectKind = Literal["invalid", "duplicate", "repeat_in_batch"]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int  # position in the submitted batch
+    kind: RejectKind
+    problems: list[str]  # what is wrong, each a sentence that says how to fix it
+
+
 @dataclass(frozen=True)
 class SubmitResult:
-    accepted: list[str]                                   # one line per accepted proposal
-    rejected: list[tuple[int, list[str]]] = field(default_factory=list)  # (index in batch, problems)
+    accepted: list[str]  # one line per accepted proposal
+    rejected: list[Rejection] = field(default_factory=list)
     note: str | None = None
 
 
@@ -82,7 +93,7 @@ class SpaceEdit:
 class EditResult:
     status: Literal["applied", "pending", "rejected"]
     message: str
-    space: list[dict[str, Any]] | None = None   # the space after the edit, when applied
+    space: list[dict[str, Any]] | None = None  # the space after the edit, when applied
 
 
 class StudyActions(Protocol):

@@ -43,17 +43,22 @@ def param_schema(p: dict[str, Any]) -> dict[str, Any]:
 
 class RunTrials(Tool):
     name = "run_trials"
-    description = ("Run configurations as new trials. Each gives every active parameter (inside its range or "
-                   "choices) and a one-sentence rationale. Invalid or repeated configurations are refused.")
+    description = (
+        "Run configurations as new trials. Each gives every active parameter (inside its range or "
+        "choices) and a one-sentence rationale. Invalid or repeated configurations are refused."
+    )
     args = RunTrialsArgs
 
     def parameters(self) -> dict[str, Any]:
         schema = super().parameters()
         space = self.actions.info().space
-        params = {"type": "object", "additionalProperties": False,
-                  "properties": {p["name"]: param_schema(p) for p in space},
-                  "required": [p["name"] for p in space if not p.get("when")],
-                  "description": "a value for every active parameter of the search space"}
+        params = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {p["name"]: param_schema(p) for p in space},
+            "required": [p["name"] for p in space if not p.get("when")],
+            "description": "a value for every active parameter of the search space",
+        }
         schema["$defs"]["Config"]["properties"]["params"] = params
         return schema
 
@@ -61,11 +66,11 @@ class RunTrials(Tool):
         result = self.actions.submit([Proposal(params=c.params, rationale=c.rationale) for c in args.configs])
         data: dict[str, Any] = {"accepted": result.accepted}
         if result.rejected:
-            data["rejected"] = [{"config": i, "problems": problems} for i, problems in result.rejected]
+            data["rejected"] = [{"config": r.index, "problems": r.problems} for r in result.rejected]
         if result.note:
             data["note"] = result.note
         kind = None
         if result.rejected:
-            kind = "invalid_config" if result.accepted or any(
-                not p[0].startswith("identical") for _, p in result.rejected) else "duplicate_config"
+            only_duplicates = not result.accepted and all(r.kind == "duplicate" for r in result.rejected)
+            kind = "duplicate_config" if only_duplicates else "invalid_config"
         return ToolResult.of(data, mistake=kind)

@@ -62,8 +62,15 @@ def param_ranges(best: Sequence[TrialView], space: Sequence[dict[str, Any]]) -> 
     return out
 
 
-def summarize(trials: Sequence[TrialView], *, direction: str, space: Sequence[dict[str, Any]] = (),
-              top_k: int = 5, recent: int = 5, failures: int = 3) -> dict[str, Any]:
+def summarize(
+    trials: Sequence[TrialView],
+    *,
+    direction: str,
+    space: Sequence[dict[str, Any]] = (),
+    top_k: int = 5,
+    recent: int = 5,
+    failures: int = 3,
+) -> dict[str, Any]:
     """Counts, best, per-proposer record, top-k, most recent, latest failures, ranges of the top quartile."""
     counts: dict[str, int] = {}
     for t in trials:

@@ -1,8 +1,8 @@
 """``Toolbox``: the tools of one study, looked up by name; model mistakes come back as observations.
 
-    box = build_toolbox(actions)                 # every tool, acting on a StudyActions
-    box.specs()                                  # [{"name", "description", "parameters"}, ...]
-    result = box.call("run_trials", {...})       # ToolResult; never raises for the model's mistakes
+box = build_toolbox(actions)                 # every tool, acting on a StudyActions
+box.specs()                                  # [{"name", "description", "parameters"}, ...]
+result = box.call("run_trials", {...})       # ToolResult; never raises for the model's mistakes
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ class Toolbox:
         if tool is None:
             return ToolResult.error("unknown_tool", f"there is no tool '{name}'; available: {', '.join(self.names)}")
         if arguments is None:
-            return ToolResult.error("malformed_arguments", f"{name}: {error or 'arguments are not a JSON object'}; "
-                                    "send the arguments as one JSON object")
+            return ToolResult.error(
+                "malformed_arguments",
+                f"{name}: {error or 'arguments are not a JSON object'}; send the arguments as one JSON object",
+            )
         return tool.invoke(arguments)
 
 

@@ -19,7 +19,7 @@ def clean(text: str, limit: int) -> str:
     """Control characters dropped, our markers neutralised, the *tail* kept within ``limit`` characters."""
     text = _CONTROL.sub("", text.replace("\r\n", "\n")).replace("«", "‹").replace("»", "›")
     if len(text) > limit:
-        text = "…" + text[-(limit - 1):]
+        text = "…" + text[-(limit - 1) :]
     return text
 
 

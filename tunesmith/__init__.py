@@ -16,14 +16,27 @@ if TYPE_CHECKING:
     from agent.faces.api import Study, load, resume, tune
 
 __all__ = [
-    "SearchSpace", "Study", "StudySpec", "load", "load_spec", "params", "report", "resume",
-    "should_stop", "tune",
+    "SearchSpace",
+    "Study",
+    "StudySpec",
+    "load",
+    "load_spec",
+    "params",
+    "report",
+    "resume",
+    "should_stop",
+    "tune",
 ]
 __version__ = "0.1.0"
 
 _LAZY = {
-    "tune": "agent.faces.api", "load": "agent.faces.api", "resume": "agent.faces.api", "Study": "agent.faces.api",
-    "SearchSpace": "agent.core.space", "StudySpec": "agent.core.spec", "load_spec": "agent.core.spec",
+    "tune": "agent.faces.api",
+    "load": "agent.faces.api",
+    "resume": "agent.faces.api",
+    "Study": "agent.faces.api",
+    "SearchSpace": "agent.core.space",
+    "StudySpec": "agent.core.spec",
+    "load_spec": "agent.core.spec",
 }
 
 

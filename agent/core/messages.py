@@ -38,8 +38,10 @@ def _first_error(exc: ValidationError, *, prefix: str, model: type[BaseModel] | 
         key = str(loc[-1]) if loc else "?"
         allowed = _allowed_keys(model, loc[:-1])
         hint = difflib.get_close_matches(key, allowed, n=1) if allowed else []
-        fix = f"did you mean '{hint[0]}'?" if hint else (
-            f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
+        fix = (
+            f"did you mean '{hint[0]}'?"
+            if hint
+            else (f"allowed keys: {', '.join(allowed)}" if allowed else "remove it")
         )
         return f"{where}: unknown key '{key}'; {fix}"
     if kind == "missing":

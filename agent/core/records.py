@@ -36,7 +36,7 @@ class TrialState(StrEnum):
         return self not in (TrialState.RUNNING, TrialState.CANCELLED)
 
 
-class Proposer(StrEnum):
+class ProposerKind(StrEnum):
     DEFAULT = "default"
     STRATEGY = "strategy"
     LLM = "llm"
@@ -44,14 +44,14 @@ class Proposer(StrEnum):
 
 
 class FailureKind(StrEnum):
-    CRASH = "crash"            # non-zero exit
-    SIGNAL = "signal"          # killed by a signal we did not send
-    OOM = "oom"                # memory limit hit
-    NAN = "nan"                # objective NaN or infinite
-    NO_METRIC = "no_metric"    # exited 0 without reporting the objective
+    CRASH = "crash"  # non-zero exit
+    SIGNAL = "signal"  # killed by a signal we did not send
+    OOM = "oom"  # memory limit hit
+    NAN = "nan"  # objective NaN or infinite
+    NO_METRIC = "no_metric"  # exited 0 without reporting the objective
     TIMEOUT = "timeout"
-    LAUNCH = "launch"          # the command could not start
-    LOST = "lost"              # the worker running it disappeared
+    LAUNCH = "launch"  # the command could not start
+    LOST = "lost"  # the worker running it disappeared
     INTERRUPTED = "interrupted"  # tunesmith itself stopped while the trial ran
 
 
@@ -70,7 +70,7 @@ class TrialDraft(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     params: dict[str, Any]
-    proposer: Proposer
+    proposer: ProposerKind
     rationale: str | None = None
     model: str | None = None
     strategy: str | None = None
@@ -85,7 +85,7 @@ class Trial(BaseModel):
     params: dict[str, Any]
     state: TrialState = TrialState.RUNNING
     value: float | None = None
-    proposer: Proposer = Proposer.STRATEGY
+    proposer: ProposerKind = ProposerKind.STRATEGY
     rationale: str | None = None
     model: str | None = None
     strategy: str | None = None
@@ -110,6 +110,43 @@ class Trial(BaseModel):
     @property
     def ok(self) -> bool:
         return self.state is TrialState.COMPLETE and self.value is not None and math.isfinite(self.value)
+
+
+class EventKind(StrEnum):
+    """Every kind of entry in a study's event log. Resume and every face read these back, so a kind is
+    named through this enum (a typo fails mypy); the stored value is the lower-case string."""
+
+    STUDY_STARTED = "study_started"
+    STUDY_RESUMED = "study_resumed"
+    STUDY_FINISHED = "study_finished"
+    STUDY_INTERRUPTED = "study_interrupted"
+    TRIAL_STARTED = "trial_started"
+    TRIAL_FINISHED = "trial_finished"
+    TRIAL_INTERRUPTED = "trial_interrupted"
+    PRUNE_REQUESTED = "prune_requested"
+    STOP_REQUESTED = "stop_requested"
+    BUDGET_CHANGED = "budget_changed"
+    SPACE_EDITED = "space_edited"
+    SPACE_EDIT_PROPOSED = "space_edit_proposed"
+    SPACE_EDIT_DECIDED = "space_edit_decided"
+    SPACE_EDIT_REJECTED = "space_edit_rejected"
+    CHANGE_PROPOSED = "change_proposed"
+    CHANGE_APPROVED = "change_approved"
+    CHANGE_REJECTED = "change_rejected"
+    COMMAND = "command"
+    COMMAND_DONE = "command_done"
+    CHAT = "chat"
+    FALLBACK = "fallback"
+    INVALID_PROPOSAL = "invalid_proposal"
+    LLM_BUDGET_EXHAUSTED = "llm_budget_exhausted"
+    LLM_DECISION = "llm_decision"
+    LLM_FINISHED = "llm_finished"
+    LLM_MISSING = "llm_missing"
+    LLM_MISTAKE = "llm_mistake"
+    LLM_RETRY = "llm_retry"
+    RECOMMENDATION = "recommendation"
+    REFLECTION = "reflection"
+    TOOL_CALL = "tool_call"
 
 
 class Event(BaseModel):

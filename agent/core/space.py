@@ -13,6 +13,7 @@ its step grid. ``check_config`` raises ``ConfigError`` instead.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
@@ -127,8 +128,11 @@ class CategoricalParam(_Param):
 def _same(a: Any, b: Any) -> bool:
     # 1 == True in Python; a categorical [true, 1] must not confuse the two.
     return (type(a) is type(b) and a == b) or (
-        isinstance(a, int | float) and isinstance(b, int | float)
-        and not isinstance(a, bool) and not isinstance(b, bool) and a == b
+        isinstance(a, int | float)
+        and isinstance(b, int | float)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
     )
 
 
@@ -297,3 +301,9 @@ class SearchSpace(BaseModel):
     def describe(self) -> list[dict[str, Any]]:
         """JSON-friendly description, used in prompts and the web page."""
         return [{"name": n, **self.params[n].model_dump(exclude_none=True)} for n in self.order]
+
+
+def config_key(config: Mapping[str, Any]) -> str:
+    """The one identity of a configuration: equal keys mean the same trial (normalise through the space
+    first, so that ``1`` and ``1.0`` of a float, or an inactive conditional param, do not differ)."""
+    return json.dumps(config, sort_keys=True, default=repr)

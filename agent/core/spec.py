@@ -61,8 +61,9 @@ class _Strict(BaseModel):
 
 
 class Objective(_Strict):
-    metric: str = Field(min_length=1, validation_alias=AliasChoices("metric", "name"),
-                        description="the reported metric to optimise")
+    metric: str = Field(
+        min_length=1, validation_alias=AliasChoices("metric", "name"), description="the reported metric to optimise"
+    )
     direction: Literal["maximize", "minimize"] = Field(validation_alias=AliasChoices("direction", "goal"))
 
     @model_validator(mode="before")
@@ -84,13 +85,20 @@ class Budget(_Strict):
     max_time: Duration = Field(default=None, description="total wall-clock for the study")
     trial_timeout: Duration = Field(default=None, description="wall-clock limit for one trial")
     memory_mb: int | None = Field(default=None, ge=16, description="address-space limit for one trial")
-    max_processes: int | None = Field(default=None, ge=1, description="processes + threads one trial may run "
-                                      "at once (fork-bomb limit; strict isolation: 4096 unless set)")
+    max_processes: int | None = Field(
+        default=None,
+        ge=1,
+        description="processes + threads one trial may run "
+        "at once (fork-bomb limit; strict isolation: 4096 unless set)",
+    )
 
 
 class EnvSpec(_Strict):
-    passthrough: list[str] = Field(default_factory=list, validation_alias=AliasChoices("pass", "passthrough"),
-                                   description="variables passed to trials even if they look secret")
+    passthrough: list[str] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("pass", "passthrough"),
+        description="variables passed to trials even if they look secret",
+    )
     set: dict[str, str] = Field(default_factory=dict, description="variables set for every trial")
 
 
@@ -123,18 +131,22 @@ class LLMSpec(_Strict):
     stop_on_finish: bool = Field(default=False, description="end the study when the model calls finish")
     top_k: int = Field(default=5, ge=1, le=50, description="best trials shown per decision")
     recent: int = Field(default=5, ge=0, le=50, description="most recent trials shown per decision")
-    prices: dict[str, Price] = Field(default_factory=dict,
-                                     description="USD per 1M tokens: {model: {prompt, completion}}")
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="USD per 1M tokens: {model: {prompt, completion}}"
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and any("key" in str(k).lower() or str(k).lower() == "token" for k in data):
-            raise ValueError("never put an API key in a spec (it is stored with the study); set OPENAI_API_KEY "
-                             "or write it in ~/.config/tunesmith/config.toml")
+            raise ValueError(
+                "never put an API key in a spec (it is stored with the study); set OPENAI_API_KEY "
+                "or write it in ~/.config/tunesmith/config.toml"
+            )
         if isinstance(data, Mapping) and data.get("base_url") and not re.match(r"https?://", str(data["base_url"])):
-            raise ValueError(f"base_url {data['base_url']!r} must start with http:// or https:// (and usually end "
-                             "in /v1)")
+            raise ValueError(
+                f"base_url {data['base_url']!r} must start with http:// or https:// (and usually end in /v1)"
+            )
         return data
 
 
@@ -159,8 +171,10 @@ class StudySpec(_Strict):
     pruner: PrunerSpec | None = None
     isolation: Literal["process", "strict"] = "process"
     network: bool = Field(default=False, description="strict isolation: allow network access")
-    read_paths: list[str] = Field(default_factory=list, description="strict isolation: more folders trials "
-                                  "may read (data sets, caches); relative to the spec file")
+    read_paths: list[str] = Field(
+        default_factory=list,
+        description="strict isolation: more folders trials may read (data sets, caches); relative to the spec file",
+    )
     gpus: Literal["auto"] | list[int] | None = None
     gpus_per_trial: float = Field(default=0.0, ge=0.0)
     grace_period: float = Field(default=5.0, ge=0.0, description="seconds between SIGTERM and SIGKILL")
@@ -240,8 +254,10 @@ def script_problem(spec: StudySpec) -> str | None:
     script = spec.command[1]
     if not script.endswith(".py") or (workdir / script).is_file():
         return None
-    return (f"command: script {script} not found in {workdir}; fix the path in command (it is relative to workdir, "
-            "which is relative to the spec file)")
+    return (
+        f"command: script {script} not found in {workdir}; fix the path in command (it is relative to workdir, "
+        "which is relative to the spec file)"
+    )
 
 
 def _read_file(path: Path) -> Any:
@@ -285,8 +301,9 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
         workdir = Path(str(data.get("workdir") or "."))
         data["workdir"] = str(workdir if workdir.is_absolute() else (base / workdir).resolve())
         if isinstance(data.get("read_paths"), list):
-            data["read_paths"] = [str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p
-                                  for p in data["read_paths"]]
+            data["read_paths"] = [
+                str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p for p in data["read_paths"]
+            ]
     try:
         return StudySpec.model_validate(data)
     except ValidationError as exc:

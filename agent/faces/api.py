@@ -71,13 +71,17 @@ def _callable_ref(fn: Callable[..., Any]) -> str:
     module = inspect.getmodule(fn)
     name = getattr(fn, "__qualname__", "")
     if module is None or "<" in name or "." in name:
-        raise SpecError("function: pass a function defined at the top level of a module or script "
-                        "(lambdas and nested functions cannot run in a child process)")
+        raise SpecError(
+            "function: pass a function defined at the top level of a module or script "
+            "(lambdas and nested functions cannot run in a child process)"
+        )
     if module.__name__ == "__main__":
         path = getattr(module, "__file__", None)
         if not path:
-            raise SpecError("function: objectives defined in an interactive session cannot run in a child "
-                            "process; put it in a .py file")
+            raise SpecError(
+                "function: objectives defined in an interactive session cannot run in a child "
+                "process; put it in a .py file"
+            )
         return f"{Path(path).resolve()}:{name}"
     return f"{module.__name__}:{name}"
 

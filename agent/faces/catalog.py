@@ -23,8 +23,11 @@ def list_studies(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
     base = root.resolve()
-    found = [p for p in base.iterdir()
-             if NAME.match(p.name) and not p.is_symlink() and p.is_dir() and is_study(p) and p.resolve().parent == base]
+    found = [
+        p
+        for p in base.iterdir()
+        if NAME.match(p.name) and not p.is_symlink() and p.is_dir() and is_study(p) and p.resolve().parent == base
+    ]
     return sorted(found, key=lambda p: (p / "study.db").stat().st_mtime, reverse=True)
 
 

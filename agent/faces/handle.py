@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.core.records import Event, MetricPoint, Trial
+from agent.core.records import Event, EventKind, MetricPoint, Trial
 from agent.core.space import SearchSpace
-from agent.core.spec import StudySpec, load_spec
+from agent.core.spec import StudySpec
 from agent.errors import StudyError, TunesmithError
-from agent.study.folder import write_spec_copy
 from agent.study.session import Session
 from agent.study.steering import (
     Command,
@@ -81,7 +80,6 @@ class StudyHandle:
         self.writable = os.access(self.dir, os.W_OK)
         self.session = Session.open(self.dir, readonly=not self.writable)
         self.run: BackgroundRun | None = None
-        self._spec_raw: Any = None
 
     @classmethod
     def create(cls, spec: StudySpec, directory: Path | None, *, source: str) -> StudyHandle:
@@ -98,16 +96,11 @@ class StudyHandle:
     @property
     def spec(self) -> StudySpec:
         """The spec as stored now (another process may have changed its budget)."""
-        raw = self.store.get_meta("spec")
-        if raw != self._spec_raw:
-            self.session.spec = load_spec(raw)
-            self._spec_raw = raw
-        return self.session.spec
+        return self.session.state.refresh().spec
 
     @property
     def space(self) -> SearchSpace:
-        data = self.store.get_meta("space")
-        return SearchSpace.model_validate(data) if data else self.spec.space
+        return self.session.state.refresh().space
 
     def running(self) -> bool:
         return is_running(self.dir)
@@ -116,10 +109,12 @@ class StudyHandle:
         """Whether the running engine was paused (from the event log, so every face agrees)."""
         if not self.running():
             return False
-        started = max((e.id for k in ("study_started", "study_resumed") for e in self.store.events(k)[-1:]),
-                      default=0)
+        started = max(
+            (e.id for k in (EventKind.STUDY_STARTED, EventKind.STUDY_RESUMED) for e in self.store.events(k)[-1:]),
+            default=0,
+        )
         state = False
-        for ev in self.store.events("command_done", after=started):
+        for ev in self.store.events(EventKind.COMMAND_DONE, after=started):
             if ev.data.get("ok") and ev.data.get("op") in ("pause", "resume"):
                 state = ev.data["op"] == "pause"
         return state
@@ -128,9 +123,13 @@ class StudyHandle:
         _ = self.spec  # refresh the budget before summarising
         info = self.session.status()
         running = self.running()
-        info.update(running=running, paused=self.paused() if running else False,
-                    here=self.run is not None and self.run.alive, id=self.dir.name,
-                    error=self.run.error if self.run else None)
+        info.update(
+            running=running,
+            paused=self.paused() if running else False,
+            here=self.run is not None and self.run.alive,
+            id=self.dir.name,
+            error=self.run.error if self.run else None,
+        )
         if not running and info["status"] == "running":
             info["status"] = "interrupted"  # the runner died without saying so; 'resume' continues it
         return info
@@ -148,7 +147,7 @@ class StudyHandle:
         _ = self.spec
         return self.session.best()
 
-    def events(self, kind: str | None = None, *, after: int = 0) -> list[Event]:
+    def events(self, kind: EventKind | None = None, *, after: int = 0) -> list[Event]:
         return self.session.events(kind, after=after)
 
     # -------------------------------------------------------------- steering
@@ -164,8 +163,11 @@ class StudyHandle:
         if self.running():
             command_id = post(self.store, command)
             reply = wait_reply(self.store, command_id, timeout=timeout)
-            return reply or Reply(ok=False, command=command_id, message=(
-                f"no answer from the running study within {timeout:g} s; it may be busy — check /status"))
+            return reply or Reply(
+                ok=False,
+                command=command_id,
+                message=(f"no answer from the running study within {timeout:g} s; it may be busy — check /status"),
+            )
         if command.op == "resume":
             return self.start_here()
         if command.op in ("stop", "pause"):
@@ -179,18 +181,10 @@ class StudyHandle:
         rationale = str(command.args.get("rationale") or f"changed from {command.source}")
         if command.op == "set_budget":
             budget = merged_budget(self.spec.budget, command.args.get("budget", {}))
-            data = self.spec.to_dict()
-            data["budget"] = budget.model_dump(mode="json", exclude_none=True)
-            spec = load_spec(data)
-            self.store.set_meta("spec", spec.to_dict())
-            write_spec_copy(self.dir, spec.to_dict())
-            self.store.add_event("budget_changed", {"rationale": rationale, "source": command.source,
-                                                    "budget": budget.model_dump(mode="json")})
+            self.session.state.set_budget(budget, rationale=rationale, source=command.source)
             return Reply(ok=True, message=f"budget changed: {describe_budget(budget)} (used when the study runs)")
         space = parse_space(command.args.get("space"))
-        self.store.set_meta("space", space.model_dump(mode="json"))
-        self.store.add_event("space_edited", {"rationale": rationale, "source": command.source,
-                                              "space": space.describe()})
+        self.session.state.set_space(space, rationale=rationale, source=command.source)
         return Reply(ok=True, message=f"search space changed ({len(space)} parameters); used when the study runs")
 
     def start_here(self) -> Reply:
@@ -203,8 +197,11 @@ class StudyHandle:
         done = sum(1 for t in self.trials() if t.state.counts)
         cap = spec.budget.max_trials
         if cap is not None and done >= cap:
-            return Reply(ok=False, message=f"the budget is spent ({done}/{cap} trials); raise it first, e.g. "
-                                           f"/budget trials={cap + 10}, then /approve and /resume")
+            return Reply(
+                ok=False,
+                message=f"the budget is spent ({done}/{cap} trials); raise it first, e.g. "
+                f"/budget trials={cap + 10}, then /approve and /resume",
+            )
         try:
             run = BackgroundRun(Session.open(self.dir))
         except StudyError as exc:

@@ -28,9 +28,9 @@ MIN_TRIALS_FOR_IMPORTANCE = 4
 
 class Importance(BaseModel):
     model_config = ConfigDict(frozen=True)
-    scores: dict[str, float]        # parameter -> share of the variance it explains (sums to ~1), largest first
-    trials: int                     # complete trials used
-    note: str | None = None         # why some or all parameters are missing
+    scores: dict[str, float]  # parameter -> share of the variance it explains (sums to ~1), largest first
+    trials: int  # complete trials used
+    note: str | None = None  # why some or all parameters are missing
 
 
 _CACHE: dict[tuple[Any, ...], Importance] = {}
@@ -56,8 +56,11 @@ def importance(trials: Sequence[Trial], space: SearchSpace, direction: str, *, s
 
 def _importance(ok: list[Trial], space: SearchSpace, direction: str, seed: int) -> Importance:
     if len(ok) < MIN_TRIALS_FOR_IMPORTANCE:
-        return Importance(scores={}, trials=len(ok), note=(
-            f"importance needs at least {MIN_TRIALS_FOR_IMPORTANCE} complete trials; {len(ok)} so far"))
+        return Importance(
+            scores={},
+            trials=len(ok),
+            note=(f"importance needs at least {MIN_TRIALS_FOR_IMPORTANCE} complete trials; {len(ok)} so far"),
+        )
     import optuna
     from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
@@ -90,8 +93,9 @@ def history(trials: Sequence[Trial], direction: str) -> list[dict[str, Any]]:
         value = t.value if t.ok else None
         if value is not None and (best is None or better(value, best, direction)):
             best = value
-        rows.append({"trial": t.number, "value": value, "best": best, "state": t.state.value,
-                     "proposer": t.proposer.value})
+        rows.append(
+            {"trial": t.number, "value": value, "best": best, "state": t.state.value, "proposer": t.proposer.value}
+        )
     return rows
 
 
@@ -129,8 +133,13 @@ def parallel(trials: Sequence[Trial], space: SearchSpace) -> dict[str, Any]:
     for t in trials:
         if not t.ok:
             continue
-        lines.append({"trial": t.number, "value": t.value,
-                      "points": {n: axis_position(space, n, t.params.get(n)) for n in space.names}})
+        lines.append(
+            {
+                "trial": t.number,
+                "value": t.value,
+                "points": {n: axis_position(space, n, t.params.get(n)) for n in space.names},
+            }
+        )
     return {"axes": [{"name": n, "ticks": axis_ticks(space, n)} for n in space.names], "lines": lines}
 
 

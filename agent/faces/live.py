@@ -22,15 +22,28 @@ if TYPE_CHECKING:
     from agent.study.proposers import Proposer
     from agent.study.session import Session
 
-_STYLE = {TrialState.COMPLETE: "green", TrialState.FAILED: "red", TrialState.TIMEOUT: "yellow",
-          TrialState.PRUNED: "cyan", TrialState.CANCELLED: "dim"}
+_STYLE = {
+    TrialState.COMPLETE: "green",
+    TrialState.FAILED: "red",
+    TrialState.TIMEOUT: "yellow",
+    TrialState.PRUNED: "cyan",
+    TrialState.CANCELLED: "dim",
+}
 
 
 class StudyDisplay:
     """An engine observer that renders progress; use as a context manager around ``Session.run``."""
 
-    def __init__(self, store: TrialStore, *, metric: str, direction: str, budget: int | None,
-                 mode: str = "rich", console: Console | None = None) -> None:
+    def __init__(
+        self,
+        store: TrialStore,
+        *,
+        metric: str,
+        direction: str,
+        budget: int | None,
+        mode: str = "rich",
+        console: Console | None = None,
+    ) -> None:
         self.store = store
         self.metric = metric
         self.direction = direction
@@ -50,10 +63,15 @@ class StudyDisplay:
             self._consider(t)
         if self.mode == "rich" and self.console.is_terminal:
             self._progress = Progress(
-                TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(), console=self.console, transient=True)
-            self._task = self._progress.add_task("study", total=self.budget, completed=self.done,
-                                                 info=self._info())
+                TextColumn("[bold]trials"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._task = self._progress.add_task("study", total=self.budget, completed=self.done, info=self._info())
             self._progress.start()
         return self
 
@@ -84,8 +102,11 @@ class StudyDisplay:
             improved = self._consider(trial)
             self._line(trial, improved)
         elif event.kind == "fallback" and self.mode == "rich":  # say why the LLM is not proposing, as it happens
-            self.console.print(f"[yellow]LLM fallback:[/] {escape(str(event.data.get('reason', '')))}; the strategy "
-                               "proposes instead", highlight=False, soft_wrap=True)
+            self.console.print(
+                f"[yellow]LLM fallback:[/] {escape(str(event.data.get('reason', '')))}; the strategy proposes instead",
+                highlight=False,
+                soft_wrap=True,
+            )
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, info=self._info())
 
@@ -93,9 +114,20 @@ class StudyDisplay:
         if self.mode == "quiet":
             return
         if self.mode == "json":
-            sys.stdout.write(json.dumps({"trial": t.number, "state": t.state.value, "value": t.value,
-                                         "params": t.params, "proposer": t.proposer.value,
-                                         "reason": t.reason, "duration_s": t.duration}) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "trial": t.number,
+                        "state": t.state.value,
+                        "value": t.value,
+                        "params": t.params,
+                        "proposer": t.proposer.value,
+                        "reason": t.reason,
+                        "duration_s": t.duration,
+                    }
+                )
+                + "\n"
+            )
             sys.stdout.flush()
             return
         style = _STYLE.get(t.state, "")
@@ -105,11 +137,22 @@ class StudyDisplay:
         detail = f"{self.metric}={fmt_value(t.value)}" if t.state is TrialState.COMPLETE else (t.reason or "")
         self.console.print(
             f"#{t.number:<4} [{style}]{t.state.value:<9}[/] {detail}{mark}  [dim]{dur} {who}  "
-            f"{fmt_params(t.params)}[/]", markup=True, highlight=False, soft_wrap=True)
+            f"{fmt_params(t.params)}[/]",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
-def run_live(session: Session, *, quiet: bool, as_json: bool, proposer: Proposer | None = None,
-             out: Console | None = None, err: Console | None = None) -> None:
+def run_live(
+    session: Session,
+    *,
+    quiet: bool,
+    as_json: bool,
+    proposer: Proposer | None = None,
+    out: Console | None = None,
+    err: Console | None = None,
+) -> None:
     """Run ``session`` with the live display; prints the summary (or one JSON line) at the end.
 
     Ctrl-C stops the study resumably: a line says how to continue, then ``KeyboardInterrupt`` propagates
@@ -119,10 +162,18 @@ def run_live(session: Session, *, quiet: bool, as_json: bool, proposer: Proposer
     err = err or Console(stderr=True, highlight=False, soft_wrap=True)
     mode = "json" if as_json else "quiet" if quiet else "rich"
     if not as_json:
-        out.print(f"[bold]study[/] {session.dir}  ({session.spec.metric}, {session.spec.direction}, "
-                  f"strategy {session.spec.strategy}, {session.spec.workers} worker(s))")
-    display = StudyDisplay(session.store, metric=session.spec.metric, direction=session.spec.direction,
-                           budget=session.spec.budget.max_trials, mode=mode, console=out)
+        out.print(
+            f"[bold]study[/] {session.dir}  ({session.spec.metric}, {session.spec.direction}, "
+            f"strategy {session.spec.strategy}, {session.spec.workers} worker(s))"
+        )
+    display = StudyDisplay(
+        session.store,
+        metric=session.spec.metric,
+        direction=session.spec.direction,
+        budget=session.spec.budget.max_trials,
+        mode=mode,
+        console=out,
+    )
     try:
         with display:
             summary = session.run(observers=[display], proposer=proposer)
@@ -131,14 +182,27 @@ def run_live(session: Session, *, quiet: bool, as_json: bool, proposer: Proposer
         raise
     best = summary.best
     if as_json:
-        sys.stdout.write(json.dumps({"summary": {
-            "dir": str(session.dir), "reason": summary.reason, "trials": summary.counted,
-            "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
-        }}) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "summary": {
+                        "dir": str(session.dir),
+                        "reason": summary.reason,
+                        "trials": summary.counted,
+                        "best": None
+                        if best is None
+                        else {"trial": best.number, "value": best.value, "params": best.params},
+                    }
+                }
+            )
+            + "\n"
+        )
         return
     out.print(f"done ({summary.reason}): {summary.counted} trials")
     if best is None:
-        out.print("[yellow]no trial completed successfully[/]; see 'tunesmith show " f"{session.dir}'")
+        out.print(f"[yellow]no trial completed successfully[/]; see 'tunesmith show {session.dir}'")
     else:
-        out.print(f"[bold green]best[/] #{best.number} {session.spec.metric}={fmt_value(best.value)}  "
-                  f"{escape(fmt_params(best.params, 200))}")
+        out.print(
+            f"[bold green]best[/] #{best.number} {session.spec.metric}={fmt_value(best.value)}  "
+            f"{escape(fmt_params(best.params, 200))}"
+        )

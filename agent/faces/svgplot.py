@@ -22,10 +22,13 @@ KINDS = ("history", "importance", "parallel", "curves")
 
 
 def _doc(body: list[str], title: str, height: int = H) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="100%" '
-            f'role="img" aria-label={quoteattr(title)} font-family="sans-serif" font-size="11">'
-            f'<text x="{PAD_L}" y="16" font-size="13" font-weight="bold" fill="{INK}">{escape(title)}</text>'
-            + "".join(body) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="100%" '
+        f'role="img" aria-label={quoteattr(title)} font-family="sans-serif" font-size="11">'
+        f'<text x="{PAD_L}" y="16" font-size="13" font-weight="bold" fill="{INK}">{escape(title)}</text>'
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def _empty(title: str, why: str) -> str:
@@ -52,12 +55,16 @@ class _Scale:
 
 
 def _axes(x: _Scale, y: _Scale, xlabel: str, ylabel: str, *, int_x: bool = True) -> list[str]:
-    out = [f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{W - PAD_R}" y2="{H - PAD_B}" stroke="{MUTED}"/>',
-           f'<line x1="{PAD_L}" y1="{PAD_T}" x2="{PAD_L}" y2="{H - PAD_B}" stroke="{MUTED}"/>']
+    out = [
+        f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{W - PAD_R}" y2="{H - PAD_B}" stroke="{MUTED}"/>',
+        f'<line x1="{PAD_L}" y1="{PAD_T}" x2="{PAD_L}" y2="{H - PAD_B}" stroke="{MUTED}"/>',
+    ]
     for v in y.ticks():
         yy = y(v)
-        out.append(f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="{INK}">{_fmt(v)}</text>'
-                   f'<line x1="{PAD_L}" y1="{yy:.1f}" x2="{W - PAD_R}" y2="{yy:.1f}" stroke="#eef0f3"/>')
+        out.append(
+            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="{INK}">{_fmt(v)}</text>'
+            f'<line x1="{PAD_L}" y1="{yy:.1f}" x2="{W - PAD_R}" y2="{yy:.1f}" stroke="#eef0f3"/>'
+        )
     xticks = x.ticks()
     if int_x:  # whole numbers only, each once
         first, last = math.ceil(x.lo), math.floor(x.hi)
@@ -66,10 +73,13 @@ def _axes(x: _Scale, y: _Scale, xlabel: str, ylabel: str, *, int_x: bool = True)
     for v in xticks:
         label = str(round(v)) if int_x else _fmt(v)
         out.append(f'<text x="{x(v):.1f}" y="{H - PAD_B + 15}" text-anchor="middle" fill="{INK}">{label}</text>')
-    out.append(f'<text x="{(PAD_L + W - PAD_R) / 2}" y="{H - 6}" text-anchor="middle" fill="{INK}">'
-               f'{escape(xlabel)}</text>')
-    out.append(f'<text x="12" y="{(PAD_T + H - PAD_B) / 2}" text-anchor="middle" fill="{INK}" '
-               f'transform="rotate(-90 12 {(PAD_T + H - PAD_B) / 2})">{escape(ylabel)}</text>')
+    out.append(
+        f'<text x="{(PAD_L + W - PAD_R) / 2}" y="{H - 6}" text-anchor="middle" fill="{INK}">{escape(xlabel)}</text>'
+    )
+    out.append(
+        f'<text x="12" y="{(PAD_T + H - PAD_B) / 2}" text-anchor="middle" fill="{INK}" '
+        f'transform="rotate(-90 12 {(PAD_T + H - PAD_B) / 2})">{escape(ylabel)}</text>'
+    )
     return out
 
 
@@ -96,13 +106,17 @@ def history_svg(rows: Sequence[dict[str, Any]], metric: str) -> str:
     for r in rows:
         tip = f"#{r['trial']} {r['state']} ({r['proposer']})"
         if r["value"] is None:
-            body.append(f'<g data-trial="{r["trial"]}" class="failed"><title>{escape(tip)}</title>'
-                        f'<text x="{x(r["trial"]):.1f}" y="{H - PAD_B - 2}" text-anchor="middle" fill="{BAD}">×</text>'
-                        "</g>")
+            body.append(
+                f'<g data-trial="{r["trial"]}" class="failed"><title>{escape(tip)}</title>'
+                f'<text x="{x(r["trial"]):.1f}" y="{H - PAD_B - 2}" text-anchor="middle" fill="{BAD}">×</text>'
+                "</g>"
+            )
         else:
-            body.append(f'<circle data-trial="{r["trial"]}" class="trial" cx="{x(r["trial"]):.1f}" '
-                        f'cy="{y(r["value"]):.1f}" r="4" fill="{INK}" fill-opacity="0.55">'
-                        f'<title>{escape(tip)}: {_fmt(r["value"])}</title></circle>')
+            body.append(
+                f'<circle data-trial="{r["trial"]}" class="trial" cx="{x(r["trial"]):.1f}" '
+                f'cy="{y(r["value"]):.1f}" r="4" fill="{INK}" fill-opacity="0.55">'
+                f"<title>{escape(tip)}: {_fmt(r['value'])}</title></circle>"
+            )
     return _doc(body, title)
 
 
@@ -118,10 +132,12 @@ def importance_svg(imp: Importance) -> str:
     body = []
     for i, (name, score) in enumerate(rows):
         yy = PAD_T + 8 + 26 * i
-        body.append(f'<text x="150" y="{yy + 13}" text-anchor="end" fill="{INK}">{escape(name)}</text>'
-                    f'<rect class="bar" x="158" y="{yy}" width="{max(1.0, bar * score / top):.1f}" height="18" '
-                    f'fill="{ACCENT}"><title>{escape(name)}: {score:.3f}</title></rect>'
-                    f'<text x="{162 + bar * score / top:.1f}" y="{yy + 13}" fill="{INK}">{score:.2f}</text>')
+        body.append(
+            f'<text x="150" y="{yy + 13}" text-anchor="end" fill="{INK}">{escape(name)}</text>'
+            f'<rect class="bar" x="158" y="{yy}" width="{max(1.0, bar * score / top):.1f}" height="18" '
+            f'fill="{ACCENT}"><title>{escape(name)}: {score:.3f}</title></rect>'
+            f'<text x="{162 + bar * score / top:.1f}" y="{yy + 13}" fill="{INK}">{score:.2f}</text>'
+        )
     if imp.note:
         body.append(f'<text x="{PAD_L}" y="{height - 8}" fill="{MUTED}">{escape(imp.note)}</text>')
     return _doc(body, title, height)
@@ -148,15 +164,20 @@ def parallel_svg(data: dict[str, Any], metric: str, direction: str) -> str:
     ordered = sorted(lines, key=lambda ln: ln["value"] if direction == "maximize" else -ln["value"])
     for rank, ln in enumerate(ordered):  # best drawn last, on top
         t = rank / max(1, len(ordered) - 1)
-        pts = [f"{xs[i]:.1f},{y(pos):.1f}" for i, a in enumerate(axes)
-               if (pos := ln["points"].get(a["name"])) is not None]
-        body.append(f'<polyline data-trial="{ln["trial"]}" class="trial" points="{" ".join(pts)}" fill="none" '
-                    f'stroke="{_color(t)}" stroke-width="1.6" stroke-opacity="0.8">'
-                    f'<title>#{ln["trial"]}: {_fmt(ln["value"])}</title></polyline>')
+        pts = [
+            f"{xs[i]:.1f},{y(pos):.1f}" for i, a in enumerate(axes) if (pos := ln["points"].get(a["name"])) is not None
+        ]
+        body.append(
+            f'<polyline data-trial="{ln["trial"]}" class="trial" points="{" ".join(pts)}" fill="none" '
+            f'stroke="{_color(t)}" stroke-width="1.6" stroke-opacity="0.8">'
+            f"<title>#{ln['trial']}: {_fmt(ln['value'])}</title></polyline>"
+        )
     for i, a in enumerate(axes):
-        body.append(f'<line x1="{xs[i]:.1f}" y1="{y(0):.1f}" x2="{xs[i]:.1f}" y2="{y(1):.1f}" stroke="{INK}"/>'
-                    f'<text x="{xs[i]:.1f}" y="{H - 12}" text-anchor="middle" font-weight="bold" fill="{INK}">'
-                    f'{escape(a["name"])}</text>')
+        body.append(
+            f'<line x1="{xs[i]:.1f}" y1="{y(0):.1f}" x2="{xs[i]:.1f}" y2="{y(1):.1f}" stroke="{INK}"/>'
+            f'<text x="{xs[i]:.1f}" y="{H - 12}" text-anchor="middle" font-weight="bold" fill="{INK}">'
+            f"{escape(a['name'])}</text>"
+        )
         for pos, label in a["ticks"]:
             body.append(f'<text x="{xs[i] + 4:.1f}" y="{y(pos) + 4:.1f}" fill="{MUTED}">{escape(label)}</text>')
     return _doc(body, title)
@@ -175,9 +196,13 @@ def curves_svg(curves: dict[int, list[tuple[float, float]]], metric: str, *, hig
         bold = number == highlight
         d = " ".join(("M" if i == 0 else "L") + f"{x(s):.1f},{y(v):.1f}" for i, (s, v) in enumerate(c))
         color, width = (ACCENT, 2.5) if bold or highlight is None else (MUTED, 1.2)
-        body.append(f'<path data-trial="{number}" class="trial" d="{d}" fill="none" stroke="{color}" '
-                    f'stroke-width="{width}" stroke-opacity="0.85"><title>#{number}</title></path>')
+        body.append(
+            f'<path data-trial="{number}" class="trial" d="{d}" fill="none" stroke="{color}" '
+            f'stroke-width="{width}" stroke-opacity="0.85"><title>#{number}</title></path>'
+        )
         if len(c) == 1:
-            body.append(f'<circle data-trial="{number}" cx="{x(c[0][0]):.1f}" cy="{y(c[0][1]):.1f}" r="3" '
-                        f'fill="{color}"><title>#{number}</title></circle>')
+            body.append(
+                f'<circle data-trial="{number}" cx="{x(c[0][0]):.1f}" cy="{y(c[0][1]):.1f}" r="3" '
+                f'fill="{color}"><title>#{number}</title></circle>'
+            )
     return _doc(body, title)

@@ -15,15 +15,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.core.records import Proposer as ProposerKind
-from agent.core.records import Trial, TrialDraft, TrialState
-from agent.core.space import SearchSpace
+from agent.core.records import EventKind, ProposerKind, Trial, TrialDraft, TrialState
+from agent.core.space import SearchSpace, config_key
 from agent.core.spec import StudySpec
 from agent.hybrid.space_edit import Approver, SpaceEditor, leave_pending
 from agent.strategies.base import Strategy
 from agent.study.folder import trial_dir
 from agent.study.store.base import TrialStore
-from tools.protocol import EditResult, Proposal, SpaceEdit, StudyInfo, SubmitResult, TrialDetail, TrialView
+from tools.protocol import EditResult, Proposal, Rejection, SpaceEdit, StudyInfo, SubmitResult, TrialDetail, TrialView
 from tools.toolbox import Toolbox, build_toolbox
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ TAIL_BYTES = 4096
 class Sink(Protocol):
     """Where accepted proposals go."""
 
-    full_note: str   # said to the model when capacity() is 0
+    full_note: str  # said to the model when capacity() is 0
 
     def capacity(self) -> int | None:
         """How many more proposals may be accepted now (None: no limit)."""
@@ -47,9 +46,19 @@ class Sink(Protocol):
 
 
 def trial_view(t: Trial) -> TrialView:
-    return TrialView(number=t.number, state=t.state.value, params=dict(t.params), value=t.value,
-                     proposer=t.proposer.value, reason=t.reason, failure=t.failure.value if t.failure else None,
-                     duration=t.duration, last_step=t.last_step, metrics=dict(t.metrics), rationale=t.rationale)
+    return TrialView(
+        number=t.number,
+        state=t.state.value,
+        params=dict(t.params),
+        value=t.value,
+        proposer=t.proposer.value,
+        reason=t.reason,
+        failure=t.failure.value if t.failure else None,
+        duration=t.duration,
+        last_step=t.last_step,
+        metrics=dict(t.metrics),
+        rationale=t.rationale,
+    )
 
 
 def read_tail(path: Path, limit: int = TAIL_BYTES) -> str | None:
@@ -63,18 +72,25 @@ def read_tail(path: Path, limit: int = TAIL_BYTES) -> str | None:
         return None
 
 
-def config_key(params: dict[str, Any]) -> str:
-    return json.dumps(params, sort_keys=True, default=repr)
-
-
 class Actions:
     """``StudyActions`` over one study (see the module docstring for what is injected)."""
 
-    def __init__(self, *, spec: StudySpec, store: TrialStore, study_dir: Path | None,
-                 space: Callable[[], SearchSpace], history: Callable[[], Sequence[Trial]],
-                 strategy: Strategy | None = None, sink: Sink | None = None, editor: SpaceEditor | None = None,
-                 finish: Callable[[str, int | None], str] | None = None, model: str | None = None,
-                 proposer: ProposerKind = ProposerKind.LLM, running: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        spec: StudySpec,
+        store: TrialStore,
+        study_dir: Path | None,
+        space: Callable[[], SearchSpace],
+        history: Callable[[], Sequence[Trial]],
+        strategy: Strategy | None = None,
+        sink: Sink | None = None,
+        editor: SpaceEditor | None = None,
+        finish: Callable[[str, int | None], str] | None = None,
+        model: str | None = None,
+        proposer: ProposerKind = ProposerKind.LLM,
+        running: Callable[[], int] | None = None,
+    ) -> None:
         self.spec = spec
         self.store = store
         self.study_dir = study_dir
@@ -91,9 +107,15 @@ class Actions:
     def info(self) -> StudyInfo:
         history = self.history()
         running = self._running() if self._running else sum(t.state is TrialState.RUNNING for t in history)
-        return StudyInfo(metric=self.spec.metric, direction=self.spec.direction, space=self.space().describe(),
-                         budget=self.spec.budget.max_trials, done=sum(t.state.counts for t in history),
-                         running=running, name=self.spec.name)
+        return StudyInfo(
+            metric=self.spec.metric,
+            direction=self.spec.direction,
+            space=self.space().describe(),
+            budget=self.spec.budget.max_trials,
+            done=sum(t.state.counts for t in history),
+            running=running,
+            name=self.spec.name,
+        )
 
     def trials(self) -> list[TrialView]:
         return [trial_view(t) for t in self.history()]
@@ -103,46 +125,59 @@ class Actions:
         if trial is None:
             return None
         curve = [{"step": p.step, **p.values} for p in self.store.metrics(number)]
-        folder = Path(str(trial.info["trial_dir"])) if trial.info.get("trial_dir") else (
-            trial_dir(self.study_dir, number) if self.study_dir else None)
+        folder = (
+            Path(str(trial.info["trial_dir"]))
+            if trial.info.get("trial_dir")
+            else (trial_dir(self.study_dir, number) if self.study_dir else None)
+        )
         stdout = read_tail(folder / "stdout.log") if folder else None
         stderr = trial.stderr_tail or (read_tail(folder / "stderr.log") if folder else None)
         return TrialDetail(trial=trial_view(trial), curve=curve, stderr_tail=stderr, stdout_tail=stdout)
 
     def submit(self, proposals: Sequence[Proposal]) -> SubmitResult:
         if self.sink is None:
-            return SubmitResult(accepted=[], note="this study is not running in this process, so nothing can be "
-                                "queued; resume it (tunesmith resume DIR) to run new trials")
+            return SubmitResult(
+                accepted=[],
+                note="this study is not running in this process, so nothing can be "
+                "queued; resume it (tunesmith resume DIR) to run new trials",
+            )
         cap = self.sink.capacity()
         if cap == 0:
             return SubmitResult(accepted=[], note=self.sink.full_note)
         space = self.space()
         tried = {config_key(t.params): t for t in self.history() if t.state is not TrialState.CANCELLED}
         drafts: list[TrialDraft] = []
-        rejected: list[tuple[int, list[str]]] = []
+        rejected: list[Rejection] = []
         seen: set[str] = set()
         dropped = 0
         for i, p in enumerate(proposals):
             problems = space.validate_config(p.params)
             if problems:
-                rejected.append((i, problems))
+                rejected.append(Rejection(i, "invalid", problems))
                 continue
             params = space.normalise(p.params)
             key = config_key(params)
             if key in tried:
                 t = tried[key]
                 value = f", {self.spec.metric}={t.value:.6g}" if t.value is not None else ""
-                rejected.append((i, [f"identical to trial {t.number} ({t.state.value}{value}); propose something new"]))
+                rejected.append(
+                    Rejection(
+                        i,
+                        "duplicate",
+                        [f"identical to trial {t.number} ({t.state.value}{value}); propose something new"],
+                    )
+                )
                 continue
             if key in seen:
-                rejected.append((i, ["repeats another configuration of this batch"]))
+                rejected.append(Rejection(i, "repeat_in_batch", ["repeats another configuration of this batch"]))
                 continue
             if cap is not None and len(drafts) >= cap:
                 dropped += 1
                 continue
             seen.add(key)
-            drafts.append(TrialDraft(params=params, proposer=self.proposer, rationale=p.rationale.strip(),
-                                     model=self.model))
+            drafts.append(
+                TrialDraft(params=params, proposer=self.proposer, rationale=p.rationale.strip(), model=self.model)
+            )
         accepted = self.sink.put(drafts) if drafts else []
         note = f"{dropped} extra configuration(s) not run: only {cap} were asked for" if dropped else None
         return SubmitResult(accepted=accepted, rejected=rejected, note=note)
@@ -160,13 +195,16 @@ class Actions:
     def finish(self, recommendation: str, best_trial: int | None) -> str:
         if self._finish is not None:
             return self._finish(recommendation, best_trial)
-        self.store.add_event("recommendation", {"text": recommendation, "trial": best_trial, "model": self.model})
+        self.store.add_event(
+            EventKind.RECOMMENDATION, {"text": recommendation, "trial": best_trial, "model": self.model}
+        )
         return "recorded"
 
 
 class _QueueSink:
-    full_note = "nothing can be run now: the study is not running in this process (resume it with 'tunesmith " \
-                "resume DIR')"
+    full_note = (
+        "nothing can be run now: the study is not running in this process (resume it with 'tunesmith resume DIR')"
+    )
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -180,41 +218,62 @@ class _QueueSink:
         return [f"queued: runs as the next free slot opens ({json.dumps(d.params)})" for d in drafts]
 
 
-def session_actions(session: Session, *, approve: Approver = leave_pending, strategy: Strategy | None = None,
-                    proposer: ProposerKind = ProposerKind.USER, model: str | None = None) -> Actions:
+def session_actions(
+    session: Session,
+    *,
+    approve: Approver = leave_pending,
+    strategy: Strategy | None = None,
+    proposer: ProposerKind = ProposerKind.USER,
+    model: str | None = None,
+) -> Actions:
     """``Actions`` over a ``Session`` for chat and the web page (see the module docstring)."""
     from agent.strategies.registry import make_strategy
 
+    state = session.state  # while an engine runs here, its events reach that engine's observers
+
     def space() -> SearchSpace:
-        if session.engine is not None:
-            return session.engine.space
-        data = session.store.get_meta("space")
-        return SearchSpace.model_validate(data) if data else session.spec.space
+        return state.space if session.engine is not None else state.refresh().space
 
     def apply(new: SearchSpace, *, rationale: str, source: str) -> None:
-        if session.engine is not None:
-            session.engine.set_space(new, rationale=rationale, source=source)
-            return
-        session.store.set_meta("space", new.model_dump(mode="json"))
-        session.store.add_event("space_edited", {"rationale": rationale, "source": source, "space": new.describe()})
+        state.set_space(new, rationale=rationale, source=source)
 
-    def emit(kind: str, data: dict[str, Any]) -> Any:
-        if session.engine is not None:
-            return session.engine.emit(kind, data)
-        return session.store.add_event(kind, data)
+    def emit(kind: EventKind, data: dict[str, Any]) -> Any:
+        return state.emit(kind, data)  # looked up at call time: an engine may have started since
 
-    editor = None if session.readonly else SpaceEditor(current=space, apply=apply, emit=emit, approve=approve,
-                                                       fixed=session.spec.fixed)
-    strategy = strategy or make_strategy(session.spec.strategy, direction=session.spec.direction,
-                                         seed=session.seed, budget=session.spec.budget.max_trials)
+    editor = (
+        None
+        if session.readonly
+        else SpaceEditor(current=space, apply=apply, emit=emit, approve=approve, fixed=session.spec.fixed)
+    )
+    strategy = strategy or make_strategy(
+        session.spec.strategy,
+        direction=session.spec.direction,
+        seed=session.seed,
+        budget=session.spec.budget.max_trials,
+    )
     sink = None if session.readonly else _QueueSink(session)
-    return Actions(spec=session.spec, store=session.store, study_dir=session.dir, space=space,
-                   history=session.store.trials, strategy=strategy, sink=sink, editor=editor, model=model,
-                   proposer=proposer)
+    return Actions(
+        spec=session.spec,
+        store=session.store,
+        study_dir=session.dir,
+        space=space,
+        history=session.store.trials,
+        strategy=strategy,
+        sink=sink,
+        editor=editor,
+        model=model,
+        proposer=proposer,
+    )
 
 
-def session_toolbox(session: Session, *, approve: Approver = leave_pending, read_only: bool = False,
-                    proposer: ProposerKind = ProposerKind.USER, model: str | None = None) -> Toolbox:
+def session_toolbox(
+    session: Session,
+    *,
+    approve: Approver = leave_pending,
+    read_only: bool = False,
+    proposer: ProposerKind = ProposerKind.USER,
+    model: str | None = None,
+) -> Toolbox:
     """The tools over a session (chat, web, LangChain agents); ``read_only`` offers only the reading tools."""
     from tools.toolbox import READ_ONLY
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.core.records import TrialDraft
+from agent.core.records import EventKind, TrialDraft
 from agent.errors import LLMBudgetExhausted, LLMError
 from agent.hybrid.prompting import render
 from agent.llm.base import LLMClient, Message, ToolSpec
@@ -53,18 +53,25 @@ class Outcome:
     steps: int = 0
     mistakes: int = 0
     consecutive: int = 0
-    finished: str | None = None        # the model's recommendation when it called finish
-    failure: str | None = None         # why the LLM did not fill its slots
-    failure_kind: str | None = None    # mistakes | endpoint | budget | steps
+    finished: str | None = None  # the model's recommendation when it called finish
+    failure: str | None = None  # why the LLM did not fill its slots
+    failure_kind: str | None = None  # mistakes | endpoint | budget | steps
 
 
 def _clip(text: str, limit: int = ARGS_IN_EVENTS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def run_decision(client: LLMClient, toolbox: Toolbox, sink: BatchSink, messages: list[Message], *,
-                 emit: Callable[[str, dict[str, Any]], Any], limits: Limits = Limits(),
-                 consecutive: int = 0) -> Outcome:
+def run_decision(
+    client: LLMClient,
+    toolbox: Toolbox,
+    sink: BatchSink,
+    messages: list[Message],
+    *,
+    emit: Callable[[EventKind, dict[str, Any]], Any],
+    limits: Limits = Limits(),
+    consecutive: int = 0,
+) -> Outcome:
     """Talk to the model until ``sink`` holds ``sink.k`` drafts, it finishes, or it fails (module docstring)."""
     specs = [ToolSpec(**s) for s in toolbox.specs()]
     out = Outcome(drafts=sink.drafts, consecutive=consecutive)
@@ -73,13 +80,14 @@ def run_decision(client: LLMClient, toolbox: Toolbox, sink: BatchSink, messages:
     def mistake(kind: str, detail: str) -> None:
         out.mistakes += 1
         out.consecutive += 1
-        emit("llm_mistake", {"kind": kind, "detail": _clip(detail, 300), "consecutive": out.consecutive,
-                             "model": client.model})
+        emit(
+            EventKind.LLM_MISTAKE,
+            {"kind": kind, "detail": _clip(detail, 300), "consecutive": out.consecutive, "model": client.model},
+        )
 
     while len(sink.drafts) < sink.k:
         if out.steps >= limits.max_steps:
-            out.failure, out.failure_kind = (f"no complete proposal after {limits.max_steps} model calls",
-                                             "steps")
+            out.failure, out.failure_kind = (f"no complete proposal after {limits.max_steps} model calls", "steps")
             return out
         out.steps += 1
         try:
@@ -93,13 +101,22 @@ def run_decision(client: LLMClient, toolbox: Toolbox, sink: BatchSink, messages:
         msgs.append(Message(role="assistant", content=completion.text, tool_calls=completion.tool_calls))
         if not completion.tool_calls:
             mistake("no_tool_call", completion.text or "(empty answer)")
-            msgs.append(Message(role="user", content=render("hybrid_nudge", reason="no_tool_call",
-                                                            k=sink.k - len(sink.drafts))))
+            msgs.append(
+                Message(role="user", content=render("hybrid_nudge", reason="no_tool_call", k=sink.k - len(sink.drafts)))
+            )
         had = len(sink.drafts)
         for call in completion.tool_calls:
             result = toolbox.call(call.name, call.arguments, call.error)
-            emit("tool_call", {"tool": call.name, "arguments": _clip(call.raw_arguments or json.dumps(call.arguments)),
-                               "mistake": result.mistake, "result": _clip(result.content, 300), "model": client.model})
+            emit(
+                EventKind.TOOL_CALL,
+                {
+                    "tool": call.name,
+                    "arguments": _clip(call.raw_arguments or json.dumps(call.arguments)),
+                    "mistake": result.mistake,
+                    "result": _clip(result.content, 300),
+                    "model": client.model,
+                },
+            )
             msgs.append(Message(role="tool", tool_call_id=call.id, name=call.name, content=result.content))
             if result.mistake:
                 mistake(result.mistake, result.content)
@@ -113,6 +130,7 @@ def run_decision(client: LLMClient, toolbox: Toolbox, sink: BatchSink, messages:
             out.failure, out.failure_kind = f"{out.consecutive} mistakes in a row", "mistakes"
             return out
         if had < len(sink.drafts) < sink.k:  # some accepted, more wanted: say how many
-            msgs.append(Message(role="user", content=render("hybrid_nudge", reason="still_need",
-                                                            k=sink.k - len(sink.drafts))))
+            msgs.append(
+                Message(role="user", content=render("hybrid_nudge", reason="still_need", k=sink.k - len(sink.drafts)))
+            )
     return out

@@ -24,8 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from agent.core.records import Proposer as ProposerKind
-from agent.core.records import Trial, TrialDraft, TrialState, best_trial
+from agent.core.records import EventKind, ProposerKind, Trial, TrialDraft, TrialState, best_trial
 from agent.core.spec import LLMSpec
 from agent.errors import LLMBudgetExhausted, LLMError
 from agent.hybrid.actions import Actions, trial_view
@@ -36,7 +35,7 @@ from agent.hybrid.share import ShareConfig, hybrid_slots_used, llm_share, llm_sl
 from agent.hybrid.space_edit import Approver, SpaceEditor, describe, leave_pending, pending_edits
 from agent.llm.base import LLMClient, Message
 from agent.llm.usage import UsageMeter
-from agent.study.proposers import ProposalContext, Proposer, StrategyProposer
+from agent.study.proposers import ProposalContext, Proposer, ProposerHost, StrategyProposer
 from tools.summary import compact, summarize
 from tools.toolbox import build_toolbox
 
@@ -58,41 +57,52 @@ class HybridConfig:
     def from_spec(cls, llm: LLMSpec | None) -> HybridConfig:
         if llm is None:
             return cls()
-        return cls(share=ShareConfig(base=llm.share, floor=llm.min_share, first=llm.first_trials),
-                   limits=Limits(max_steps=llm.max_steps, max_mistakes=llm.max_mistakes, temperature=llm.temperature),
-                   top_k=llm.top_k, recent=llm.recent, stop_on_finish=llm.stop_on_finish)
+        return cls(
+            share=ShareConfig(base=llm.share, floor=llm.min_share, first=llm.first_trials),
+            limits=Limits(max_steps=llm.max_steps, max_mistakes=llm.max_mistakes, temperature=llm.temperature),
+            top_k=llm.top_k,
+            recent=llm.recent,
+            stop_on_finish=llm.stop_on_finish,
+        )
 
 
 class HybridProposer(Proposer):
     name = "hybrid"
 
-    def __init__(self, *, client: LLMClient, fallback: StrategyProposer, config: HybridConfig | None = None,
-                 approve: Approver = leave_pending, meter: UsageMeter | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        client: LLMClient,
+        fallback: StrategyProposer,
+        config: HybridConfig | None = None,
+        approve: Approver = leave_pending,
+        meter: UsageMeter | None = None,
+    ) -> None:
         self.client = client
         self.fallback = fallback
         self.config = config or HybridConfig()
         self.approve = approve
         self.meter = meter
         self.breaker = CircuitBreaker()
-        self.host: Any = None
+        self.host: ProposerHost | None = None
         self.notes: list[str] = []
         self.reflected: set[int] = set()
-        self.finished = False          # the model called finish
+        self.finished = False  # the model called finish
         self.disabled: str | None = None  # why the LLM is no longer asked (budget spent)
         self.consecutive = 0
         self.decisions = 0
 
     # ------------------------------------------------------------------ wiring
-    def attach(self, host: Any) -> None:
+    def attach(self, host: ProposerHost) -> None:
         """Bind to the engine; restore notes, finish and budget state from its event log (resume)."""
         self.host = host
         store = host.store
-        for e in store.events("reflection"):
+        for e in store.events(EventKind.REFLECTION):
             self.notes.append(str(e.data.get("text", "")))
             self.reflected.update(int(n) for n in e.data.get("trials", []))
-        self.decisions = len(store.events("llm_decision"))
-        self.finished = bool(store.events("llm_finished"))
-        if store.events("llm_budget_exhausted"):
+        self.decisions = len(store.events(EventKind.LLM_DECISION))
+        self.finished = bool(store.events(EventKind.LLM_FINISHED))
+        if store.events(EventKind.LLM_BUDGET_EXHAUSTED):
             self.disabled = "the LLM budget was spent earlier in this study"
         if self.meter is not None:
             saved = store.get_meta("usage")
@@ -101,8 +111,13 @@ class HybridProposer(Proposer):
             self.meter.on_change = lambda totals: store.set_meta("usage", totals)
             store.set_meta("usage", self.meter.snapshot())
 
-    def emit(self, kind: str, data: dict[str, Any]) -> Any:
+    def emit(self, kind: EventKind, data: dict[str, Any]) -> Any:
         return self.host.emit(kind, data) if self.host is not None else None
+
+    def _attached(self) -> ProposerHost:
+        if self.host is None:  # our bug, not the model's: the engine attaches before it asks
+            raise RuntimeError("HybridProposer.propose called before attach(host)")
+        return self.host
 
     def close(self) -> None:
         self.client.close()
@@ -121,13 +136,14 @@ class HybridProposer(Proposer):
             note = "the LLM's slot; the LLM is paused after a failure"
         elif k:
             if self.breaker.open:
-                self.emit("llm_retry", {"after_failures": self.breaker.failures, "model": self.client.model})
+                self.emit(EventKind.LLM_RETRY, {"after_failures": self.breaker.failures, "model": self.client.model})
             drafts, note = self._ask_llm(ctx, k, slot)
         rest = self._strategy(ctx, n - len(drafts), drafts, note if k else None, k - len(drafts))
         return drafts + rest
 
-    def _strategy(self, ctx: ProposalContext, m: int, pending: list[TrialDraft], note: str | None,
-                  fill: int) -> list[TrialDraft]:
+    def _strategy(
+        self, ctx: ProposalContext, m: int, pending: list[TrialDraft], note: str | None, fill: int
+    ) -> list[TrialDraft]:
         if m <= 0:
             return []
         # The LLM's drafts of this batch count as running trials, so the strategy spreads away from them.
@@ -135,8 +151,10 @@ class HybridProposer(Proposer):
         space = self.host.space if self.host is not None else ctx.space
         out = self.fallback.propose(replace(ctx, space=space, history=[*ctx.history, *ghosts]), m)
         if note and fill > 0:
-            out = [d.model_copy(update={"rationale": f"{note}: proposed by the strategy"}) if i < fill else d
-                   for i, d in enumerate(out)]
+            out = [
+                d.model_copy(update={"rationale": f"{note}: proposed by the strategy"}) if i < fill else d
+                for i, d in enumerate(out)
+            ]
         return out
 
     def _ask_llm(self, ctx: ProposalContext, k: int, slot: int) -> tuple[list[TrialDraft], str | None]:
@@ -145,13 +163,28 @@ class HybridProposer(Proposer):
         outcome: Outcome | None = None
         if failure is None:
             sink = BatchSink(k)
-            outcome = run_decision(self.client, build_toolbox(self._actions(ctx, sink)), sink, self._prompt(ctx, k),
-                                   emit=self.emit, limits=self.config.limits, consecutive=self.consecutive)
+            outcome = run_decision(
+                self.client,
+                build_toolbox(self._actions(ctx, sink)),
+                sink,
+                self._prompt(ctx, k),
+                emit=self.emit,
+                limits=self.config.limits,
+                consecutive=self.consecutive,
+            )
             self.consecutive = outcome.consecutive
             self.decisions += 1
-            self.emit("llm_decision", {"model": self.client.model, "asked": k, "accepted": len(outcome.drafts),
-                                       "steps": outcome.steps, "mistakes": outcome.mistakes,
-                                       "trials_so_far": len(ctx.history)})
+            self.emit(
+                EventKind.LLM_DECISION,
+                {
+                    "model": self.client.model,
+                    "asked": k,
+                    "accepted": len(outcome.drafts),
+                    "steps": outcome.steps,
+                    "mistakes": outcome.mistakes,
+                    "trials_so_far": len(ctx.history),
+                },
+            )
             if outcome.finished is not None:
                 self._finish(outcome.finished)
             failure = (outcome.failure_kind or "endpoint", outcome.failure) if outcome.failure else None
@@ -163,29 +196,49 @@ class HybridProposer(Proposer):
         if kind == "budget":
             self.disabled = reason
             usage = self.meter.snapshot() if self.meter else None
-            self.emit("llm_budget_exhausted", {"reason": reason, "usage": usage})
+            self.emit(EventKind.LLM_BUDGET_EXHAUSTED, {"reason": reason, "usage": usage})
         else:
             self.breaker.failure(slot)
         if kind == "mistakes":
             self.consecutive = 0  # the next attempt after the cooldown starts with a clean slate
-        self.emit("fallback", {"kind": kind, "reason": reason, "slots": k - len(drafts), "model": self.client.model,
-                               "retry_after_slots": None if kind == "budget" else self.breaker.wait()})
+        self.emit(
+            EventKind.FALLBACK,
+            {
+                "kind": kind,
+                "reason": reason,
+                "slots": k - len(drafts),
+                "model": self.client.model,
+                "retry_after_slots": None if kind == "budget" else self.breaker.wait(),
+            },
+        )
         return drafts, f"the LLM's slot; the LLM fell back ({kind})"
 
     # ---------------------------------------------------------------- pieces
     def _actions(self, ctx: ProposalContext, sink: BatchSink) -> Actions:
-        host = self.host
-        editor = None
-        if host is not None:
-            editor = SpaceEditor(current=lambda: host.space, apply=host.set_space, emit=host.emit,
-                                 approve=self.approve, fixed=host.spec.fixed)
-        return Actions(spec=host.spec, store=host.store, study_dir=host.study_dir,
-                       space=lambda: host.space, history=lambda: ctx.history, strategy=self.fallback.strategy,
-                       sink=sink, editor=editor, finish=lambda text, trial: self._finish_note(text, trial),
-                       model=self.client.model, proposer=ProposerKind.LLM)
+        host = self._attached()
+        editor = SpaceEditor(
+            current=lambda: host.space,
+            apply=host.set_space,
+            emit=host.emit,
+            approve=self.approve,
+            fixed=host.spec.fixed,
+        )
+        return Actions(
+            spec=host.spec,
+            store=host.store,
+            study_dir=host.study_dir,
+            space=lambda: host.space,
+            history=lambda: ctx.history,
+            strategy=self.fallback.strategy,
+            sink=sink,
+            editor=editor,
+            finish=lambda text, trial: self._finish_note(text, trial),
+            model=self.client.model,
+            proposer=ProposerKind.LLM,
+        )
 
     def _finish_note(self, text: str, trial: int | None) -> str:
-        self.emit("llm_finished", {"recommendation": text, "trial": trial, "model": self.client.model})
+        self.emit(EventKind.LLM_FINISHED, {"recommendation": text, "trial": trial, "model": self.client.model})
         if self.config.stop_on_finish:
             return "noted; the study stops when the running trials end"
         return "noted; the classical strategy finishes the remaining budget"
@@ -196,40 +249,66 @@ class HybridProposer(Proposer):
             self.host.control.stop(f"the model finished: {recommendation[:200]}")
 
     def _system(self, ctx: ProposalContext) -> Message:
-        space, spec = self.host.space, self.host.spec
-        return Message(role="system", content=render(
-            "hybrid_system", strategy=self.fallback.strategy.label(space, ctx.history), name=spec.name,
-            direction=ctx.direction, metric=ctx.metric, space=space.describe(), fixed=spec.fixed))
+        host = self._attached()
+        space, spec = host.space, host.spec
+        return Message(
+            role="system",
+            content=render(
+                "hybrid_system",
+                strategy=self.fallback.strategy.label(space, ctx.history),
+                name=spec.name,
+                direction=ctx.direction,
+                metric=ctx.metric,
+                space=space.describe(),
+                fixed=spec.fixed,
+            ),
+        )
 
     def _prompt(self, ctx: ProposalContext, k: int) -> list[Message]:
-        host = self.host
+        host = self._attached()
         space = host.space
         spec = host.spec
         views = [trial_view(t) for t in ctx.history]
-        summary = summarize(views, direction=ctx.direction, space=space.describe(), top_k=self.config.top_k,
-                            recent=self.config.recent)
+        summary = summarize(
+            views, direction=ctx.direction, space=space.describe(), top_k=self.config.top_k, recent=self.config.recent
+        )
         notes = [n if len(n) <= NOTE_CHARS else n[: NOTE_CHARS - 3] + "..." for n in self.notes[-NOTES_SHOWN:]]
         pending = [describe(e) for _, e in pending_edits(host.store)][-3:]
-        user = render("hybrid_decision", done=sum(t.state.counts for t in ctx.history), budget=spec.budget.max_trials,
-                      running=sum(t.state is TrialState.RUNNING for t in ctx.history), summary=summary, notes=notes,
-                      omitted=max(0, len(self.notes) - NOTES_SHOWN), pending_edits=pending, k=k)
+        user = render(
+            "hybrid_decision",
+            done=sum(t.state.counts for t in ctx.history),
+            budget=spec.budget.max_trials,
+            running=sum(t.state is TrialState.RUNNING for t in ctx.history),
+            summary=summary,
+            notes=notes,
+            omitted=max(0, len(self.notes) - NOTES_SHOWN),
+            pending_edits=pending,
+            k=k,
+        )
         return [self._system(ctx), Message(role="user", content=user)]
 
     def _reflect(self, ctx: ProposalContext) -> tuple[str, str] | None:
         """Write a note on the trials finished since the last one; (kind, reason) if the endpoint failed."""
         if not self.config.reflect or self.decisions == 0:
             return None
-        new = [t for t in ctx.history if t.state.finished and t.state is not TrialState.CANCELLED
-               and t.number not in self.reflected]
+        new = [
+            t
+            for t in ctx.history
+            if t.state.finished and t.state is not TrialState.CANCELLED and t.number not in self.reflected
+        ]
         if not new:
             return None
         best = best_trial(list(ctx.history), ctx.direction)
         system = self._system(ctx)
-        user = render("hybrid_reflect", trials=[compact(trial_view(t), rationale=True) for t in new[-REFLECT_TRIALS:]],
-                      best=compact(trial_view(best)) if best else None)
+        user = render(
+            "hybrid_reflect",
+            trials=[compact(trial_view(t), rationale=True) for t in new[-REFLECT_TRIALS:]],
+            best=compact(trial_view(best)) if best else None,
+        )
         try:
-            completion = self.client.complete([system, Message(role="user", content=user)],
-                                              temperature=self.config.limits.temperature)
+            completion = self.client.complete(
+                [system, Message(role="user", content=user)], temperature=self.config.limits.temperature
+            )
         except LLMBudgetExhausted as exc:
             return "budget", str(exc)
         except LLMError as exc:
@@ -238,6 +317,7 @@ class HybridProposer(Proposer):
         self.reflected.update(t.number for t in new)
         if text:
             self.notes.append(text)
-            self.emit("reflection", {"text": text, "trials": [t.number for t in new], "model": self.client.model})
+            self.emit(
+                EventKind.REFLECTION, {"text": text, "trials": [t.number for t in new], "model": self.client.model}
+            )
         return None
-

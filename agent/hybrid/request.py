@@ -59,8 +59,11 @@ class SpecDraft(BaseModel):
     notes: str | None = Field(default=None, description="assumptions made, one or two sentences")
 
 
-SUBMIT = ToolSpec(name="submit_spec", description="Submit the study specification drafted from the request.",
-                  parameters=SpecDraft.model_json_schema())
+SUBMIT = ToolSpec(
+    name="submit_spec",
+    description="Submit the study specification drafted from the request.",
+    parameters=SpecDraft.model_json_schema(),
+)
 
 
 @dataclass
@@ -83,14 +86,26 @@ def script_candidates(request: str, cwd: Path) -> list[str]:
 def read_script(path: Path) -> dict[str, Any]:
     """Text (start), and the metric and parameter names it appears to report and read."""
     text = path.read_text(encoding="utf-8", errors="replace")
-    metrics = sorted({m for call in re.findall(r"report\(([^)]*)\)", text)
-                      for m in re.findall(r"(\w+)\s*=", call) if m not in ("step", "final")})
+    metrics = sorted(
+        {
+            m
+            for call in re.findall(r"report\(([^)]*)\)", text)
+            for m in re.findall(r"(\w+)\s*=", call)
+            if m not in ("step", "final")
+        }
+    )
     params = set(re.findall(r"\[\s*[\"']([A-Za-z_]\w*)[\"']\s*\]", text))
     params |= set(re.findall(r"add_argument\(\s*[\"']--([A-Za-z_][\w-]*)", text))
     params |= set(re.findall(r"^\s*[\"']([A-Za-z_]\w*)[\"']\s*:", text, re.M))
     params |= set(re.findall(r"[{,]\s*[\"']([A-Za-z_]\w*)[\"']\s*:", text))
-    return {"path": str(path), "text": text[:SCRIPT_CHARS], "chars": len(text), "truncated": len(text) > SCRIPT_CHARS,
-            "metrics": metrics, "params": sorted(params)[:40]}
+    return {
+        "path": str(path),
+        "text": text[:SCRIPT_CHARS],
+        "chars": len(text),
+        "truncated": len(text) > SCRIPT_CHARS,
+        "metrics": metrics,
+        "params": sorted(params)[:40],
+    }
 
 
 def _parse(completion_calls: Sequence[Any], text: str | None) -> tuple[SpecDraft | None, str | None]:
@@ -98,7 +113,7 @@ def _parse(completion_calls: Sequence[Any], text: str | None) -> tuple[SpecDraft
     if call is None:
         if text and "{" in text:  # some servers return the JSON as text despite tool_choice
             try:
-                return SpecDraft.model_validate_json(text[text.index("{"): text.rindex("}") + 1]), None
+                return SpecDraft.model_validate_json(text[text.index("{") : text.rindex("}") + 1]), None
             except (ValidationError, ValueError):
                 pass
         return None, "you did not call submit_spec"
@@ -132,8 +147,15 @@ class _Missing(Exception):
         self.problems = problems
 
 
-def _essentials(draft: SpecDraft, request: str, cwd: Path, answers: dict[str, str], trials: int | None,
-                ask: Callable[[str], str] | None, reported: list[str]) -> tuple[str, str, str, int]:
+def _essentials(
+    draft: SpecDraft,
+    request: str,
+    cwd: Path,
+    answers: dict[str, str],
+    trials: int | None,
+    ask: Callable[[str], str] | None,
+    reported: list[str],
+) -> tuple[str, str, str, int]:
     """(script, metric, direction, max_trials), asking for what is missing; ``_Missing`` when it cannot."""
     problems: list[str] = []
     script = answers.get("script")
@@ -149,23 +171,29 @@ def _essentials(draft: SpecDraft, request: str, cwd: Path, answers: dict[str, st
             raise SpecError(f"script {script} does not exist (relative to {cwd}); check the path")
     if script is None:
         named = f" ('{draft.script}' does not exist here)" if draft.script else ""
-        problems.append(f"the request names no training script that exists here{named}; write its path in the "
-                        "request, e.g. 'tune lr of examples/torch-mlp/train.py for val_acc, 30 trials'")
+        problems.append(
+            f"the request names no training script that exists here{named}; write its path in the "
+            "request, e.g. 'tune lr of examples/torch-mlp/train.py for val_acc, 30 trials'"
+        )
     metric = answers.get("metric") or draft.metric
     if metric is None and ask is not None:
         hint = f" (it reports {', '.join(reported)})" if reported else ""
         metric = answers["metric"] = ask(f"Which metric should be optimised{hint}?").strip()
     if not metric:
         hint = f" ({', '.join(reported)})" if reported else ""
-        problems.append(f"the request does not say which metric to optimise; add e.g. 'for val_acc' (a metric the "
-                        f"script reports{hint})")
+        problems.append(
+            f"the request does not say which metric to optimise; add e.g. 'for val_acc' (a metric the "
+            f"script reports{hint})"
+        )
     direction = answers.get("direction") or draft.direction
     if direction is None and metric and ask is not None:
         reply = ask(f"Should {metric} be maximized or minimized? [max/min]").strip().lower()
         direction = answers["direction"] = "minimize" if reply.startswith("min") else "maximize"
     if direction is None and metric:
-        problems.append(f"the request does not say whether to maximize or minimize {metric}; add 'maximize "
-                        f"{metric}' or 'minimize {metric}'")
+        problems.append(
+            f"the request does not say whether to maximize or minimize {metric}; add 'maximize "
+            f"{metric}' or 'minimize {metric}'"
+        )
     budget = trials or (int(answers["trials"]) if "trials" in answers else trials_in(request, draft.max_trials))
     if budget is None and ask is not None:
         reply = ask("How many trials should the study run?").strip()
@@ -190,16 +218,20 @@ def _space(draft: SpecDraft) -> tuple[dict[str, Any], dict[str, Any]]:
             entry["choices"] = p.choices
         else:
             cast = int if p.type == "int" else float
-            entry.update(low=cast(p.low) if p.low is not None else None,
-                         high=cast(p.high) if p.high is not None else None, log=p.log)
+            entry.update(
+                low=cast(p.low) if p.low is not None else None,
+                high=cast(p.high) if p.high is not None else None,
+                log=p.log,
+            )
         space[p.name] = entry
         if p.default is not None:
             default[p.name] = p.default
     return space, default
 
 
-def build(draft: SpecDraft, *, script: str, metric: str, direction: str, max_trials: int, cwd: Path,
-          llm: dict[str, Any]) -> tuple[StudySpec, list[str]]:
+def build(
+    draft: SpecDraft, *, script: str, metric: str, direction: str, max_trials: int, cwd: Path, llm: dict[str, Any]
+) -> tuple[StudySpec, list[str]]:
     """The spec for a checked draft; ``SpecError`` when it does not validate. Returns warnings too."""
     if not draft.params:
         raise SpecError("the draft has no parameters; list the hyperparameters the request names")
@@ -213,7 +245,10 @@ def build(draft: SpecDraft, *, script: str, metric: str, direction: str, max_tri
     data: dict[str, Any] = {
         "name": re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{path.parent.name}-{path.stem}").strip("-"),
         "objective": {"metric": metric, "direction": direction},
-        "command": ["python", path.name], "workdir": str(path.parent), "space": space, "budget": budget,
+        "command": ["python", path.name],
+        "workdir": str(path.parent),
+        "space": space,
+        "budget": budget,
         "llm": {k: v for k, v in llm.items() if v is not None},
     }
     warnings: list[str] = []
@@ -231,8 +266,16 @@ def build(draft: SpecDraft, *, script: str, metric: str, direction: str, max_tri
     return load_spec(data), warnings
 
 
-def draft_spec(request: str, client: LLMClient, *, cwd: Path | None = None, ask: Callable[[str], str] | None = None,
-               trials: int | None = None, llm: dict[str, Any] | None = None, attempts: int = 3) -> Drafted:
+def draft_spec(
+    request: str,
+    client: LLMClient,
+    *,
+    cwd: Path | None = None,
+    ask: Callable[[str], str] | None = None,
+    trials: int | None = None,
+    llm: dict[str, Any] | None = None,
+    attempts: int = 3,
+) -> Drafted:
     """A validated spec for ``request`` (module docstring). ``agent.errors.LLMError`` propagates."""
     cwd = (cwd or Path.cwd()).resolve()
     found = script_candidates(request, cwd)
@@ -243,8 +286,9 @@ def draft_spec(request: str, client: LLMClient, *, cwd: Path | None = None, ask:
     problem: str | None = None
     for _ in range(attempts):
         user = render("spec_request", request=request, script=script_info, answers=answers, problem=problem)
-        completion = client.complete([system, Message(role="user", content=user)], [SUBMIT],
-                                     tool_choice="submit_spec", temperature=0.0)
+        completion = client.complete(
+            [system, Message(role="user", content=user)], [SUBMIT], tool_choice="submit_spec", temperature=0.0
+        )
         draft, problem = _parse(completion.tool_calls, completion.text)
         if draft is None:
             continue
@@ -253,21 +297,23 @@ def draft_spec(request: str, client: LLMClient, *, cwd: Path | None = None, ask:
         except _Missing as missing:
             raise SpecError("; ".join(missing.problems)) from None
         try:
-            spec, warnings = build(draft, script=script, metric=metric, direction=direction, max_trials=budget,
-                                   cwd=cwd, llm=llm or {})
+            spec, warnings = build(
+                draft, script=script, metric=metric, direction=direction, max_trials=budget, cwd=cwd, llm=llm or {}
+            )
         except SpecError as exc:
             problem = str(exc)
             continue
         info = read_script((cwd / script).expanduser()) if script_info is None else script_info
-        unknown = [n for n in spec.space.names if info["params"] and n not in info["params"]
-                   and n not in info["text"]]
+        unknown = [n for n in spec.space.names if info["params"] and n not in info["params"] and n not in info["text"]]
         if unknown:
             warnings.append(f"{', '.join(unknown)} not found in {script}; check the script reads them")
         if info["metrics"] and metric not in info["metrics"]:
             warnings.append(f"{script} seems to report {', '.join(info['metrics'])}, not {metric}")
         return Drafted(spec=spec, notes=draft.notes, warnings=warnings, answers=answers)
-    raise SpecError(f"the model could not draft a valid spec from the request ({problem}); write a spec file "
-                    "instead (see README: Describe a study) or rephrase the request")
+    raise SpecError(
+        f"the model could not draft a valid spec from the request ({problem}); write a spec file "
+        "instead (see README: Describe a study) or rephrase the request"
+    )
 
 
 __all__ = ["Drafted", "SpecDraft", "draft_spec"]

@@ -1,9 +1,9 @@
 """Wiring for LLM studies (CLI, Python API, chat and web): settings → client stack → hybrid proposer for a session.
 
-    stack = open_stack(settings, spec)                 # or replay=load_recording(OLD_DIR)
-    session = Session.create(spec, dir, request=text)
-    stack.cache.record_to(session.dir)                 # every answer is recorded for --replay
-    session.run(proposer=make_hybrid(session, stack, approve=approver(yes=...)))
+stack = open_stack(settings, spec)                 # or replay=load_recording(OLD_DIR)
+session = Session.create(spec, dir, request=text)
+stack.cache.record_to(session.dir)                 # every answer is recorded for --replay
+session.run(proposer=make_hybrid(session, stack, approve=approver(yes=...)))
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from agent.core.records import EventKind
 from agent.core.spec import StudySpec
 from agent.errors import LLMError, StudyError
 from agent.hybrid.proposer import HybridConfig, HybridProposer
@@ -37,20 +38,32 @@ def approver(*, yes: bool, ask: Callable[[str], bool] | None = None) -> Approver
     return lambda text: ask(f"The model proposes a search-space edit: {text}\nApply it?")
 
 
-def open_stack(settings: LLMSettings, spec: StudySpec | None = None, *, replay: list[dict[str, Any]] | None = None,
-               adapter: Any = None) -> ClientStack:
+def open_stack(
+    settings: LLMSettings,
+    spec: StudySpec | None = None,
+    *,
+    replay: list[dict[str, Any]] | None = None,
+    adapter: Any = None,
+) -> ClientStack:
     """The client stack with the spec's token/cost budget and prices."""
     llm = spec.llm if spec is not None else None
-    meter = UsageMeter(prices=settings.prices, max_tokens=llm.max_tokens if llm else None,
-                       max_cost=llm.max_cost if llm else None)
+    meter = UsageMeter(
+        prices=settings.prices, max_tokens=llm.max_tokens if llm else None, max_cost=llm.max_cost if llm else None
+    )
     return build_stack(settings, meter=meter, adapter=adapter, replay=replay)
 
 
 def make_hybrid(session: Session, stack: ClientStack, *, approve: Approver = leave_pending) -> HybridProposer:
     fallback = session.default_proposer()
-    assert isinstance(fallback, StrategyProposer)
-    return HybridProposer(client=stack.client, fallback=fallback, config=HybridConfig.from_spec(session.spec.llm),
-                          approve=approve, meter=stack.meter)
+    if not isinstance(fallback, StrategyProposer):  # our wiring's bug, not the user's
+        raise TypeError(f"the hybrid needs a classical strategy to fall back to, got {fallback!r}")
+    return HybridProposer(
+        client=stack.client,
+        fallback=fallback,
+        config=HybridConfig.from_spec(session.spec.llm),
+        approve=approve,
+        meter=stack.meter,
+    )
 
 
 def python_stack(spec: Any, llm: Any, *, request: str | None, trials: int | None) -> tuple[ClientStack, StudySpec]:
@@ -97,13 +110,14 @@ def proposer_for(session: Session) -> Proposer | None:
         return None
     settings = resolve_settings(spec_llm=session.spec.llm)
     if not settings.configured:
-        session.store.add_event("llm_missing", {"message": f"the classical strategy continues; to use the LLM, "
-                                                           f"{HOW_TO_CONNECT}"})
+        session.store.add_event(
+            EventKind.LLM_MISSING, {"message": f"the classical strategy continues; to use the LLM, {HOW_TO_CONNECT}"}
+        )
         return None
     try:
         stack = open_stack(settings, session.spec)
     except LLMError as exc:
-        session.store.add_event("llm_missing", {"message": f"the classical strategy continues ({exc})"})
+        session.store.add_event(EventKind.LLM_MISSING, {"message": f"the classical strategy continues ({exc})"})
         return None
     try:
         stack.cache.record_to(session.dir)

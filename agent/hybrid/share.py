@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.core.records import Proposer, Trial, better
+from agent.core.records import ProposerKind, Trial, better
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,14 @@ class ShareConfig:
 
 def hybrid_slots_used(history: Sequence[Trial]) -> int:
     """Slots the hybrid has filled so far (LLM or strategy trials; re-runs and user trials excluded)."""
-    return sum(1 for t in history if t.proposer in (Proposer.LLM, Proposer.STRATEGY) and t.retry_of is None)
+    return sum(1 for t in history if t.proposer in (ProposerKind.LLM, ProposerKind.STRATEGY) and t.retry_of is None)
 
 
-def credit(history: Sequence[Trial], direction: str, window: int = 30) -> dict[Proposer, tuple[int, int]]:
+def credit(history: Sequence[Trial], direction: str, window: int = 30) -> dict[ProposerKind, tuple[int, int]]:
     """proposer -> (finished trials, improvements of the incumbent) over the last ``window`` finished."""
     finished = sorted((t for t in history if t.state.counts), key=lambda t: t.number)
     recent = {t.number for t in finished[-window:]}
-    out: dict[Proposer, tuple[int, int]] = {}
+    out: dict[ProposerKind, tuple[int, int]] = {}
     incumbent: float | None = None
     for t in finished:
         improved = False
@@ -55,8 +55,8 @@ def credit(history: Sequence[Trial], direction: str, window: int = 30) -> dict[P
 
 def llm_share(history: Sequence[Trial], direction: str, cfg: ShareConfig = ShareConfig()) -> float:
     c = credit(history, direction, cfg.window)
-    n_llm, k_llm = c.get(Proposer.LLM, (0, 0))
-    n_str, k_str = c.get(Proposer.STRATEGY, (0, 0))
+    n_llm, k_llm = c.get(ProposerKind.LLM, (0, 0))
+    n_str, k_str = c.get(ProposerKind.STRATEGY, (0, 0))
     rate_llm = (k_llm + 1) / (n_llm + 2)
     rate_str = (k_str + 1) / (n_str + 2)
     share = cfg.base * rate_llm / rate_str

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
+from agent.core.records import EventKind
 from agent.core.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 from agent.errors import SpecError
 from agent.study.store.base import TrialStore
@@ -98,8 +99,13 @@ def apply_edit(space: SearchSpace, edit: SpaceEdit, *, fixed: Mapping[str, Any] 
     if edit.action == "freeze":
         if (err := old.contains(edit.value)) is not None:
             raise SpecError(f"cannot freeze {name}: {err}")
-        value = int(edit.value) if isinstance(old, IntParam) else float(edit.value) if isinstance(
-            old, FloatParam) else edit.value
+        value = (
+            int(edit.value)
+            if isinstance(old, IntParam)
+            else float(edit.value)
+            if isinstance(old, FloatParam)
+            else edit.value
+        )
         params[name] = {"type": "categorical", "choices": [value], **({"when": old.when} if old.when else {})}
         return SearchSpace.from_dict(_prune_conditions(params))
     if isinstance(old, CategoricalParam):
@@ -117,10 +123,13 @@ def apply_edit(space: SearchSpace, edit: SpaceEdit, *, fixed: Mapping[str, Any] 
     if edit.action == "widen" and not (low <= old.low and high >= old.high and (low, high) != (old.low, old.high)):
         raise SpecError(f"widen {name}: [{low:g}, {high:g}] must contain [{old.low:g}, {old.high:g}] and be larger")
     if edit.action == "narrow" and not (low >= old.low and high <= old.high and (low, high) != (old.low, old.high)):
-        raise SpecError(f"narrow {name}: [{low:g}, {high:g}] must lie inside [{old.low:g}, {old.high:g}] and be "
-                        "smaller")
-    update: dict[str, Any] = {"low": int(low) if isinstance(old, IntParam) else low,
-                              "high": int(high) if isinstance(old, IntParam) else high}
+        raise SpecError(
+            f"narrow {name}: [{low:g}, {high:g}] must lie inside [{old.low:g}, {old.high:g}] and be smaller"
+        )
+    update: dict[str, Any] = {
+        "low": int(low) if isinstance(old, IntParam) else low,
+        "high": int(high) if isinstance(old, IntParam) else high,
+    }
     if edit.log is not None:
         update["log"] = edit.log
     params[name] = {**params[name], **update}
@@ -130,9 +139,15 @@ def apply_edit(space: SearchSpace, edit: SpaceEdit, *, fixed: Mapping[str, Any] 
 class SpaceEditor:
     """Checks an edit, asks ``approve``, and applies it through ``apply(space, rationale=, source=)``."""
 
-    def __init__(self, *, current: Callable[[], SearchSpace], apply: Callable[..., None],
-                 emit: Callable[[str, dict[str, Any]], Any], approve: Approver = leave_pending,
-                 fixed: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        current: Callable[[], SearchSpace],
+        apply: Callable[..., None],
+        emit: Callable[[EventKind, dict[str, Any]], Any],
+        approve: Approver = leave_pending,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> None:
         self.current = current
         self.apply = apply
         self.emit = emit
@@ -144,15 +159,16 @@ class SpaceEditor:
         try:
             new = apply_edit(self.current(), edit, fixed=self.fixed)
         except SpecError as exc:
-            self.emit("space_edit_rejected", {**record, "why": str(exc)})
+            self.emit(EventKind.SPACE_EDIT_REJECTED, {**record, "why": str(exc)})
             return EditResult("rejected", f"{exc}")
         decision = self.approve(describe(edit))
         if decision is None:
-            self.emit("space_edit_proposed", record)
-            return EditResult("pending", "waiting for approval (tunesmith chat: /approve); keep proposing within "
-                              "the current space")
+            self.emit(EventKind.SPACE_EDIT_PROPOSED, record)
+            return EditResult(
+                "pending", "waiting for approval (tunesmith chat: /approve); keep proposing within the current space"
+            )
         if not decision:
-            self.emit("space_edit_rejected", {**record, "why": "declined by the user"})
+            self.emit(EventKind.SPACE_EDIT_REJECTED, {**record, "why": "declined by the user"})
             return EditResult("rejected", "the user declined this edit; keep the current space")
         self.apply(new, rationale=f"{describe(edit)}", source=source)
         return EditResult("applied", "applied; new proposals must fit the new space", new.describe())
@@ -160,9 +176,9 @@ class SpaceEditor:
 
 def pending_edits(store: TrialStore) -> list[tuple[int, SpaceEdit]]:
     """Edits still waiting for approval: (event id, edit), oldest first."""
-    decided = {int(e.data["proposal"]) for e in store.events("space_edit_decided")}
+    decided = {int(e.data["proposal"]) for e in store.events(EventKind.SPACE_EDIT_DECIDED)}
     out = []
-    for e in store.events("space_edit_proposed"):
+    for e in store.events(EventKind.SPACE_EDIT_PROPOSED):
         if e.id not in decided:
             fields = {k: v for k, v in e.data.items() if k in SpaceEdit.__dataclass_fields__}
             out.append((e.id, SpaceEdit(**fields)))
@@ -173,12 +189,15 @@ def decide_pending(editor: SpaceEditor, store: TrialStore, proposal: int, *, app
     """Approve (apply, re-checked against the space as it is now) or decline a pending edit."""
     waiting = dict(pending_edits(store))
     if proposal not in waiting:
-        raise SpecError(f"no space edit #{proposal} is waiting for approval"
-                        + (f"; pending: {', '.join(f'#{i}' for i in waiting)}" if waiting else ""))
+        raise SpecError(
+            f"no space edit #{proposal} is waiting for approval"
+            + (f"; pending: {', '.join(f'#{i}' for i in waiting)}" if waiting else "")
+        )
     edit = waiting[proposal]
     result = EditResult("rejected", "declined")
     if approve:
-        result = SpaceEditor(current=editor.current, apply=editor.apply, emit=editor.emit, approve=approve_all,
-                             fixed=editor.fixed).propose(edit, source="user")
-    editor.emit("space_edit_decided", {"proposal": proposal, "approved": approve, "status": result.status})
+        result = SpaceEditor(
+            current=editor.current, apply=editor.apply, emit=editor.emit, approve=approve_all, fixed=editor.fixed
+        ).propose(edit, source="user")
+    editor.emit(EventKind.SPACE_EDIT_DECIDED, {"proposal": proposal, "approved": approve, "status": result.status})
     return result

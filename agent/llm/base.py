@@ -19,9 +19,9 @@ class ToolCall(BaseModel):
     model_config = ConfigDict(frozen=True)
     id: str
     name: str
-    arguments: dict[str, Any] | None = None   # None when raw_arguments is not a JSON object
+    arguments: dict[str, Any] | None = None  # None when raw_arguments is not a JSON object
     raw_arguments: str = ""
-    error: str | None = None                  # why arguments could not be read
+    error: str | None = None  # why arguments could not be read
 
 
 class Message(BaseModel):
@@ -29,7 +29,7 @@ class Message(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    tool_call_id: str | None = None           # for role == "tool"
+    tool_call_id: str | None = None  # for role == "tool"
     name: str | None = None
 
 
@@ -67,13 +67,20 @@ class LLMClient(abc.ABC):
     model: str = ""
 
     @abc.abstractmethod
-    def complete(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
-                 tool_choice: str | None = None, temperature: float | None = None) -> Completion:
+    def complete(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] = (),
+        *,
+        tool_choice: str | None = None,
+        temperature: float | None = None,
+    ) -> Completion:
         """One completion. ``tool_choice``: None (model decides), "required", or a tool name.
         Raises ``agent.errors.LLMError`` subclasses for endpoint failures, never SDK exceptions."""
 
-    def stream(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (),
-               **kw: Any) -> Iterator[str | Completion]:
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), **kw: Any
+    ) -> Iterator[str | Completion]:
         """Text chunks as they arrive, then the full ``Completion`` last. Default: no streaming."""
         completion = self.complete(messages, tools, **kw)
         if completion.text:

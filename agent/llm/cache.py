@@ -47,8 +47,9 @@ def load_recording(path: Path) -> list[dict[str, Any]]:
     """The entries of a recording file, or of ``DIR/llm_cache.jsonl`` when ``path`` is a folder."""
     file = path / CACHE_NAME if path.is_dir() else path
     if not file.is_file():
-        raise StudyError(f"{path} holds no LLM recording ({CACHE_NAME}); replay needs the folder of a study "
-                         "that ran with an LLM")
+        raise StudyError(
+            f"{path} holds no LLM recording ({CACHE_NAME}); replay needs the folder of a study that ran with an LLM"
+        )
     entries = []
     for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -63,8 +64,9 @@ def load_recording(path: Path) -> list[dict[str, Any]]:
 class CachingClient(LLMClient):
     """``inner`` given: calls it and records (``record``). ``inner`` None: answers from ``replay`` only."""
 
-    def __init__(self, inner: LLMClient | None = None, *, replay: list[dict[str, Any]] | None = None,
-                 model: str | None = None) -> None:
+    def __init__(
+        self, inner: LLMClient | None = None, *, replay: list[dict[str, Any]] | None = None, model: str | None = None
+    ) -> None:
         if (inner is None) == (replay is None):
             raise ValueError("give either an inner client (record) or a recording (replay)")
         self.inner = inner
@@ -102,8 +104,14 @@ class CachingClient(LLMClient):
                 self._file.write(json.dumps(entry) + "\n")
                 self._file.flush()
 
-    def complete(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
-                 tool_choice: str | None = None, temperature: float | None = None) -> Completion:
+    def complete(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] = (),
+        *,
+        tool_choice: str | None = None,
+        temperature: float | None = None,
+    ) -> Completion:
         key = request_key(self.model, messages, tools, tool_choice=tool_choice, temperature=temperature)
         seq, self._seq = self._seq, self._seq + 1
         if self.inner is None:
@@ -125,8 +133,7 @@ class CachingClient(LLMClient):
         if index is None:
             index = next((i for i in range(len(self._tape)) if not self._used[i]), None)
             if index is None:
-                raise LLMUnavailable("the replayed recording has no more answers; the classical strategy "
-                                     "carries on")
+                raise LLMUnavailable("the replayed recording has no more answers; the classical strategy carries on")
             self.mismatches += 1
         self._used[index] = True
         entry = self._tape[index]

@@ -23,8 +23,8 @@ from agent.llm.usage import MeteredClient, UsageMeter
 
 @dataclass
 class ClientStack:
-    client: LLMClient          # what the loop calls
-    cache: CachingClient       # record_to(study_dir) once the folder exists
+    client: LLMClient  # what the loop calls
+    cache: CachingClient  # record_to(study_dir) once the folder exists
     meter: UsageMeter
 
     @property
@@ -35,9 +35,14 @@ class ClientStack:
         self.client.close()
 
 
-def build_stack(settings: LLMSettings, *, meter: UsageMeter | None = None, adapter: LLMClient | None = None,
-                replay: list[dict[str, Any]] | None = None,
-                on_retry: Callable[[int, LLMError, float], None] | None = None) -> ClientStack:
+def build_stack(
+    settings: LLMSettings,
+    *,
+    meter: UsageMeter | None = None,
+    adapter: LLMClient | None = None,
+    replay: list[dict[str, Any]] | None = None,
+    on_retry: Callable[[int, LLMError, float], None] | None = None,
+) -> ClientStack:
     """The full stack. ``adapter`` replaces the OpenAI adapter; ``replay`` replaces the network entirely."""
     meter = meter or UsageMeter(prices=settings.prices)
     if replay is not None:
@@ -48,9 +53,12 @@ def build_stack(settings: LLMSettings, *, meter: UsageMeter | None = None, adapt
                 raise LLMUnavailable(f"no LLM is configured; {HOW_TO_CONNECT}")
             from agent.llm.openai_client import OpenAIClient
 
-            adapter = OpenAIClient(model=settings.model or "", base_url=settings.base_url,
-                                   api_key=settings.api_key.get_secret_value() if settings.api_key else None,
-                                   timeout=settings.timeout)
+            adapter = OpenAIClient(
+                model=settings.model or "",
+                base_url=settings.base_url,
+                api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+                timeout=settings.timeout,
+            )
         retrying = RetryingClient(adapter, retries=settings.retries, backoff=settings.backoff, on_retry=on_retry)
         cache = CachingClient(retrying)
     key = settings.api_key.get_secret_value() if settings.api_key else None

@@ -19,23 +19,36 @@ from agent.llm.wire import message_dict, parse_tool_call, tool_choice_value, too
 class OpenAIClient(LLMClient):
     """One model on one endpoint. ``api_key`` is handed to the SDK only; it is never stored elsewhere."""
 
-    def __init__(self, *, model: str, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float = 60.0, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_tokens: int | None = None,
+    ) -> None:
         import openai
 
         if not model:
-            raise LLMUnavailable("no model named; pass --model NAME (e.g. gpt-4o-mini, or the name your "
-                                 "server lists at /v1/models)")
+            raise LLMUnavailable(
+                "no model named; pass --model NAME (e.g. gpt-4o-mini, or the name your server lists at /v1/models)"
+            )
         self.model = model
         self.base_url = base_url
         self.max_tokens = max_tokens
         # Local servers (Ollama, llama.cpp, vLLM) accept any key; the SDK insists on one.
-        self._sdk = openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout,
-                                  max_retries=0)
+        self._sdk = openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0)
         self._endpoint = f"the LLM endpoint {base_url or 'api.openai.com'}"
 
-    def complete(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
-                 tool_choice: str | None = None, temperature: float | None = None) -> Completion:
+    def complete(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] = (),
+        *,
+        tool_choice: str | None = None,
+        temperature: float | None = None,
+    ) -> Completion:
         kwargs: dict[str, Any] = {"model": self.model, "messages": [message_dict(m) for m in messages]}
         if tools:
             kwargs["tools"] = [tool_dict(t) for t in tools]
@@ -57,8 +70,7 @@ class OpenAIClient(LLMClient):
     def _completion(self, response: Any) -> Completion:
         choices = getattr(response, "choices", None)
         if not choices:
-            raise LLMBadResponse(f"{self._endpoint} answered without any choice; check that it serves "
-                                 "chat completions")
+            raise LLMBadResponse(f"{self._endpoint} answered without any choice; check that it serves chat completions")
         msg = choices[0].message
         calls = []
         for i, c in enumerate(getattr(msg, "tool_calls", None) or []):
@@ -70,8 +82,10 @@ class OpenAIClient(LLMClient):
         return Completion(
             text=msg.content or None,
             tool_calls=calls,
-            usage=Usage(prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                        completion_tokens=getattr(usage, "completion_tokens", 0) or 0),
+            usage=Usage(
+                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            ),
             model=getattr(response, "model", None) or self.model,
             finish_reason=choices[0].finish_reason,
         )

@@ -20,7 +20,8 @@ REDACTED = "[redacted]"
 #: shapes of well-known API keys (OpenAI, Anthropic, GitHub, Hugging Face, AWS access key ids, Slack)
 KEY_PATTERN = re.compile(
     r"\b(?:sk-[A-Za-z0-9_-]{16,}|sk-ant-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,}"
-    r"|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,})\b")
+    r"|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,})\b"
+)
 MIN_SECRET_LEN = 6
 
 

@@ -19,9 +19,16 @@ RETRIED = (LLMTimeout, LLMRateLimited, LLMUnavailable)
 
 
 class RetryingClient(LLMClient):
-    def __init__(self, inner: LLMClient, *, retries: int = 3, backoff: float = 1.0, max_backoff: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep,
-                 on_retry: Callable[[int, LLMError, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        inner: LLMClient,
+        *,
+        retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[int, LLMError, float], None] | None = None,
+    ) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
         self.inner = inner

@@ -15,15 +15,22 @@ class ScriptedClient(LLMClient):
     """Returns (or raises) the scripted steps in order; when the script runs out, ``exhausted`` decides:
     a final Completion to repeat, or an LLMError to raise."""
 
-    def __init__(self, steps: Sequence[Step], *, model: str = "scripted",
-                 exhausted: Completion | LLMError | None = None) -> None:
+    def __init__(
+        self, steps: Sequence[Step], *, model: str = "scripted", exhausted: Completion | LLMError | None = None
+    ) -> None:
         self.steps = list(steps)
         self.model = model
         self.exhausted = exhausted
         self.requests: list[tuple[list[Message], list[ToolSpec]]] = []
 
-    def complete(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
-                 tool_choice: str | None = None, temperature: float | None = None) -> Completion:
+    def complete(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] = (),
+        *,
+        tool_choice: str | None = None,
+        temperature: float | None = None,
+    ) -> Completion:
         self.requests.append((list(messages), list(tools)))
         step: Any = self.steps.pop(0) if self.steps else self.exhausted
         if step is None:

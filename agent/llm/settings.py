@@ -86,8 +86,14 @@ def _first(*values: Any) -> Any:
     return next((v for v in values if v not in (None, "")), None)
 
 
-def resolve_settings(*, model: str | None = None, base_url: str | None = None, spec_llm: Any = None,
-                     environ: Mapping[str, str] | None = None, config: Path | None = None) -> LLMSettings:
+def resolve_settings(
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    spec_llm: Any = None,
+    environ: Mapping[str, str] | None = None,
+    config: Path | None = None,
+) -> LLMSettings:
     """Settings from every source (module docstring); ``spec_llm`` is the spec's ``llm`` section or None."""
     env = os.environ if environ is None else environ
     path = config or config_path(env)
@@ -101,7 +107,9 @@ def resolve_settings(*, model: str | None = None, base_url: str | None = None, s
     prices = {**{k: v for k, v in (cfg.get("prices") or {}).items()}, **(getattr(spec_llm, "prices", None) or {})}
     try:
         return LLMSettings(
-            model=name, base_url=url, api_key=SecretStr(str(key)) if key else None,
+            model=name,
+            base_url=url,
+            api_key=SecretStr(str(key)) if key else None,
             timeout=_first(getattr(spec_llm, "timeout", None), cfg.get("timeout"), 60.0),
             retries=_first(getattr(spec_llm, "retries", None), cfg.get("retries"), 3),
             temperature=getattr(spec_llm, "temperature", 0.0) if spec_llm is not None else cfg.get("temperature", 0.0),

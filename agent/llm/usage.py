@@ -46,9 +46,15 @@ def find_price(model: str, prices: Mapping[str, Price]) -> Price | None:
 class UsageMeter:
     """Running totals; ``on_change`` receives them after every call (to persist them)."""
 
-    def __init__(self, *, prices: Mapping[str, Price] | None = None, max_tokens: int | None = None,
-                 max_cost: float | None = None, initial: Mapping[str, Any] | None = None,
-                 on_change: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        prices: Mapping[str, Price] | None = None,
+        max_tokens: int | None = None,
+        max_cost: float | None = None,
+        initial: Mapping[str, Any] | None = None,
+        on_change: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.prices = {**DEFAULT_PRICES, **(prices or {})}
         self.max_tokens = max_tokens
         self.max_cost = max_cost
@@ -56,16 +62,22 @@ class UsageMeter:
         self._lock = threading.Lock()
         base = dict(initial or {})
         self.totals: dict[str, Any] = {
-            "prompt_tokens": int(base.get("prompt_tokens", 0)), "completion_tokens":
-            int(base.get("completion_tokens", 0)), "total_tokens": int(base.get("total_tokens", 0)),
-            "cost": float(base.get("cost", 0.0)), "calls": int(base.get("calls", 0)),
-            "estimated_calls": int(base.get("estimated_calls", 0)), "cost_known": bool(base.get("cost_known", True)),
+            "prompt_tokens": int(base.get("prompt_tokens", 0)),
+            "completion_tokens": int(base.get("completion_tokens", 0)),
+            "total_tokens": int(base.get("total_tokens", 0)),
+            "cost": float(base.get("cost", 0.0)),
+            "calls": int(base.get("calls", 0)),
+            "estimated_calls": int(base.get("estimated_calls", 0)),
+            "cost_known": bool(base.get("cost_known", True)),
         }
 
     def add(self, usage: Usage, model: str, *, estimated: bool = False) -> None:
         price = find_price(model, self.prices)
-        cost = 0.0 if price is None else (usage.prompt_tokens * price.prompt
-                                          + usage.completion_tokens * price.completion) / 1e6
+        cost = (
+            0.0
+            if price is None
+            else (usage.prompt_tokens * price.prompt + usage.completion_tokens * price.completion) / 1e6
+        )
         with self._lock:
             t = self.totals
             t["prompt_tokens"] += usage.prompt_tokens
@@ -94,8 +106,9 @@ class UsageMeter:
 
 
 def _completion_tokens(c: Completion) -> int:
-    chars = len(c.text or "") + sum(len(tc.raw_arguments or json.dumps(tc.arguments)) + len(tc.name)
-                                    for tc in c.tool_calls)
+    chars = len(c.text or "") + sum(
+        len(tc.raw_arguments or json.dumps(tc.arguments)) + len(tc.name) for tc in c.tool_calls
+    )
     return math.ceil(chars / 4)
 
 
@@ -108,13 +121,15 @@ class MeteredClient(LLMClient):
     def complete(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), **kw: Any) -> Completion:
         reason = self.meter.exhausted()
         if reason:
-            raise LLMBudgetExhausted(f"{reason}; the classical strategy continues alone (raise llm.max_tokens "
-                                     "or llm.max_cost to allow more)")
+            raise LLMBudgetExhausted(
+                f"{reason}; the classical strategy continues alone (raise llm.max_tokens or llm.max_cost to allow more)"
+            )
         completion = self.inner.complete(messages, tools, **kw)
         usage, estimated = completion.usage, False
         if usage.prompt_tokens == 0 and usage.completion_tokens == 0:
-            usage = Usage(prompt_tokens=estimate_tokens(messages, tools),
-                          completion_tokens=_completion_tokens(completion))
+            usage = Usage(
+                prompt_tokens=estimate_tokens(messages, tools), completion_tokens=_completion_tokens(completion)
+            )
             estimated = True
         self.meter.add(usage, completion.model or self.model, estimated=estimated)
         return completion

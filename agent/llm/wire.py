@@ -17,10 +17,14 @@ from agent.llm.base import Message, ToolCall, ToolSpec
 def message_dict(m: Message) -> dict[str, Any]:
     out: dict[str, Any] = {"role": m.role, "content": m.content}
     if m.role == "assistant" and m.tool_calls:
-        out["tool_calls"] = [{
-            "id": c.id, "type": "function",
-            "function": {"name": c.name, "arguments": c.raw_arguments or json.dumps(c.arguments or {})},
-        } for c in m.tool_calls]
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.raw_arguments or json.dumps(c.arguments or {})},
+            }
+            for c in m.tool_calls
+        ]
     if m.role == "tool":
         out["tool_call_id"] = m.tool_call_id or ""
     if m.name and m.role != "tool":
@@ -29,8 +33,7 @@ def message_dict(m: Message) -> dict[str, Any]:
 
 
 def tool_dict(t: ToolSpec) -> dict[str, Any]:
-    return {"type": "function", "function": {"name": t.name, "description": t.description,
-                                             "parameters": t.parameters}}
+    return {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
 
 
 def tool_choice_value(tool_choice: str | None) -> Any:
@@ -48,11 +51,19 @@ def parse_tool_call(call_id: str, name: str, raw: str | None) -> ToolCall:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return ToolCall(id=call_id, name=name, raw_arguments=raw,
-                        error=f"arguments are not valid JSON ({exc.msg} at position {exc.pos})")
+        return ToolCall(
+            id=call_id,
+            name=name,
+            raw_arguments=raw,
+            error=f"arguments are not valid JSON ({exc.msg} at position {exc.pos})",
+        )
     if not isinstance(value, dict):
-        return ToolCall(id=call_id, name=name, raw_arguments=raw,
-                        error=f"arguments must be a JSON object, got {type(value).__name__}")
+        return ToolCall(
+            id=call_id,
+            name=name,
+            raw_arguments=raw,
+            error=f"arguments must be a JSON object, got {type(value).__name__}",
+        )
     return ToolCall(id=call_id, name=name, arguments=value, raw_arguments=raw)
 
 
@@ -68,6 +79,5 @@ def estimate_tokens(messages: Sequence[Message], tools: Sequence[ToolSpec] = ())
     Used where the endpoint reports no usage (the scripted client) and by the benchmark; real
     endpoints' own counts are recorded when they give them.
     """
-    chars = sum(len(json.dumps(message_dict(m))) for m in messages) + sum(len(json.dumps(tool_dict(t)))
-                                                                         for t in tools)
+    chars = sum(len(json.dumps(message_dict(m))) for m in messages) + sum(len(json.dumps(tool_dict(t))) for t in tools)
     return math.ceil(chars / 4)

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from agent.core.records import Trial, TrialState
-from agent.core.space import FloatParam, IntParam, SearchSpace
+from agent.core.space import FloatParam, IntParam, SearchSpace, config_key
 from agent.strategies import optuna_bridge as bridge
 from agent.strategies.base import Strategy
 from agent.strategies.optuna_strategy import OptunaStrategy
@@ -74,12 +74,12 @@ CONTINUOUS_INT_VALUES = 16
 class AutoConfig:
     """The knobs of the rule table (the defaults are the tuned ones)."""
 
-    startup: str = "gp"           # sampler of the start-up trials ("qmc": a Sobol design first)
-    min_startup: int = 0          # start-up trials: clamp(dims + 1, min_startup, max_startup); 0: none
+    startup: str = "gp"  # sampler of the start-up trials ("qmc": a Sobol design first)
+    min_startup: int = 0  # start-up trials: clamp(dims + 1, min_startup, max_startup); 0: none
     max_startup: int = 0
-    warp: str | None = None       # None | "copula" | "yeo-johnson"
+    warp: str | None = None  # None | "copula" | "yeo-johnson"
     gp_max_trials: int = GP_MAX_TRIALS
-    gp_startup: int = 10          # GPSampler's own random start-up (counts complete trials)
+    gp_startup: int = 10  # GPSampler's own random start-up (counts complete trials)
     #: when a *batch* (n > 1) is asked and at least this many trials are complete, GP models right away
     #: (its batch acquisition spreads the points); None: the start-up rules above only. v3 had 8; v4 has
     #: None: it tied on the dev split at 16x8 and lost to plain GP on the test split (BENCHMARKS.md).
@@ -108,8 +108,9 @@ def startup_trials(space: SearchSpace, config: AutoConfig = DEFAULT_CONFIG) -> i
     return min(max(len(space) + 1, config.min_startup), config.max_startup)
 
 
-def choose(space: SearchSpace, history: Sequence[Trial], budget: int | None = None,
-           config: AutoConfig = DEFAULT_CONFIG) -> str:
+def choose(
+    space: SearchSpace, history: Sequence[Trial], budget: int | None = None, config: AutoConfig = DEFAULT_CONFIG
+) -> str:
     """The sampler ``auto`` uses for the next proposals (see the module's rule table).
 
     ``budget`` is accepted so rules may use it; today's rules need only the trials so far.
@@ -172,8 +173,9 @@ class AutoStrategy(Strategy):
 
     name = "auto"
 
-    def __init__(self, *, direction: str, seed: int | None = None, budget: int | None = None,
-                 config: AutoConfig = DEFAULT_CONFIG) -> None:
+    def __init__(
+        self, *, direction: str, seed: int | None = None, budget: int | None = None, config: AutoConfig = DEFAULT_CONFIG
+    ) -> None:
         super().__init__(direction=direction, seed=seed, budget=budget)
         self.config = config
         # One instance per sampler; all are stateless, this only saves re-building them.
@@ -184,8 +186,14 @@ class AutoStrategy(Strategy):
         name, startup = choose(space, history, self.budget, self.config), self.config.gp_startup
         complete = sum(t.ok for t in history)
         batch = self.config.batch_startup
-        if n > 1 and batch is not None and complete >= batch and not space.is_conditional() \
-                and len(space) <= GP_MAX_DIMS and name in (self.config.startup, "gp"):
+        if (
+            n > 1
+            and batch is not None
+            and complete >= batch
+            and not space.is_conditional()
+            and len(space) <= GP_MAX_DIMS
+            and name in (self.config.startup, "gp")
+        ):
             name, startup = "gp", 2  # it needs two results to standardise
         return self._sampler(name, startup)
 
@@ -205,7 +213,7 @@ class AutoStrategy(Strategy):
         if not priors:  # most spaces: skip the pass over the history
             return []
         tried = bridge.tried_keys(space, history)
-        return [c for c in priors if bridge.config_key(c) not in tried]
+        return [c for c in priors if config_key(c) not in tried]
 
     def ask(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> list[dict[str, Any]]:
         warm = self.untried_priors(space, history)[:n]

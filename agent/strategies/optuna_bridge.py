@@ -21,7 +21,6 @@ Choices that shape what the samplers learn (each is part of the ``Strategy`` con
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -37,7 +36,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
 from agent.core.records import Trial, TrialState
-from agent.core.space import CategoricalParam, FloatParam, IntParam, SearchSpace
+from agent.core.space import CategoricalParam, FloatParam, IntParam, SearchSpace, config_key
 
 #: how much further than the worst real result an infeasible trial is scored, relative to the spread
 INFEASIBLE_MARGIN = 0.1
@@ -63,10 +62,6 @@ def distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
 def is_finite(space: SearchSpace) -> bool:
     """Whether every parameter takes finitely many values (repeated proposals are then likely)."""
     return all(not isinstance(p, FloatParam) or p.step is not None for p in space.params.values())
-
-
-def config_key(config: Mapping[str, Any]) -> str:
-    return json.dumps(config, sort_keys=True, default=repr)
 
 
 def tried_keys(space: SearchSpace, history: Sequence[Trial]) -> set[str]:
@@ -110,8 +105,11 @@ def _choice_index(choices: Sequence[Any], value: Any) -> int | None:
     for i, c in enumerate(choices):
         # ``type(...) is`` first: a choice list [True, 1] must not confuse the two (as in agent.core.space).
         if (type(c) is type(value) and c == value) or (
-            isinstance(c, int | float) and isinstance(value, int | float)
-            and not isinstance(c, bool) and not isinstance(value, bool) and c == value
+            isinstance(c, int | float)
+            and isinstance(value, int | float)
+            and not isinstance(c, bool)
+            and not isinstance(value, bool)
+            and c == value
         ):
             return i
     return None
@@ -121,7 +119,8 @@ def to_optuna(p: FloatParam | IntParam | CategoricalParam, dist: BaseDistributio
     """A valid config value as Optuna stores it; None when it does not fit ``dist``."""
     if isinstance(p, CategoricalParam):
         return _choice_index(p.choices, value)
-    assert isinstance(dist, FloatDistribution | IntDistribution)
+    if not isinstance(dist, FloatDistribution | IntDistribution):  # distribution() builds one per param type
+        raise TypeError(f"{p!r} needs a numeric distribution, got {dist!r}")
     if isinstance(p, IntParam):
         v: float = int(value)
     else:
@@ -146,7 +145,8 @@ def suggest(trial: optuna.Trial, name: str, p: FloatParam | IntParam | Categoric
         return from_optuna(p, index)
     if isinstance(dist, IntDistribution):
         return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
-    assert isinstance(dist, FloatDistribution)
+    if not isinstance(dist, FloatDistribution):
+        raise TypeError(f"{name}: expected a float distribution, got {dist!r}")
     return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
 
 
@@ -191,16 +191,17 @@ def frozen_trial(
         state = OptunaState.FAIL
     try:
         return optuna.trial.create_trial(
-            state=state, value=value, params=internal,
-            distributions={n: dists[n] for n in internal}, intermediate_values=intermediate,
+            state=state,
+            value=value,
+            params=internal,
+            distributions={n: dists[n] for n in internal},
+            intermediate_values=intermediate,
         )
     except ValueError:  # Optuna's own checks are stricter in corners we do not foresee: skip, never crash
         return None
 
 
-def frozen_history(
-    history: Sequence[Trial], space: SearchSpace, direction: str
-) -> list[tuple[Trial, FrozenTrial]]:
+def frozen_history(history: Sequence[Trial], space: SearchSpace, direction: str) -> list[tuple[Trial, FrozenTrial]]:
     """Every usable history trial, by number, with its Optuna form."""
     dists = distributions(space)
     infeasible = infeasible_value(history, direction)

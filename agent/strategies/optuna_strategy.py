@@ -52,7 +52,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
 from agent.core.records import Trial
-from agent.core.space import SearchSpace
+from agent.core.space import SearchSpace, config_key
 from agent.strategies import optuna_bridge as bridge
 from agent.strategies.base import Strategy
 
@@ -106,14 +106,11 @@ class _IndexedQMCSampler(QMCSampler):
     """
 
     def __init__(self, space: Mapping[str, BaseDistribution], first_index: int, seed: int) -> None:
-        super().__init__(scramble=True, seed=seed, warn_independent_sampling=False,
-                         warn_asynchronous_seeding=False)
+        super().__init__(scramble=True, seed=seed, warn_independent_sampling=False, warn_asynchronous_seeding=False)
         self._full_space = dict(space)
         self._next_index = first_index
 
-    def infer_relative_search_space(
-        self, study: optuna.Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return dict(self._full_space)
 
     def _find_sample_id(self, study: optuna.Study, search_space: dict[str, BaseDistribution]) -> int:
@@ -122,15 +119,21 @@ class _IndexedQMCSampler(QMCSampler):
 
 
 if not hasattr(QMCSampler, "_find_sample_id"):  # pragma: no cover - guards an Optuna upgrade
-    raise ImportError("this Optuna has no QMCSampler._find_sample_id; pin optuna<6 or update "
-                      "agent/strategies/optuna_strategy.py")
+    raise ImportError(
+        "this Optuna has no QMCSampler._find_sample_id; pin optuna<6 or update agent/strategies/optuna_strategy.py"
+    )
 
 
 class OptunaStrategy(Strategy):
     """One Optuna sampler (``name`` in ``SAMPLER_NAMES``) behind the ``Strategy`` seam."""
 
     def __init__(
-        self, name: str, *, direction: str, seed: int | None = None, budget: int | None = None,
+        self,
+        name: str,
+        *,
+        direction: str,
+        seed: int | None = None,
+        budget: int | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
         """``options`` are extra keyword arguments of the sampler (e.g. ``{"n_startup_trials": 4}`` for gp)."""
@@ -169,17 +172,22 @@ class OptunaStrategy(Strategy):
             # The fixed strategy seed (not ``seed``) keeps every ask on one scrambled sequence.
             return _IndexedQMCSampler(bridge.distributions(space), len(history), derive_seed(self.seed))
         if self.name == "tpe":
-            return TPESampler(**{"seed": seed, "multivariate": True, "group": space.is_conditional(),
-                                 "constant_liar": True, **opts})
+            return TPESampler(
+                **{"seed": seed, "multivariate": True, "group": space.is_conditional(), "constant_liar": True, **opts}
+            )
         if self.name == "gp":
             # Imported here: GPSampler pulls in torch, which costs seconds and is only needed by gp.
             from optuna.samplers import GPSampler
 
             return GPSampler(**{"seed": seed, "warn_independent_sampling": False, **opts})
-        return CmaEsSampler(**{
-            "seed": seed, "warn_independent_sampling": False,
-            "independent_sampler": TPESampler(seed=seed, multivariate=False), **opts,
-        })
+        return CmaEsSampler(
+            **{
+                "seed": seed,
+                "warn_independent_sampling": False,
+                "independent_sampler": TPESampler(seed=seed, multivariate=False),
+                **opts,
+            }
+        )
 
     def _propose(
         self, study: optuna.Study, space: SearchSpace, history: Sequence[Trial], n: int
@@ -191,24 +199,19 @@ class OptunaStrategy(Strategy):
             for _ in range(_GP_DUPLICATE_TRIES if self.name == "gp" else _DUPLICATE_TRIES):
                 config = _ask_one(study, space)
                 # A rejected repeat stays RUNNING in the study, so liar-aware samplers move away.
-                if not dedupe or bridge.config_key(config) not in seen:
+                if not dedupe or config_key(config) not in seen:
                     break
             else:
-                untried = [
-                    c for c in bridge.all_configs(space, _ENUMERATE_LIMIT) or []
-                    if bridge.config_key(c) not in seen
-                ]
+                untried = [c for c in bridge.all_configs(space, _ENUMERATE_LIMIT) or [] if config_key(c) not in seen]
                 if untried:
                     rng = random.Random(derive_seed(self.seed, len(history), slot))
                     config = _ask_one(study, space, fixed=untried[rng.randrange(len(untried))])
-            seen.add(bridge.config_key(config))
+            seen.add(config_key(config))
             configs.append(space.check_config(config))
         return configs
 
 
-def _ask_one(
-    study: optuna.Study, space: SearchSpace, fixed: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def _ask_one(study: optuna.Study, space: SearchSpace, fixed: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Ask ``study`` for one configuration, define-by-run; ``fixed`` forces its values."""
     if fixed is not None:
         dists = bridge.distributions(space)

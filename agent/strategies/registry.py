@@ -14,9 +14,7 @@ from agent.strategies.optuna_strategy import SAMPLER_NAMES, OptunaStrategy
 STRATEGIES: tuple[str, ...] = ("auto", *SAMPLER_NAMES)
 
 
-def make_strategy(
-    name: str, *, direction: str, seed: int | None = None, budget: int | None = None
-) -> Strategy:
+def make_strategy(name: str, *, direction: str, seed: int | None = None, budget: int | None = None) -> Strategy:
     """The strategy called ``name``; ValueError naming the valid ones for anything else."""
     if name == "auto":
         return AutoStrategy(direction=direction, seed=seed, budget=budget)

@@ -28,15 +28,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.core.records import Event, FailureKind, MetricPoint, Trial, TrialDraft, TrialState, best_trial
-from agent.core.records import Proposer as ProposerKind
+from agent.core.records import (
+    Event,
+    EventKind,
+    FailureKind,
+    MetricPoint,
+    ProposerKind,
+    Trial,
+    TrialDraft,
+    TrialState,
+    best_trial,
+)
 from agent.core.space import SearchSpace
 from agent.core.spec import Budget, StudySpec
 from agent.errors import ConfigError
-from agent.study.folder import trial_dir, write_spec_copy
+from agent.study.folder import trial_dir
 from agent.study.hooks import Observer, Pruner, Resources, RunSummary, Steering, StudyControl
 from agent.study.outcome import classify, to_points
 from agent.study.proposers import ProposalContext, Proposer
+from agent.study.state import StudyState
 from agent.study.store.base import TrialStore
 from sandbox.base import Report, TrialExecutor, TrialOutcome, TrialRequest
 
@@ -62,8 +72,10 @@ class StudyEngine:
         seed: int | None = None,
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        state: StudyState | None = None,
     ) -> None:
-        self.spec = spec
+        self.state = state if state is not None else StudyState(store, spec, study_dir)
+        self.state.emit = self.emit  # changes made through any face reach this engine's observers
         self.store = store
         self.executor = executor
         self.proposer = proposer
@@ -76,7 +88,6 @@ class StudyEngine:
         self.seed = seed if seed is not None else spec.seed
         self.tick = tick
         self.clock = clock
-        self.space: SearchSpace = self._load_space()
         self._running: dict[str, Trial] = {}
         self._stopping: set[str] = set()  # trial ids asked to stop early (not asked again)
         self._stop_requests: queue.SimpleQueue[tuple[int, str, str]] = queue.SimpleQueue()
@@ -88,23 +99,21 @@ class StudyEngine:
         self.proposer.attach(self)
 
     # ------------------------------------------------------------------ state
-    def _load_space(self) -> SearchSpace:
-        data = self.store.get_meta("space")
-        return SearchSpace.model_validate(data) if data else self.spec.space
+    @property
+    def spec(self) -> StudySpec:
+        return self.state.spec
+
+    @property
+    def space(self) -> SearchSpace:
+        return self.state.space
 
     def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None:
-        """Replace the search space (an approved edit); recorded with provenance."""
-        self.space = space
-        self.store.set_meta("space", space.model_dump(mode="json"))
-        self.emit("space_edited", {"rationale": rationale, "source": source, "space": space.describe()})
+        """Replace the search space (an approved edit); recorded with provenance (``StudyState``)."""
+        self.state.set_space(space, rationale=rationale, source=source)
 
     def set_budget(self, budget: Budget, *, rationale: str, source: str) -> None:
-        """Replace the budget (an approved change); stored in the spec, recorded with provenance."""
-        self.spec = self.spec.model_copy(update={"budget": budget})
-        self.store.set_meta("spec", self.spec.to_dict())
-        write_spec_copy(self.study_dir, self.spec.to_dict())
-        self.emit("budget_changed", {"rationale": rationale, "source": source,
-                                     "budget": budget.model_dump(mode="json")})
+        """Replace the budget (an approved change); recorded with provenance (``StudyState``)."""
+        self.state.set_budget(budget, rationale=rationale, source=source)
 
     @property
     def history(self) -> list[Trial]:
@@ -118,7 +127,7 @@ class StudyEngine:
     def elapsed(self) -> float:
         return self._elapsed_before + (self.clock() - self._started)
 
-    def emit(self, kind: str, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
+    def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
         event = self.store.add_event(kind, data or {}, trial=trial)
         for obs in self.observers:
             obs(event)
@@ -138,26 +147,38 @@ class StudyEngine:
         self._history = self.store.trials()
         self._mark_interrupted("interrupted: tunesmith stopped while it ran; it is re-run once as a new trial")
         retried = {t.retry_of for t in self._history if t.retry_of is not None}
-        return [t for t in self._history
-                if t.failure is FailureKind.INTERRUPTED and t.retry_of is None and t.number not in retried]
+        return [
+            t
+            for t in self._history
+            if t.failure is FailureKind.INTERRUPTED and t.retry_of is None and t.number not in retried
+        ]
 
     def _mark_interrupted(self, reason: str) -> None:
         """Record every trial still RUNNING in the history as interrupted (re-run once on the next start)."""
         now = time.time()
         for t in list(self._history):
             if t.state is TrialState.RUNNING:
-                self._replace(t.model_copy(update={
-                    "state": TrialState.CANCELLED, "failure": FailureKind.INTERRUPTED, "finished_at": now,
-                    "reason": reason}))
-                self.emit("trial_interrupted", {}, trial=t.number)
+                self._replace(
+                    t.model_copy(
+                        update={
+                            "state": TrialState.CANCELLED,
+                            "failure": FailureKind.INTERRUPTED,
+                            "finished_at": now,
+                            "reason": reason,
+                        }
+                    )
+                )
+                self.emit(EventKind.TRIAL_INTERRUPTED, {}, trial=t.number)
 
     # ------------------------------------------------------------------- run
     def run(self) -> RunSummary:
         """Run until a stopping condition; always leaves the store consistent."""
         retries = self.recover()
         resumed = bool(self._history)
-        self.emit("study_resumed" if resumed else "study_started",
-                  {"pid": os.getpid(), "counted": self.counted, "retries": [t.number for t in retries]})
+        self.emit(
+            EventKind.STUDY_RESUMED if resumed else EventKind.STUDY_STARTED,
+            {"pid": os.getpid(), "counted": self.counted, "retries": [t.number for t in retries]},
+        )
         reason = "exhausted"
         try:
             reason = self._loop(retries)
@@ -168,16 +189,19 @@ class StudyEngine:
             # is recorded as interrupted too: nothing is left marked running by a process that is gone.
             self._running.clear()
             self._mark_interrupted(reason)
-            self.emit("study_interrupted", {"counted": self.counted})
+            self.emit(EventKind.STUDY_INTERRUPTED, {"counted": self.counted})
             raise
         finally:
             self.store.set_meta("elapsed_s", self.elapsed)
         if self._running:
-            self._abort(self.control.stop_reason if reason == "stopped" else f"study ended ({reason})",
-                        interrupted=reason == "stopped")
+            self._abort(
+                self.control.stop_reason if reason == "stopped" else f"study ended ({reason})",
+                interrupted=reason == "stopped",
+            )
         best = best_trial(self._history, self.spec.direction)
-        self.emit("study_finished", {"reason": reason, "counted": self.counted,
-                                     "best": best.number if best else None})
+        self.emit(
+            EventKind.STUDY_FINISHED, {"reason": reason, "counted": self.counted, "best": best.number if best else None}
+        )
         return RunSummary(reason=reason, counted=self.counted, best=best)
 
     def _budget_left(self) -> int | None:
@@ -210,11 +234,24 @@ class StudyEngine:
                 drafts: list[TrialDraft] = []
                 while retries and len(drafts) < launch:
                     old = retries.pop(0)
-                    drafts.append(TrialDraft(params=old.params, proposer=old.proposer, rationale=old.rationale,
-                                             model=old.model, strategy=old.strategy, retry_of=old.number))
+                    drafts.append(
+                        TrialDraft(
+                            params=old.params,
+                            proposer=old.proposer,
+                            rationale=old.rationale,
+                            model=old.model,
+                            strategy=old.strategy,
+                            retry_of=old.number,
+                        )
+                    )
                 if not default_done and self.spec.default is not None and len(drafts) < launch:
-                    drafts.append(TrialDraft(params=dict(self.spec.default), proposer=ProposerKind.DEFAULT,
-                                             rationale="the spec's default configuration, run first"))
+                    drafts.append(
+                        TrialDraft(
+                            params=dict(self.spec.default),
+                            proposer=ProposerKind.DEFAULT,
+                            rationale="the spec's default configuration, run first",
+                        )
+                    )
                     default_done = True
                 if len(drafts) < launch:
                     got = self._propose(launch - len(drafts), left)
@@ -261,23 +298,30 @@ class StudyEngine:
                 return
             for trial_id, trial in self._running.items():
                 if trial.number == number and trial_id not in self._stopping:
-                    self._request_stop(trial_id, trial, reason, kind="stop_requested", source=source)
+                    self._request_stop(trial_id, trial, reason, kind=EventKind.STOP_REQUESTED, source=source)
 
-    def _request_stop(self, trial_id: str, trial: Trial, reason: str, *, kind: str, **data: Any) -> None:
+    def _request_stop(self, trial_id: str, trial: Trial, reason: str, *, kind: EventKind, **data: Any) -> None:
         self._stopping.add(trial_id)
         self.emit(kind, {"reason": reason, **data}, trial=trial.number)
         self.executor.cancel(trial_id, reason, stop=True)
 
     def _propose(self, n: int, left: int | None) -> list[TrialDraft]:
-        ctx = ProposalContext(space=self.space, history=list(self._history), direction=self.spec.direction,
-                              metric=self.spec.metric, remaining=left)
+        ctx = ProposalContext(
+            space=self.space,
+            history=list(self._history),
+            direction=self.spec.direction,
+            metric=self.spec.metric,
+            remaining=left,
+        )
         out: list[TrialDraft] = []
         for draft in self.proposer.propose(ctx, n)[:n]:
             try:
                 params = self.space.check_config(draft.params)
             except ConfigError as exc:  # defence in depth: proposers validate too; nothing invalid runs
-                self.emit("invalid_proposal", {"proposer": draft.proposer.value, "problems": exc.problems,
-                                               "params": draft.params})
+                self.emit(
+                    EventKind.INVALID_PROPOSAL,
+                    {"proposer": draft.proposer.value, "problems": exc.problems, "params": draft.params},
+                )
                 continue
             out.append(draft.model_copy(update={"params": params}))
         return out
@@ -290,12 +334,21 @@ class StudyEngine:
         if self.resources is not None and gpus is None:  # available() said there was room
             raise RuntimeError(f"resources refused trial {trial.number} after reporting room for it")
         request = self.build_request(trial, gpus)
-        trial = trial.model_copy(update={"started_at": time.time(),
-                                         "info": {"trial_dir": request.trial_dir, "gpus": gpus}})
+        trial = trial.model_copy(
+            update={"started_at": time.time(), "info": {"trial_dir": request.trial_dir, "gpus": gpus}}
+        )
         self._replace(trial)
         self._running[request.trial_id] = trial
-        self.emit("trial_started", {"params": trial.params, "proposer": trial.proposer.value,
-                                    "strategy": trial.strategy, "retry_of": trial.retry_of}, trial=trial.number)
+        self.emit(
+            EventKind.TRIAL_STARTED,
+            {
+                "params": trial.params,
+                "proposer": trial.proposer.value,
+                "strategy": trial.strategy,
+                "retry_of": trial.retry_of,
+            },
+            trial=trial.number,
+        )
         self.executor.submit(request)
 
     def build_request(self, trial: Trial, gpus: tuple[int, ...] | None = None) -> TrialRequest:
@@ -335,13 +388,14 @@ class StudyEngine:
         trial = self._running.get(report.trial_id)
         if trial is None:
             return
-        point = MetricPoint(step=report.step, values=dict(report.metrics), time=report.time or time.time(),
-                            final=report.final)
+        point = MetricPoint(
+            step=report.step, values=dict(report.metrics), time=report.time or time.time(), final=report.final
+        )
         self.store.add_metrics(trial.number, [point])
         if self.pruner is not None and self.spec.metric in report.metrics and report.trial_id not in self._stopping:
             reason = self.pruner.check(trial, self.store.metrics(trial.number), self._history)
             if reason:
-                self._request_stop(report.trial_id, trial, reason, kind="prune_requested", step=report.step)
+                self._request_stop(report.trial_id, trial, reason, kind=EventKind.PRUNE_REQUESTED, step=report.step)
 
     def _on_outcome(self, outcome: TrialOutcome) -> None:
         trial = self._running.pop(outcome.trial_id, None)
@@ -359,9 +413,17 @@ class StudyEngine:
         done = trial.model_copy(update=fields)
         self._replace(done)
         self.store.set_meta("elapsed_s", self.elapsed)
-        self.emit("trial_finished", {"state": done.state.value, "value": done.value, "reason": done.reason,
-                                     "failure": done.failure.value if done.failure else None,
-                                     "duration": done.duration}, trial=done.number)
+        self.emit(
+            EventKind.TRIAL_FINISHED,
+            {
+                "state": done.state.value,
+                "value": done.value,
+                "reason": done.reason,
+                "failure": done.failure.value if done.failure else None,
+                "duration": done.duration,
+            },
+            trial=done.number,
+        )
         self.proposer.observe(done, self._history)
 
     def _abort(self, reason: str, *, interrupted: bool = True) -> None:
@@ -376,7 +438,15 @@ class StudyEngine:
                     if self.resources:
                         self.resources.release(trial.number)
                     fields = classify(ev, self.spec.metric)
-                    self._replace(trial.model_copy(update={
-                        **fields, "state": TrialState.CANCELLED, "reason": reason, "info": trial.info,
-                        "failure": FailureKind.INTERRUPTED if interrupted else None}))
-                    self.emit("trial_finished", {"state": "cancelled", "reason": reason}, trial=trial.number)
+                    self._replace(
+                        trial.model_copy(
+                            update={
+                                **fields,
+                                "state": TrialState.CANCELLED,
+                                "reason": reason,
+                                "info": trial.info,
+                                "failure": FailureKind.INTERRUPTED if interrupted else None,
+                            }
+                        )
+                    )
+                    self.emit(EventKind.TRIAL_FINISHED, {"state": "cancelled", "reason": reason}, trial=trial.number)

@@ -26,9 +26,17 @@ def trial_rows(trials: list[Trial]) -> list[dict[str, Any]]:
     rows = []
     for t in trials:
         row: dict[str, Any] = {
-            "trial": t.number, "state": t.state.value, "value": t.value, "proposer": t.proposer.value,
-            "strategy": t.strategy, "model": t.model, "rationale": t.rationale, "retry_of": t.retry_of,
-            "duration_s": t.duration, "failure": t.failure.value if t.failure else None, "reason": t.reason,
+            "trial": t.number,
+            "state": t.state.value,
+            "value": t.value,
+            "proposer": t.proposer.value,
+            "strategy": t.strategy,
+            "model": t.model,
+            "rationale": t.rationale,
+            "retry_of": t.retry_of,
+            "duration_s": t.duration,
+            "failure": t.failure.value if t.failure else None,
+            "reason": t.reason,
         }
         row.update({f"param_{k}": v for k, v in t.params.items()})
         row.update({f"metric_{k}": v for k, v in t.metrics.items()})
@@ -42,9 +50,17 @@ def to_dataframe(trials: list[Trial]) -> pd.DataFrame:
     return pd.DataFrame(trial_rows(trials))
 
 
-def export(trials: list[Trial], fmt: str, out: Path, *, curves: dict[int, list[MetricPoint]] | None = None,
-           space: SearchSpace | None = None, direction: str = "maximize", metric: str = "",
-           name: str = "tunesmith") -> Path:
+def export(
+    trials: list[Trial],
+    fmt: str,
+    out: Path,
+    *,
+    curves: dict[int, list[MetricPoint]] | None = None,
+    space: SearchSpace | None = None,
+    direction: str = "maximize",
+    metric: str = "",
+    name: str = "tunesmith",
+) -> Path:
     """Write ``trials`` to ``out`` in ``fmt``; returns the path written."""
     if fmt not in FORMATS:
         raise TunesmithError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
@@ -88,36 +104,57 @@ def _distributions(space: SearchSpace) -> dict[str, Any]:
     return out
 
 
-def _to_optuna(trials: list[Trial], out: Path, curves: dict[int, list[MetricPoint]], space: SearchSpace,
-               direction: str, metric: str, name: str) -> Path:
+def _to_optuna(
+    trials: list[Trial],
+    out: Path,
+    curves: dict[int, list[MetricPoint]],
+    space: SearchSpace,
+    direction: str,
+    metric: str,
+    name: str,
+) -> Path:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if out.exists():
         out.unlink()
     storage = f"sqlite:///{out}"
-    study = optuna.create_study(storage=storage, study_name=name,
-                                direction="maximize" if direction == "maximize" else "minimize")
+    study = optuna.create_study(
+        storage=storage, study_name=name, direction="maximize" if direction == "maximize" else "minimize"
+    )
     dists = _distributions(space)
-    states = {TrialState.COMPLETE: optuna.trial.TrialState.COMPLETE, TrialState.PRUNED: optuna.trial.TrialState.PRUNED,
-              TrialState.FAILED: optuna.trial.TrialState.FAIL, TrialState.TIMEOUT: optuna.trial.TrialState.FAIL}
+    states = {
+        TrialState.COMPLETE: optuna.trial.TrialState.COMPLETE,
+        TrialState.PRUNED: optuna.trial.TrialState.PRUNED,
+        TrialState.FAILED: optuna.trial.TrialState.FAIL,
+        TrialState.TIMEOUT: optuna.trial.TrialState.FAIL,
+    }
     frozen = []
     for t in trials:
         state = states.get(t.state)
         if state is None:
             continue
-        params = {k: v for k, v in t.params.items() if k in dists and dists[k]._contains(
-            dists[k].to_internal_repr(v))}
+        params = {k: v for k, v in t.params.items() if k in dists and dists[k]._contains(dists[k].to_internal_repr(v))}
         inter = {}
         for i, p in enumerate(curves.get(t.number, [])):
             v = p.values.get(metric)
             if v is not None and math.isfinite(v):
                 inter[p.step if p.step is not None else i] = v
         ok = state == optuna.trial.TrialState.COMPLETE and t.value is not None
-        frozen.append(optuna.trial.create_trial(
-            state=state, value=t.value if ok else None, params=params,
-            distributions={k: dists[k] for k in params}, intermediate_values=inter,
-            user_attrs={"tunesmith_trial": t.number, "proposer": t.proposer.value, "reason": t.reason or "",
-                        "strategy": t.strategy or ""}))
+        frozen.append(
+            optuna.trial.create_trial(
+                state=state,
+                value=t.value if ok else None,
+                params=params,
+                distributions={k: dists[k] for k in params},
+                intermediate_values=inter,
+                user_attrs={
+                    "tunesmith_trial": t.number,
+                    "proposer": t.proposer.value,
+                    "reason": t.reason or "",
+                    "strategy": t.strategy or "",
+                },
+            )
+        )
     study.add_trials(frozen)
     return out

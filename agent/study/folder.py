@@ -127,15 +127,17 @@ def prepare(path: Path, *, new: bool) -> Path:
     path = path.expanduser().resolve()
     if new:
         if is_study(path):
-            raise StudyError(f"{path} already holds a study; continue it with 'tunesmith resume {path}' "
-                             "or choose another --dir")
+            raise StudyError(
+                f"{path} already holds a study; continue it with 'tunesmith resume {path}' or choose another --dir"
+            )
         try:
             (path / "trials").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StudyError(_os_message(path, exc)) from None
     elif not is_study(path):
-        raise StudyError(f"{path} is not a study folder (no {DB_NAME}); check the path or start one with "
-                         "'tunesmith tune SPEC'")
+        raise StudyError(
+            f"{path} is not a study folder (no {DB_NAME}); check the path or start one with 'tunesmith tune SPEC'"
+        )
     if new or os.access(path, os.W_OK):
         return path
     raise StudyError(_os_message(path, OSError(errno.EROFS, "read-only")))

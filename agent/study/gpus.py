@@ -45,7 +45,7 @@ class Discovery:
     """What ``discover_gpus`` found, and (when nothing) why, in words."""
 
     gpus: tuple[GpuInfo, ...]
-    source: str                  # nvidia-smi | torch | none
+    source: str  # nvidia-smi | torch | none
     problem: str | None = None
 
 
@@ -54,8 +54,9 @@ def _from_smi(smi: str, environ: Mapping[str, str]) -> tuple[list[GpuInfo] | Non
     if exe is None:
         return None, "nvidia-smi is not on PATH"
     try:
-        done = subprocess.run([exe, *SMI_QUERY], capture_output=True, text=True, timeout=SMI_TIMEOUT,
-                              env=dict(environ), check=False)
+        done = subprocess.run(
+            [exe, *SMI_QUERY], capture_output=True, text=True, timeout=SMI_TIMEOUT, env=dict(environ), check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"nvidia-smi could not run ({exc})"
     if done.returncode != 0:
@@ -67,9 +68,14 @@ def _from_smi(smi: str, environ: Mapping[str, str]) -> tuple[list[GpuInfo] | Non
         if not cells or not cells[0].isdigit():
             continue
         memory = cells[3] if len(cells) > 3 else ""
-        gpus.append(GpuInfo(int(cells[0]), cells[2] if len(cells) > 2 else "",
-                            int(float(memory)) if memory.replace(".", "", 1).isdigit() else None,
-                            cells[1] if len(cells) > 1 else ""))
+        gpus.append(
+            GpuInfo(
+                int(cells[0]),
+                cells[2] if len(cells) > 2 else "",
+                int(float(memory)) if memory.replace(".", "", 1).isdigit() else None,
+                cells[1] if len(cells) > 1 else "",
+            )
+        )
     return gpus, None if gpus else "nvidia-smi lists no GPU"
 
 
@@ -97,8 +103,9 @@ def _visible(environ: Mapping[str, str]) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip() and v.strip() != "-1"]
 
 
-def discover_gpus(environ: Mapping[str, str] | None = None, *, smi: str = "nvidia-smi",
-                  torch_fallback: bool = True) -> Discovery:
+def discover_gpus(
+    environ: Mapping[str, str] | None = None, *, smi: str = "nvidia-smi", torch_fallback: bool = True
+) -> Discovery:
     """The GPUs this process may use (see module docstring); never raises."""
     env = os.environ if environ is None else environ
     visible = _visible(env)
@@ -109,8 +116,9 @@ def discover_gpus(environ: Mapping[str, str] | None = None, *, smi: str = "nvidi
         if found_t is not None:
             # torch numbers the devices it was allowed to see; map them back to physical indices
             if visible is not None and all(v.isdigit() for v in visible):
-                found_t = [GpuInfo(int(visible[g.index]), g.name, g.memory_mb) for g in found_t
-                           if g.index < len(visible)]
+                found_t = [
+                    GpuInfo(int(visible[g.index]), g.name, g.memory_mb) for g in found_t if g.index < len(visible)
+                ]
             return Discovery(tuple(found_t), "torch")
         problem = f"{problem}; {problem_t}"
     if not found:
@@ -118,8 +126,12 @@ def discover_gpus(environ: Mapping[str, str] | None = None, *, smi: str = "nvidi
     if visible is not None:
         keep = [g for v in visible for g in found if v == str(g.index) or (v and g.uuid.startswith(v))]
         if not keep:
-            return Discovery((), source, f"CUDA_VISIBLE_DEVICES={env.get('CUDA_VISIBLE_DEVICES')!r} hides "
-                             f"every GPU nvidia-smi lists ({', '.join(str(g.index) for g in found)})")
+            return Discovery(
+                (),
+                source,
+                f"CUDA_VISIBLE_DEVICES={env.get('CUDA_VISIBLE_DEVICES')!r} hides "
+                f"every GPU nvidia-smi lists ({', '.join(str(g.index) for g in found)})",
+            )
         found = keep
     return Discovery(tuple(found), source)
 
@@ -133,13 +145,17 @@ class GpuPool:
         if per_trial <= 0:
             raise ResourceError(f"gpus_per_trial must be > 0 when GPUs are used, got {per_trial:g}")
         if per_trial > 1 and not float(per_trial).is_integer():
-            raise ResourceError(f"gpus_per_trial {per_trial:g}: use a fraction up to 1 (trials share a GPU) "
-                                "or a whole number (GPUs of its own), e.g. 0.5 or 2")
+            raise ResourceError(
+                f"gpus_per_trial {per_trial:g}: use a fraction up to 1 (trials share a GPU) "
+                "or a whole number (GPUs of its own), e.g. 0.5 or 2"
+            )
         self.need = 1 if per_trial <= 1 else int(per_trial)
         self.per_gpu = max(1, math.floor(1 / per_trial + 1e-9)) if per_trial <= 1 else 1
         if self.need > len(devices):
-            raise ResourceError(f"gpus_per_trial {per_trial:g} needs {self.need} GPUs per trial but only "
-                                f"{len(devices)} are available ({list(devices)}); lower gpus_per_trial")
+            raise ResourceError(
+                f"gpus_per_trial {per_trial:g} needs {self.need} GPUs per trial but only "
+                f"{len(devices)} are available ({list(devices)}); lower gpus_per_trial"
+            )
         self.devices = tuple(dict.fromkeys(int(d) for d in devices))
         self._load = dict.fromkeys(self.devices, 0)
         self._held: dict[int, tuple[int, ...]] = {}
@@ -155,8 +171,10 @@ class GpuPool:
         with self._lock:
             if number in self._held:
                 return self._held[number]
-            free = sorted((d for d in self.devices if self._load[d] < self.per_gpu),
-                          key=lambda d: (self._load[d], self.devices.index(d)))
+            free = sorted(
+                (d for d in self.devices if self._load[d] < self.per_gpu),
+                key=lambda d: (self._load[d], self.devices.index(d)),
+            )
             if len(free) < self.need:
                 return None
             chosen = tuple(sorted(free[: self.need], key=self.devices.index))
@@ -182,8 +200,9 @@ class GpuPool:
             return dict(self._held)
 
 
-def gpu_pool(gpus: str | Sequence[int] | None, per_trial: float,
-             discover: Callable[[], Discovery] = discover_gpus) -> GpuPool | None:
+def gpu_pool(
+    gpus: str | Sequence[int] | None, per_trial: float, discover: Callable[[], Discovery] = discover_gpus
+) -> GpuPool | None:
     """The pool for a spec's ``gpus``/``gpus_per_trial``; None when the spec uses no GPU.
 
     ``gpus`` given with ``gpus_per_trial`` 0 means one GPU per trial; ``gpus_per_trial`` without ``gpus``
@@ -193,8 +212,10 @@ def gpu_pool(gpus: str | Sequence[int] | None, per_trial: float,
         return None
     found = discover()
     if not found.gpus:
-        raise ResourceError(f"no GPU found ({found.problem}); install the NVIDIA driver or remove "
-                            "'gpus'/'gpus_per_trial' from the spec to run on CPU")
+        raise ResourceError(
+            f"no GPU found ({found.problem}); install the NVIDIA driver or remove "
+            "'gpus'/'gpus_per_trial' from the spec to run on CPU"
+        )
     indices = [g.index for g in found.gpus]
     if gpus is None or gpus == "auto":
         devices = indices
@@ -202,6 +223,8 @@ def gpu_pool(gpus: str | Sequence[int] | None, per_trial: float,
         devices = [int(g) for g in gpus]
         missing = [d for d in devices if d not in indices]
         if missing:
-            raise ResourceError(f"gpus {missing} not found; this machine has GPUs {indices} ({found.source}); "
-                                "fix 'gpus' in the spec or use gpus: auto")
+            raise ResourceError(
+                f"gpus {missing} not found; this machine has GPUs {indices} ({found.source}); "
+                "fix 'gpus' in the spec or use gpus: auto"
+            )
     return GpuPool(devices, per_trial or 1.0)

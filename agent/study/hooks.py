@@ -76,7 +76,7 @@ class StudyControl:
 
 @dataclass(frozen=True)
 class RunSummary:
-    reason: str               # budget | time | stopped | exhausted
+    reason: str  # budget | time | stopped | exhausted
     counted: int
     best: Trial | None
 

@@ -84,8 +84,7 @@ def classify(outcome: TrialOutcome, metric: str, *, timeout: float | None = None
     finite = value is not None and math.isfinite(value)
 
     limit = outcome.info.get("process_limit")
-    limit_note = (f"; it hit its limit of {limit} processes and threads (budget.max_processes)"
-                  if limit else "")
+    limit_note = f"; it hit its limit of {limit} processes and threads (budget.max_processes)" if limit else ""
 
     def fail(kind: FailureKind, reason: str, state: TrialState = TrialState.FAILED) -> dict[str, Any]:
         return {**fields, "state": state, "failure": kind, "reason": reason + limit_note, "value": None}
@@ -97,29 +96,49 @@ def classify(outcome: TrialOutcome, metric: str, *, timeout: float | None = None
         return fail(FailureKind.LOST, outcome.reason or "the worker running this trial was lost")
     if status == "timeout":
         limit = f"the {timeout:g} s trial timeout" if timeout else "its time limit"
-        return fail(FailureKind.TIMEOUT, f"ran past {limit} and was killed; raise budget.trial_timeout "
-                    "or make the trial faster", TrialState.TIMEOUT)
+        return fail(
+            FailureKind.TIMEOUT,
+            f"ran past {limit} and was killed; raise budget.trial_timeout or make the trial faster",
+            TrialState.TIMEOUT,
+        )
     if status == "cancelled":
-        return {**fields, "state": TrialState.CANCELLED, "reason": outcome.reason or "cancelled",
-                "value": value if finite else None}
+        return {
+            **fields,
+            "state": TrialState.CANCELLED,
+            "reason": outcome.reason or "cancelled",
+            "value": value if finite else None,
+        }
     if status == "stopped":
-        return {**fields, "state": TrialState.PRUNED, "reason": outcome.reason or "stopped early",
-                "value": value if finite else None}
+        return {
+            **fields,
+            "state": TrialState.PRUNED,
+            "reason": outcome.reason or "stopped early",
+            "value": value if finite else None,
+        }
 
     stderr = outcome.stderr_tail or ""
     oom = any(m in stderr for m in _OOM_MARKERS)
     if outcome.signal is not None or (outcome.returncode or 0) != 0:
         if oom or (outcome.memory_limited and outcome.signal == _signal.SIGKILL):
-            return fail(FailureKind.OOM, "ran out of memory" + (
-                " under budget.memory_mb; raise it or use a smaller configuration" if outcome.memory_limited
-                else "; use a smaller configuration"))
+            return fail(
+                FailureKind.OOM,
+                "ran out of memory"
+                + (
+                    " under budget.memory_mb; raise it or use a smaller configuration"
+                    if outcome.memory_limited
+                    else "; use a smaller configuration"
+                ),
+            )
         if outcome.signal is not None:
             return fail(FailureKind.SIGNAL, f"killed by {_signal_name(outcome.signal)}")
         last = _last_line(stderr)
         return fail(FailureKind.CRASH, f"exited with code {outcome.returncode}" + (f": {last}" if last else ""))
     if value is None:
-        return fail(FailureKind.NO_METRIC, f"finished without reporting '{metric}'; call "
-                    f"tunesmith.report({metric}=...) or print 'TUNESMITH_REPORT {{\"{metric}\": ...}}'")
+        return fail(
+            FailureKind.NO_METRIC,
+            f"finished without reporting '{metric}'; call "
+            f"tunesmith.report({metric}=...) or print 'TUNESMITH_REPORT {{\"{metric}\": ...}}'",
+        )
     if not finite:
         return fail(FailureKind.NAN, f"objective '{metric}' was {value} (not a finite number)")
     return {**fields, "state": TrialState.COMPLETE, "value": float(value), "reason": None, "failure": None}

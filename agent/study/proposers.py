@@ -11,12 +11,38 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from agent.core.records import Proposer as ProposerKind
-from agent.core.records import Trial, TrialDraft
+from agent.core.records import Event, EventKind, ProposerKind, Trial, TrialDraft
 from agent.core.space import SearchSpace
+from agent.core.spec import StudySpec
 from agent.strategies.base import Strategy
+from agent.study.store.base import TrialStore
+
+
+class Stoppable(Protocol):
+    def stop(self, reason: str) -> None: ...
+
+
+class ProposerHost(Protocol):
+    """What a proposer may use of the engine that asks it (``Proposer.attach``): the ``StudyEngine``, or an
+    eval harness's stand-in. Space edits go through ``set_space`` with their provenance."""
+
+    @property
+    def spec(self) -> StudySpec: ...
+    @property
+    def space(self) -> SearchSpace: ...
+    @property
+    def store(self) -> TrialStore: ...
+    @property
+    def study_dir(self) -> Path: ...
+    @property
+    def control(self) -> Stoppable: ...
+
+    def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event: ...
+
+    def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -40,9 +66,8 @@ class Proposer(abc.ABC):
         """Up to ``n`` drafts (fewer means 'nothing to propose right now'; an empty list ends the study
         only when nothing is running)."""
 
-    def attach(self, host: Any) -> None:
-        """Called once by the engine that will ask this proposer (``host`` is the ``StudyEngine``: its
-        ``emit``, ``set_space``, ``store``, ``control``, ``study_dir``). Default: nothing."""
+    def attach(self, host: ProposerHost) -> None:
+        """Called once by the engine that will ask this proposer (``ProposerHost``). Default: nothing."""
 
     def observe(self, trial: Trial, history: Sequence[Trial]) -> None:
         """A trial finished (any state). Default: nothing."""

@@ -40,23 +40,31 @@ MEDIAN_STARTUP_TRIALS = 5
 class _Mirror:
     handle: optuna.Trial
     steps: set[int]
-    count: int = 0           # objective points fed (the step of a point without one)
+    count: int = 0  # objective points fed (the step of a point without one)
     told: bool = False
 
 
 class OptunaPruner:
     """Decides from intermediate reports whether a running trial should stop (engine ``Pruner``)."""
 
-    def __init__(self, pruner: optuna.pruners.BasePruner, *, label: str, metric: str, direction: str,
-                 curves: CurveSource | None = None) -> None:
+    def __init__(
+        self,
+        pruner: optuna.pruners.BasePruner,
+        *,
+        label: str,
+        metric: str,
+        direction: str,
+        curves: CurveSource | None = None,
+    ) -> None:
         self.label = label
         self.metric = metric
         self.direction = direction
         self._curves = curves
         way = optuna.study.StudyDirection.MAXIMIZE if direction == "maximize" else optuna.study.StudyDirection.MINIMIZE
         with _quiet_optuna():
-            self._study = optuna.create_study(direction=way, pruner=pruner,
-                                              sampler=optuna.samplers.RandomSampler(seed=0))
+            self._study = optuna.create_study(
+                direction=way, pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0)
+            )
         self._mirrors: dict[int, _Mirror] = {}
         self._lock = threading.Lock()
 
@@ -98,7 +106,7 @@ class OptunaPruner:
         ``decide``: call ``should_prune()`` after each (a replay) so rung bookkeeping happens as live."""
         objective = [p for p in points if self.metric in p.values and not p.final]
         last: tuple[int, float] | None = None
-        for p in objective[mirror.count:]:
+        for p in objective[mirror.count :]:
             step = p.step if p.step is not None else mirror.count
             mirror.count += 1
             if step < 0 or step in mirror.steps:
@@ -123,8 +131,11 @@ class OptunaPruner:
     # ------------------------------------------------------------------ explaining
     def _reason(self, number: int, step: int, value: float) -> str:
         me = self._mirrors[number].handle.number
-        peers = [ft.intermediate_values[step] for ft in self._study.get_trials(deepcopy=False)
-                 if ft.number != me and step in ft.intermediate_values]
+        peers = [
+            ft.intermediate_values[step]
+            for ft in self._study.get_trials(deepcopy=False)
+            if ft.number != me and step in ft.intermediate_values
+        ]
         text = f"early-stopped by {self.label} at step {step}: {self.metric}={value:.4g}"
         if peers:
             maximize = self.direction == "maximize"
@@ -141,17 +152,19 @@ def make_optuna_pruner(spec: StudySpec, curves: CurveSource | None = None) -> Op
         return None
     pruner: optuna.pruners.BasePruner
     if ps.type == "asha":
-        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=ps.min_resource,
-                                                        reduction_factor=ps.reduction_factor)
+        pruner = optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=ps.min_resource, reduction_factor=ps.reduction_factor
+        )
         label = f"ASHA (min_resource={ps.min_resource}, reduction_factor={ps.reduction_factor})"
     elif ps.type == "hyperband":
-        pruner = optuna.pruners.HyperbandPruner(min_resource=ps.min_resource,
-                                                max_resource=ps.max_resource or "auto",
-                                                reduction_factor=ps.reduction_factor)
-        label = f"Hyperband (min_resource={ps.min_resource}, max_resource={ps.max_resource or 'auto'}, " \
-                f"reduction_factor={ps.reduction_factor})"
+        pruner = optuna.pruners.HyperbandPruner(
+            min_resource=ps.min_resource, max_resource=ps.max_resource or "auto", reduction_factor=ps.reduction_factor
+        )
+        label = (
+            f"Hyperband (min_resource={ps.min_resource}, max_resource={ps.max_resource or 'auto'}, "
+            f"reduction_factor={ps.reduction_factor})"
+        )
     else:
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=MEDIAN_STARTUP_TRIALS,
-                                             n_warmup_steps=ps.warmup_steps)
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=MEDIAN_STARTUP_TRIALS, n_warmup_steps=ps.warmup_steps)
         label = f"the median pruner (warmup_steps={ps.warmup_steps})"
     return OptunaPruner(pruner, label=label, metric=spec.metric, direction=spec.direction, curves=curves)

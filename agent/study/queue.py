@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 from agent.core.records import Trial, TrialDraft
-from agent.study.proposers import ProposalContext, Proposer
+from agent.study.proposers import ProposalContext, Proposer, ProposerHost
 
 
 class ProposalQueue:
@@ -40,7 +39,7 @@ class QueuedProposer(Proposer):
         self.queue = queue
         self.name = inner.name
 
-    def attach(self, host: Any) -> None:
+    def attach(self, host: ProposerHost) -> None:
         self.inner.attach(host)
 
     def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:

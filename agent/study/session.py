@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.core.records import Event, MetricPoint, Trial, TrialState, best_trial
+from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialState, best_trial
 from agent.core.spec import StudySpec, load_spec, script_problem
 from agent.errors import SpecError, StudyError
 from agent.study.engine import StudyEngine
-from agent.study.folder import DB_NAME, StudyLock, default_dir, prepare, runner_gone, write_spec_copy
+from agent.study.folder import DB_NAME, StudyLock, default_dir, prepare, runner_gone
 from agent.study.hooks import Observer, RunSummary, StudyControl
 from agent.study.proposers import Proposer, StrategyProposer
 from agent.study.queue import ProposalQueue, QueuedProposer
+from agent.study.state import StudyState
 from agent.study.steering import CommandInbox
 from agent.study.store.base import TrialStore
 from agent.study.store.sqlite import SQLiteStore
@@ -32,14 +33,16 @@ from sandbox.base import TrialExecutor
 class Session:
     """One study folder opened to run or to read (module docstring); what every surface uses."""
 
-    def __init__(self, directory: Path, store: TrialStore, spec: StudySpec, *, readonly: bool) -> None:
+    def __init__(
+        self, directory: Path, store: TrialStore, spec: StudySpec, *, readonly: bool, state: StudyState | None = None
+    ) -> None:
         self.dir = directory
         self.store = store
-        self.spec = spec
+        self.state = state if state is not None else StudyState(store, spec, directory)
         self.readonly = readonly
         self.control = StudyControl()
         self.engine: StudyEngine | None = None
-        self.queue = ProposalQueue()   # proposals from chat, the web page or tools, run before the proposer's
+        self.queue = ProposalQueue()  # proposals from chat, the web page or tools, run before the proposer's
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -50,13 +53,13 @@ class Session:
         directory = prepare(directory or default_dir(spec.name or "study"), new=True)
         store = SQLiteStore(directory / DB_NAME)
         seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31)
-        store.set_meta("spec", spec.to_dict())
+        state = StudyState(store, spec, directory)
+        state.set_spec(spec)
         store.set_meta("seed", seed)
         store.set_meta("status", "created")
         if request:
             store.set_meta("request", request)
-        write_spec_copy(directory, spec.to_dict())
-        return cls(directory, store, spec, readonly=False)
+        return cls(directory, store, spec, readonly=False, state=state)
 
     @classmethod
     def open(cls, directory: Path, *, readonly: bool = False) -> Session:
@@ -64,12 +67,18 @@ class Session:
         if readonly and not (directory / DB_NAME).is_file():
             raise StudyError(f"{directory} is not a study folder (no {DB_NAME}); check the path")
         store = SQLiteStore(directory / DB_NAME, readonly=readonly)
-        data = store.get_meta("spec")
-        if not data:
-            raise StudyError(f"{directory / DB_NAME} holds no spec; the study was never started — start it "
-                             "again with 'tunesmith tune SPEC --dir ...'")
-        spec = load_spec(data)
-        return cls(directory, store, spec, readonly=readonly)
+        state = StudyState.load(store, directory)
+        if state is None:
+            raise StudyError(
+                f"{directory / DB_NAME} holds no spec; the study was never started — start it "
+                "again with 'tunesmith tune SPEC --dir ...'"
+            )
+        return cls(directory, store, state.spec, readonly=readonly, state=state)
+
+    @property
+    def spec(self) -> StudySpec:
+        """The study's spec as this session knows it (``StudyState``; ``state.refresh()`` re-reads it)."""
+        return self.state.spec
 
     @property
     def seed(self) -> int | None:
@@ -86,9 +95,7 @@ class Session:
                 data.setdefault("budget", {})[key] = value
             else:
                 data[key] = value
-        self.spec = load_spec(data)
-        self.store.set_meta("spec", self.spec.to_dict())
-        write_spec_copy(self.dir, self.spec.to_dict())
+        self.state.set_spec(load_spec(data))
 
     # --------------------------------------------------------------- running
     def default_executor(self) -> TrialExecutor:
@@ -100,12 +107,19 @@ class Session:
     def default_proposer(self) -> Proposer:
         from agent.strategies.registry import make_strategy
 
-        strategy = make_strategy(self.spec.strategy, direction=self.spec.direction, seed=self.seed,
-                                 budget=self.spec.budget.max_trials)
+        strategy = make_strategy(
+            self.spec.strategy, direction=self.spec.direction, seed=self.seed, budget=self.spec.budget.max_trials
+        )
         return StrategyProposer(strategy)
 
-    def run(self, *, executor: TrialExecutor | None = None, proposer: Proposer | None = None,
-            observers: Sequence[Observer] = (), **engine_kwargs: Any) -> RunSummary:
+    def run(
+        self,
+        *,
+        executor: TrialExecutor | None = None,
+        proposer: Proposer | None = None,
+        observers: Sequence[Observer] = (),
+        **engine_kwargs: Any,
+    ) -> RunSummary:
         """Run (or resume) the study to the end of its budget; holds the study lock meanwhile."""
         if self.readonly:
             raise StudyError("this session was opened read-only; open it without readonly to run it")
@@ -120,9 +134,18 @@ class Session:
             engine_kwargs.setdefault("pruner", make_pruner(self.spec, self.store.metrics))
             engine_kwargs.setdefault("resources", make_resources(self.spec, executor))
             engine_kwargs.setdefault("steering", CommandInbox(self.store))  # built under the lock: see its doc
-            self.engine = StudyEngine(spec=self.spec, store=self.store, executor=executor, proposer=proposer,
-                                      study_dir=self.dir, observers=observers, control=self.control,
-                                      seed=self.seed, **engine_kwargs)
+            self.engine = StudyEngine(
+                spec=self.spec,
+                store=self.store,
+                executor=executor,
+                proposer=proposer,
+                study_dir=self.dir,
+                observers=observers,
+                control=self.control,
+                seed=self.seed,
+                state=self.state,
+                **engine_kwargs,
+            )
             self.store.set_meta("status", "running")
             status = "interrupted"
             try:
@@ -133,6 +156,7 @@ class Session:
                 try:
                     self.store.set_meta("status", status)
                 finally:  # a full disk fails the line above too; the trials must still be stopped
+                    self.state.emit = self.store.add_event  # the engine is gone: events go straight to the store
                     executor.close()
                     proposer.close()
 
@@ -146,7 +170,7 @@ class Session:
     def metrics(self, number: int) -> list[MetricPoint]:
         return self.store.metrics(number)
 
-    def events(self, kind: str | None = None, *, after: int = 0) -> list[Event]:
+    def events(self, kind: EventKind | None = None, *, after: int = 0) -> list[Event]:
         return self.store.events(kind, after=after)
 
     def status(self) -> dict[str, Any]:
@@ -160,7 +184,7 @@ class Session:
             counts[t.state.value] += 1
             proposers[t.proposer.value] = proposers.get(t.proposer.value, 0) + 1
         best = best_trial(trials, self.spec.direction)
-        fallbacks = self.store.events("fallback")
+        fallbacks = self.store.events(EventKind.FALLBACK)
         state = self.store.get_meta("status", "unknown")
         if state == "running" and runner_gone(self.dir):
             # its process died without a word (kill -9): its RUNNING trials run no more; resume re-runs them

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.core.messages import one_line
+from agent.core.records import EventKind
 from agent.core.space import SearchSpace
 from agent.core.spec import Budget
 from agent.errors import SpecError, TunesmithError
@@ -136,18 +137,23 @@ def _held_in_proc_locks(dev: int, ino: int) -> bool | None:
 
 def post(store: TrialStore, command: Command) -> int:
     """Append ``command`` to the event log; returns its event id."""
-    return store.add_event("command", command.model_dump(mode="json")).id
+    return store.add_event(EventKind.COMMAND, command.model_dump(mode="json")).id
 
 
-def wait_reply(store: TrialStore, command_id: int, *, timeout: float = 15.0, interval: float = 0.1,
-               clock: Callable[[], float] = time.monotonic) -> Reply | None:
+def wait_reply(
+    store: TrialStore,
+    command_id: int,
+    *,
+    timeout: float = 15.0,
+    interval: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+) -> Reply | None:
     """The engine's answer to command ``command_id``, or None if none came within ``timeout`` seconds."""
     deadline = clock() + timeout
     while True:
-        for ev in store.events("command_done", after=command_id):
+        for ev in store.events(EventKind.COMMAND_DONE, after=command_id):
             if ev.data.get("command") == command_id:
-                return Reply(ok=bool(ev.data.get("ok")), message=str(ev.data.get("message", "")),
-                             command=command_id)
+                return Reply(ok=bool(ev.data.get("ok")), message=str(ev.data.get("message", "")), command=command_id)
         if clock() >= deadline:
             return None
         time.sleep(interval)
@@ -160,14 +166,15 @@ class CommandInbox:
     poll; later ones are applied in order. Reads the log at most every ``interval`` seconds.
     """
 
-    def __init__(self, store: TrialStore, *, interval: float = 0.2,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: TrialStore, *, interval: float = 0.2, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.store = store
         self.interval = interval
         self.clock = clock
-        posted = store.events("command")
+        posted = store.events(EventKind.COMMAND)
         self._after = posted[-1].id if posted else 0
-        answered = {ev.data.get("command") for ev in store.events("command_done")}
+        answered = {ev.data.get("command") for ev in store.events(EventKind.COMMAND_DONE)}
         self._stale = [ev.id for ev in posted if ev.id not in answered]
         self._next_poll = 0.0
 
@@ -178,14 +185,22 @@ class CommandInbox:
             return
         self._next_poll = now + self.interval
         for stale in self._stale:
-            engine.emit("command_done", {"command": stale, "ok": False, "message":
-                                         "expired: the study was not running when this was sent; send it again"})
+            engine.emit(
+                EventKind.COMMAND_DONE,
+                {
+                    "command": stale,
+                    "ok": False,
+                    "message": "expired: the study was not running when this was sent; send it again",
+                },
+            )
         self._stale = []
-        for ev in self.store.events("command", after=self._after):
+        for ev in self.store.events(EventKind.COMMAND, after=self._after):
             self._after = ev.id
             reply = self._apply(engine, ev.data)
-            engine.emit("command_done", {"command": ev.id, "ok": reply.ok, "message": reply.message,
-                                         "op": ev.data.get("op")})
+            engine.emit(
+                EventKind.COMMAND_DONE,
+                {"command": ev.id, "ok": reply.ok, "message": reply.message, "op": ev.data.get("op")},
+            )
 
     @staticmethod
     def _apply(engine: StudyEngine, data: dict[str, Any]) -> Reply:
@@ -209,14 +224,20 @@ class CommandInbox:
         rationale = str(command.args.get("rationale") or f"changed from {who}")
         if isinstance(new, Budget):
             engine.set_budget(new, rationale=rationale, source=who)
-            return Reply(ok=True, message="budget changed: " + describe_budget(new)
-                         + " (a new trial timeout applies to trials started from now on)")
-        assert isinstance(new, SearchSpace)
+            return Reply(
+                ok=True,
+                message="budget changed: "
+                + describe_budget(new)
+                + " (a new trial timeout applies to trials started from now on)",
+            )
+        if not isinstance(new, SearchSpace):  # check() returns a Budget or a SearchSpace for the ops above
+            raise TypeError(f"unexpected change {new!r} for {command.op}")
         engine.set_space(new, rationale=rationale, source=who)
         return Reply(ok=True, message=f"search space changed ({len(new)} parameters); new trials use it")
 
 
 def describe_budget(budget: Budget) -> str:
-    parts = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in budget.model_dump().items()
-             if v is not None]
+    parts = [
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in budget.model_dump().items() if v is not None
+    ]
     return ", ".join(parts) or "no limits"

@@ -49,7 +49,7 @@ def make_executor(spec: StudySpec, choice: ExecutorChoice | None = None) -> Tria
     if choice.kind == "ray":
         return _ray_executor(spec, choice.ray_address or "auto")
     from sandbox.launch import profile_problem
-    from sandbox.subprocess_executor import LocalExecutor
+    from sandbox.local_executor import LocalExecutor
 
     problem = profile_problem(spec.isolation, spec.budget.max_processes)
     if problem is not None:

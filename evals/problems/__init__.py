@@ -12,8 +12,7 @@ from agent.errors import TunesmithError
 from evals.problems import bayesmark, synthetic
 from evals.problems.base import Evaluation, EvaluationError, Problem, QuadraticProblem
 
-__all__ = ["SUITES", "Evaluation", "EvaluationError", "Problem", "QuadraticProblem", "get_problem",
-           "suite_problems"]
+__all__ = ["SUITES", "Evaluation", "EvaluationError", "Problem", "QuadraticProblem", "get_problem", "suite_problems"]
 
 _TORCH = ("torch-mlp_digits_acc", "torch-mlp_digits_nll")
 

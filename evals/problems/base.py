@@ -75,8 +75,13 @@ class Problem(abc.ABC):
         return True
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "family": self.family, "group": self.group, "dims": len(self.space),
-                "kinds": sorted(self.space.kinds())}
+        return {
+            "name": self.name,
+            "family": self.family,
+            "group": self.group,
+            "dims": len(self.space),
+            "kinds": sorted(self.space.kinds()),
+        }
 
 
 class QuadraticProblem(Problem):
@@ -87,8 +92,7 @@ class QuadraticProblem(Problem):
 
     def __init__(self, name: str = "quadratic", dims: int = 2, fail_above: float | None = None) -> None:
         self.name = name
-        self._space = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0}
-                                             for i in range(dims)})
+        self._space = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0} for i in range(dims)})
         self.fail_above = fail_above  # x0 above this crashes, to exercise failure handling
 
     @property

@@ -44,8 +44,7 @@ CLF_DATASETS = ("breast", "digits", "iris", "wine")
 REG_DATASETS = ("diabetes",)
 CLF_METRICS = ("acc", "nll")
 REG_METRICS = ("mae", "mse")
-_SCORERS = {"acc": "accuracy", "nll": "neg_log_loss", "mae": "neg_mean_absolute_error",
-            "mse": "neg_mean_squared_error"}
+_SCORERS = {"acc": "accuracy", "nll": "neg_log_loss", "mae": "neg_mean_absolute_error", "mse": "neg_mean_squared_error"}
 
 
 def _f(low: float, high: float, log: bool = False) -> dict[str, Any]:
@@ -59,38 +58,81 @@ def _i(low: int, high: int, log: bool = False) -> dict[str, Any]:
 _BOOL = {"type": "categorical", "choices": [False, True]}
 
 # Search spaces: bayesmark's names and ranges ("logit" reals as linear floats, see the module docstring).
-_TREE = {"max_depth": _i(1, 15), "min_samples_split": _f(0.01, 0.99), "min_samples_leaf": _f(0.01, 0.49),
-         "min_weight_fraction_leaf": _f(0.01, 0.49), "max_features": _f(0.01, 0.99),
-         "min_impurity_decrease": _f(0.0, 0.5)}
-_MLP = {"hidden_layer_sizes": _i(50, 200), "alpha": _f(1e-5, 1e1, True), "batch_size": _i(10, 250),
-        "learning_rate_init": _f(1e-5, 1e-1, True)}
+_TREE = {
+    "max_depth": _i(1, 15),
+    "min_samples_split": _f(0.01, 0.99),
+    "min_samples_leaf": _f(0.01, 0.49),
+    "min_weight_fraction_leaf": _f(0.01, 0.49),
+    "max_features": _f(0.01, 0.99),
+    "min_impurity_decrease": _f(0.0, 0.5),
+}
+_MLP = {
+    "hidden_layer_sizes": _i(50, 200),
+    "alpha": _f(1e-5, 1e1, True),
+    "batch_size": _i(10, 250),
+    "learning_rate_init": _f(1e-5, 1e-1, True),
+}
 SPACES: dict[str, dict[str, dict[str, Any]]] = {
     "kNN": {"n_neighbors": _i(1, 25), "p": _i(1, 4)},
     "SVM": {"C": _f(1.0, 1e3, True), "gamma": _f(1e-4, 1e-3, True), "tol": _f(1e-5, 1e-1, True)},
     "DT": _TREE,
     "RF": _TREE,
-    "MLP-adam": {**_MLP, "tol": _f(1e-5, 1e-1, True), "validation_fraction": _f(0.1, 0.9),
-                 "beta_1": _f(0.5, 0.99), "beta_2": _f(0.9, 1.0 - 1e-6), "epsilon": _f(1e-9, 1e-6, True)},
-    "MLP-sgd": {**_MLP, "power_t": _f(0.1, 0.9), "tol": _f(1e-5, 1e-1, True), "momentum": _f(0.001, 0.999),
-                "validation_fraction": _f(0.1, 0.9)},
+    "MLP-adam": {
+        **_MLP,
+        "tol": _f(1e-5, 1e-1, True),
+        "validation_fraction": _f(0.1, 0.9),
+        "beta_1": _f(0.5, 0.99),
+        "beta_2": _f(0.9, 1.0 - 1e-6),
+        "epsilon": _f(1e-9, 1e-6, True),
+    },
+    "MLP-sgd": {
+        **_MLP,
+        "power_t": _f(0.1, 0.9),
+        "tol": _f(1e-5, 1e-1, True),
+        "momentum": _f(0.001, 0.999),
+        "validation_fraction": _f(0.1, 0.9),
+    },
     "ada": {"n_estimators": _i(10, 100), "learning_rate": _f(1e-4, 1e1, True)},
     "lasso": {"C": _f(1e-2, 1e2, True), "intercept_scaling": _f(1e-2, 1e2, True)},
     "linear": {"C": _f(1e-2, 1e2, True), "intercept_scaling": _f(1e-2, 1e2, True)},
 }
 SPACES_REG: dict[str, dict[str, dict[str, Any]]] = {
     **SPACES,
-    "lasso": {"alpha": _f(1e-2, 1e2, True), "fit_intercept": _BOOL, "normalize": _BOOL,
-              "max_iter": _i(10, 5000, True), "tol": _f(1e-5, 1e-1, True), "positive": _BOOL},
-    "linear": {"alpha": _f(1e-2, 1e2, True), "fit_intercept": _BOOL, "normalize": _BOOL,
-               "max_iter": _i(10, 5000, True), "tol": _f(1e-4, 1e-1, True)},
+    "lasso": {
+        "alpha": _f(1e-2, 1e2, True),
+        "fit_intercept": _BOOL,
+        "normalize": _BOOL,
+        "max_iter": _i(10, 5000, True),
+        "tol": _f(1e-5, 1e-1, True),
+        "positive": _BOOL,
+    },
+    "linear": {
+        "alpha": _f(1e-2, 1e2, True),
+        "fit_intercept": _BOOL,
+        "normalize": _BOOL,
+        "max_iter": _i(10, 5000, True),
+        "tol": _f(1e-4, 1e-1, True),
+    },
 }
 
 # Defaults: scikit-learn's, projected into the space (a default outside the range becomes the nearest
 # bound; ``None``/"unlimited" becomes the bound that means "least restricted").
-_TREE_DEFAULT = {"max_depth": 15, "min_samples_split": 0.01, "min_samples_leaf": 0.01,
-                 "min_weight_fraction_leaf": 0.01, "max_features": 0.99, "min_impurity_decrease": 0.0}
-_MLP_DEFAULT = {"hidden_layer_sizes": 100, "alpha": 1e-4, "batch_size": 200, "learning_rate_init": 1e-3,
-                "tol": 1e-4, "validation_fraction": 0.1}
+_TREE_DEFAULT = {
+    "max_depth": 15,
+    "min_samples_split": 0.01,
+    "min_samples_leaf": 0.01,
+    "min_weight_fraction_leaf": 0.01,
+    "max_features": 0.99,
+    "min_impurity_decrease": 0.0,
+}
+_MLP_DEFAULT = {
+    "hidden_layer_sizes": 100,
+    "alpha": 1e-4,
+    "batch_size": 200,
+    "learning_rate_init": 1e-3,
+    "tol": 1e-4,
+    "validation_fraction": 0.1,
+}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "kNN": {"n_neighbors": 5, "p": 2},
     "SVM": {"C": 1.0, "gamma": None, "tol": 1e-3},  # gamma: "scale", computed from the data
@@ -104,8 +146,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 DEFAULTS_REG = {
     **DEFAULTS,
-    "lasso": {"alpha": 1.0, "fit_intercept": True, "normalize": False, "max_iter": 1000, "tol": 1e-4,
-              "positive": False},
+    "lasso": {
+        "alpha": 1.0,
+        "fit_intercept": True,
+        "normalize": False,
+        "max_iter": 1000,
+        "tol": 1e-4,
+        "positive": False,
+    },
     "linear": {"alpha": 1.0, "fit_intercept": True, "normalize": False, "max_iter": 1000, "tol": 1e-4},
 }
 
@@ -124,8 +172,12 @@ def load_split(dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     from sklearn.model_selection import train_test_split
 
     loaders: dict[str, Callable[..., Any]] = {
-        "breast": datasets.load_breast_cancer, "digits": datasets.load_digits, "iris": datasets.load_iris,
-        "wine": datasets.load_wine, "diabetes": datasets.load_diabetes}
+        "breast": datasets.load_breast_cancer,
+        "digits": datasets.load_digits,
+        "iris": datasets.load_iris,
+        "wine": datasets.load_wine,
+        "diabetes": datasets.load_diabetes,
+    }
     X, y = loaders[dataset](return_X_y=True)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64 if dataset in CLF_DATASETS else np.float64)
@@ -172,8 +224,7 @@ def build_model(model: str, classifier: bool, params: Mapping[str, Any], n_class
         cls_mlp = neural_network.MLPClassifier if classifier else neural_network.MLPRegressor
         fixed: dict[str, Any] = {"solver": "adam", "early_stopping": True}
         if model == "MLP-sgd":
-            fixed = {"solver": "sgd", "early_stopping": True, "learning_rate": "invscaling",
-                     "nesterovs_momentum": True}
+            fixed = {"solver": "sgd", "early_stopping": True, "learning_rate": "invscaling", "nesterovs_momentum": True}
             if not classifier:
                 fixed["activation"] = "tanh"  # bayesmark: regression crashes often with relu
         return cls_mlp(**fixed, **p, **seed)
@@ -235,8 +286,14 @@ class BayesmarkProblem(Problem):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence and numerical warnings: BO tries odd corners
             try:
-                cv = cross_val_score(build_model(self.model, self.classifier, params, n_classes), X, y,
-                                     scoring=scorer, cv=CV_SPLITS, error_score="raise")
+                cv = cross_val_score(
+                    build_model(self.model, self.classifier, params, n_classes),
+                    X,
+                    y,
+                    scoring=scorer,
+                    cv=CV_SPLITS,
+                    error_score="raise",
+                )
                 final = build_model(self.model, self.classifier, params, n_classes).fit(X, y)
                 test = scorer(final, Xt, yt)
             except (ValueError, FloatingPointError, ArithmeticError) as exc:

@@ -23,10 +23,17 @@ def branin(x: Sequence[float]) -> float:
     return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
 
 
-_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+_H6_A = np.array(
+    [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
 _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
 
 
@@ -43,8 +50,9 @@ def rosenbrock(x: Sequence[float]) -> float:
 def ackley(x: Sequence[float]) -> float:
     z = np.asarray(x, dtype=float)
     d = len(z)
-    return float(-20 * np.exp(-0.2 * np.sqrt(np.sum(z**2) / d)) - np.exp(np.sum(np.cos(2 * np.pi * z)) / d)
-                 + 20 + math.e)
+    return float(
+        -20 * np.exp(-0.2 * np.sqrt(np.sum(z**2) / d)) - np.exp(np.sum(np.cos(2 * np.pi * z)) / d) + 20 + math.e
+    )
 
 
 #: name -> (function, bounds per dimension, known minimum)
@@ -66,7 +74,8 @@ class SyntheticProblem(Problem):
         self.name = name
         self.fn, self.bounds, self.minimum = FUNCTIONS[name]
         self._space = SearchSpace.from_dict(
-            {f"x{i}": {"type": "float", "low": lo, "high": hi} for i, (lo, hi) in enumerate(self.bounds)})
+            {f"x{i}": {"type": "float", "low": lo, "high": hi} for i, (lo, hi) in enumerate(self.bounds)}
+        )
 
     @property
     def space(self) -> SearchSpace:

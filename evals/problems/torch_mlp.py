@@ -75,8 +75,7 @@ class TorchMLPProblem(Problem):
             layers += [nn.Linear(width_in, int(params["width"])), nn.ReLU(), nn.Dropout(float(params["dropout"]))]
             width_in = int(params["width"])
         model = nn.Sequential(*layers, nn.Linear(width_in, 10))
-        opt = torch.optim.AdamW(model.parameters(), lr=float(params["lr"]),
-                                weight_decay=float(params["weight_decay"]))
+        opt = torch.optim.AdamW(model.parameters(), lr=float(params["lr"]), weight_decay=float(params["weight_decay"]))
         loss_fn = nn.CrossEntropyLoss()
         batch = int(params["batch_size"])
 
@@ -93,7 +92,7 @@ class TorchMLPProblem(Problem):
         for _ in range(EPOCHS):
             order = torch.randperm(len(Xf), generator=gen)
             for start in range(0, len(Xf), batch):
-                idx = order[start:start + batch]
+                idx = order[start : start + batch]
                 opt.zero_grad()
                 loss = loss_fn(model(Xf[idx]), yf[idx])
                 loss.backward()

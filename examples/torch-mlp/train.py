@@ -11,8 +11,16 @@ from torch import nn
 
 import tunesmith
 
-DEFAULTS = {"lr": 1e-3, "weight_decay": 1e-4, "batch_size": 64, "hidden": 128, "depth": 2,
-            "dropout": 0.1, "epochs": 20, "seed": 0}
+DEFAULTS = {
+    "lr": 1e-3,
+    "weight_decay": 1e-4,
+    "batch_size": 64,
+    "hidden": 128,
+    "depth": 2,
+    "dropout": 0.1,
+    "epochs": 20,
+    "seed": 0,
+}
 
 
 def build(hidden: int, depth: int, dropout: float) -> nn.Module:

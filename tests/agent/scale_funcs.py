@@ -15,7 +15,7 @@ def curve(params: dict[str, Any]) -> float:
     steps = int(params.get("steps", 9))
     y = 0.0
     for step in range(1, steps + 1):
-        y = x * (1 - 0.5 ** step)
+        y = x * (1 - 0.5**step)
         fake.fake_report(step=step, y=y)
         time.sleep(float(params.get("pause", 0.002)))
         if fake.fake_should_stop():

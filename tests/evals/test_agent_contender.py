@@ -36,7 +36,8 @@ def _endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, base_url: str | N
 
 
 def test_the_agent_runs_a_unit_with_its_tokens_and_never_sees_test_losses(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     seen: list[str] = []
     problem = get_problem("DT_diabetes_mse")  # has a held-out split; one evaluation takes milliseconds
     sampler = make_strategy("random", direction="minimize", seed=5)
@@ -45,8 +46,9 @@ def test_the_agent_runs_a_unit_with_its_tokens_and_never_sees_test_losses(
         seen.append(json.dumps(body))
         if not body.get("tools"):
             return text("Deeper trees overfit so far.")
-        configs = [{"params": p, "rationale": "a shallow tree first"}
-                   for p in sampler.ask(problem.space, [], _wanted(body))]
+        configs = [
+            {"params": p, "rationale": "a shallow tree first"} for p in sampler.ask(problem.space, [], _wanted(body))
+        ]
         return tool("run_trials", {"configs": configs})
 
     with FakeOpenAI(reply) as server:
@@ -64,20 +66,63 @@ def test_the_agent_runs_a_unit_with_its_tokens_and_never_sees_test_losses(
 
 
 def test_without_an_endpoint_the_agent_contender_says_how_to_connect_one(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     _endpoint(monkeypatch, tmp_path, None)
     problem = get_problem("branin")
-    ctx = ContenderContext(problem="branin", space=problem.space, default=problem.default, direction="minimize",
-                           seed=0, budget=4, batch=1)
+    ctx = ContenderContext(
+        problem="branin", space=problem.space, default=problem.default, direction="minimize", seed=0, budget=4, batch=1
+    )
     with pytest.raises(TunesmithError, match="needs an LLM endpoint: to connect one, set OPENAI_BASE_URL"):
         get_contender("agent").build(ctx)
 
 
 def test_a_dead_endpoint_falls_back_to_auto_and_the_unit_finishes(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     with FakeOpenAI(lambda body, n: Reply(status=500)) as server:
         _endpoint(monkeypatch, tmp_path, server.base_url)
         (tmp_path / "none.toml").write_text("[llm]\nretries = 0\n")
         result = run_unit(Unit(problem="branin", contender="agent", seed=1, budget=5, batch=1))
     assert len(result["evals"]) == 5 and result["invalid"] == 0
     assert {e["proposer"] for e in result["evals"][1:]} == {"strategy"}
+
+
+def test_an_eval_run_that_approves_a_space_edit_applies_it() -> None:
+    """The eval host honours the same ``set_space(space, rationale=, source=)`` contract as the engine."""
+    from agent.core.records import Trial, TrialState
+    from agent.hybrid.space_edit import approve_all
+    from agent.llm.base import Completion
+    from agent.llm.scripted import ScriptedClient
+    from agent.study.proposers import ProposalContext
+    from evals.llm_contender import make_eval_proposer
+    from tests.agent.llm.helpers import call
+
+    problem = get_problem("branin")
+    ctx = ContenderContext(
+        problem="branin", space=problem.space, default=problem.default, direction="minimize", seed=0, budget=6, batch=1
+    )
+    name = problem.space.names[0]
+    edit = {"action": "narrow", "param": name, "low": 0.0, "high": 5.0, "rationale": "the good region"}
+    config = {"params": {**problem.default, name: 1.0}, "rationale": "inside the narrowed range"}
+    client = ScriptedClient(
+        [
+            Completion(tool_calls=[call("edit_space", edit)]),
+            Completion(tool_calls=[call("run_trials", {"configs": [config]}, 1)]),
+        ],
+        exhausted=Completion(content="done"),
+    )
+    proposer = make_eval_proposer(ctx, client=client, approve=approve_all)
+    try:
+        first = Trial(number=0, params=dict(problem.default), state=TrialState.COMPLETE, value=1.0)
+        proposer.observe(first, [first])
+        drafts = proposer.propose(
+            ProposalContext(space=problem.space, history=[first], direction="minimize", metric="loss", remaining=5), 1
+        )
+        host = proposer.eval_host
+        assert host.space.params[name].high == 5.0  # type: ignore[union-attr]
+        edited = host.store.events("space_edited")
+        assert len(edited) == 1 and edited[0].data["source"] == "llm"
+        assert drafts and drafts[0].params[name] == 1.0
+    finally:
+        proposer.close()

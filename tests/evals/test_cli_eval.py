@@ -16,8 +16,9 @@ from tests.conftest import ROOT
 
 def tunesmith(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "tunesmith.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tunesmith.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_eval_is_a_tunesmith_command_and_lists_problems() -> None:
@@ -26,16 +27,20 @@ def test_eval_is_a_tunesmith_command_and_lists_problems() -> None:
     assert "SVM_wine_nll" in res.stdout and "bayesmark (90)" in res.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--suite", "nope", "--out", "x"], "unknown suite 'nope'; choose one of bayesmark"),
-    (["--problems", "SVM_wine_nl", "--out", "x"], "did you mean 'SVM_wine_nll'"),
-    (["--problems", "branin", "--strategies", "tpe,hebo", "--out", "x"], "unknown strategy 'hebo'"),
-    (["--problems", "branin", "--budget", "30,128", "--batch", "1,8,2", "--out", "x"], "one batch per budget"),
-    (["--problems", "branin"], "--out DIR is required"),
-    (["--problems", "branin", "--split", "train", "--out", "x"], "choose dev or test"),
-])
-def test_bad_input_is_one_line(args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--suite", "nope", "--out", "x"], "unknown suite 'nope'; choose one of bayesmark"),
+        (["--problems", "SVM_wine_nl", "--out", "x"], "did you mean 'SVM_wine_nll'"),
+        (["--problems", "branin", "--strategies", "tpe,hebo", "--out", "x"], "unknown strategy 'hebo'"),
+        (["--problems", "branin", "--budget", "30,128", "--batch", "1,8,2", "--out", "x"], "one batch per budget"),
+        (["--problems", "branin"], "--out DIR is required"),
+        (["--problems", "branin", "--split", "train", "--out", "x"], "choose dev or test"),
+    ],
+)
+def test_bad_input_is_one_line(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "300")
     from tunesmith.cli import app
@@ -68,7 +73,21 @@ def test_missing_baseline_names_the_command(tmp_path: Path) -> None:
 
 
 def test_progress_counts_units_not_their_cost_weights(tmp_path: Path) -> None:
-    res = tunesmith("eval", "--problems", "branin,hartmann6", "--strategies", "random", "--seeds", "1", "--budget",
-                    "4", "--batch", "2", "--no-plots", "--out", str(tmp_path / "o"))
+    res = tunesmith(
+        "eval",
+        "--problems",
+        "branin,hartmann6",
+        "--strategies",
+        "random",
+        "--seeds",
+        "1",
+        "--budget",
+        "4",
+        "--batch",
+        "2",
+        "--no-plots",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert res.returncode == 0, res.stderr
     assert "2/2 units" in res.stderr, res.stderr

@@ -20,9 +20,28 @@ def test_eval_cli_with_workers_resumes_after_a_kill(tmp_path: Path) -> None:
     base = tmp_path / "baselines.json"
     build(["branin", "hartmann6"], 64, tmp_path / "bc", workers=1, command="test", path=base)
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "tunesmith.cli", "eval", "--problems", "branin,hartmann6", "--strategies",
-            "auto,gp,tpe,random", "--seeds", "2", "--budget", "12,16", "--batch", "1,4", "--workers", "2",
-            "--baselines", str(base), "--out", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "tunesmith.cli",
+        "eval",
+        "--problems",
+        "branin,hartmann6",
+        "--strategies",
+        "auto,gp,tpe,random",
+        "--seeds",
+        "2",
+        "--budget",
+        "12,16",
+        "--batch",
+        "1,4",
+        "--workers",
+        "2",
+        "--baselines",
+        str(base),
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     # interrupt the first run as soon as some units are stored, then resume
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

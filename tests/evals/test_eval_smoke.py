@@ -21,16 +21,36 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
     base = tmp / "baselines.json"
     build(PROBLEMS.split(","), 16, tmp / "base-cache", workers=1, command="test", path=base)
     out = tmp / "run"
-    summary = run_eval(out_dir=out, suite="all", problems=PROBLEMS, split=None, strategies="tpe,random", seeds=1,
-                       budget="6,6", batch="1,3", workers=1, baselines=base)
+    summary = run_eval(
+        out_dir=out,
+        suite="all",
+        problems=PROBLEMS,
+        split=None,
+        strategies="tpe,random",
+        seeds=1,
+        budget="6,6",
+        batch="1,3",
+        workers=1,
+        baselines=base,
+    )
     return out, base, summary
 
 
 def test_report_has_tables_statistics_and_plots(run: tuple[Path, Path, dict]) -> None:
     out, _, summary = run
     report = (out / "report.md").read_text()
-    for text in ("### Protocol 6x1", "### Protocol 2x3", "95% bootstrap CI", "tpe vs random", "Wilcoxon p",
-                 "win/tie/loss", "held-out test", "plots/score_vs_evals_6x1.png", "plots/heatmap_2x3.png", "### Cost"):
+    for text in (
+        "### Protocol 6x1",
+        "### Protocol 2x3",
+        "95% bootstrap CI",
+        "tpe vs random",
+        "Wilcoxon p",
+        "win/tie/loss",
+        "held-out test",
+        "plots/score_vs_evals_6x1.png",
+        "plots/heatmap_2x3.png",
+        "### Cost",
+    ):
         assert text in report
     for name in ("score_vs_evals_6x1.png", "heatmap_6x1.png", "score_vs_evals_2x3.png", "heatmap_2x3.png"):
         assert (out / "plots" / name).read_bytes()[:4] == b"\x89PNG"
@@ -51,8 +71,9 @@ def test_scores_match_a_hand_computation(run: tuple[Path, Path, dict]) -> None:
     test_loss = unit["evals"][i]["test_loss"]
     test = 100 * (1 - min(1, max(-1, (test_loss - base["best_test"]) / (base["clip_test"] - base["best_test"]))))
     scores = pd.read_csv(out / "scores.csv")
-    row = scores[(scores.problem == "kNN_iris_nll") & (scores.contender == "tpe") & (scores.protocol == "2x3")
-                 & scores.final]
+    row = scores[
+        (scores.problem == "kNN_iris_nll") & (scores.contender == "tpe") & (scores.protocol == "2x3") & scores.final
+    ]
     assert row.set_index("objective").loc["val", "score"] == pytest.approx(val)
     assert row.set_index("objective").loc["test", "score"] == pytest.approx(test)
     # the summary mean is the mean over units of the same numbers
@@ -67,18 +88,37 @@ def test_a_second_run_resumes_from_the_cache(run: tuple[Path, Path, dict], monke
     from evals import harness
 
     monkeypatch.setattr(harness, "run_unit", lambda *a, **k: pytest.fail("a cached unit ran again"))
-    again = run_eval(out_dir=out, suite="all", problems=PROBLEMS, split=None, strategies="tpe,random", seeds=1,
-                     budget="6,6", batch="1,3", workers=1, baselines=base, plots=False)
+    again = run_eval(
+        out_dir=out,
+        suite="all",
+        problems=PROBLEMS,
+        split=None,
+        strategies="tpe,random",
+        seeds=1,
+        budget="6,6",
+        batch="1,3",
+        workers=1,
+        baselines=base,
+        plots=False,
+    )
     assert again["protocols"]["6x1"]["val"]["means"] == summary["protocols"]["6x1"]["val"]["means"]
 
 
 def test_baselines_merge_keeps_entries_and_every_command(tmp_path: Path) -> None:
     base = tmp_path / "baselines.json"
     build(["branin"], 8, tmp_path / "cache", workers=1, command="tunesmith eval-baselines --problems branin", path=base)
-    build(["hartmann6"], 8, tmp_path / "cache", workers=1, command="tunesmith eval-baselines --problems hartmann6",
-          path=base)
+    build(
+        ["hartmann6"],
+        8,
+        tmp_path / "cache",
+        workers=1,
+        command="tunesmith eval-baselines --problems hartmann6",
+        path=base,
+    )
     build(["branin"], 8, tmp_path / "cache", workers=1, command="tunesmith eval-baselines --problems branin", path=base)
     data = json.loads(base.read_text())
     assert set(data["problems"]) == {"branin", "hartmann6"} and data["problems"]["branin"]["n"] == 8
-    assert data["commands"] == ["tunesmith eval-baselines --problems hartmann6",
-                                "tunesmith eval-baselines --problems branin"]
+    assert data["commands"] == [
+        "tunesmith eval-baselines --problems hartmann6",
+        "tunesmith eval-baselines --problems branin",
+    ]

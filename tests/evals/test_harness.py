@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.core.records import Proposer as Kind
+from agent.core.records import ProposerKind as Kind
 from agent.core.records import Trial, TrialDraft, TrialState
 from agent.strategies import make_strategy
 from agent.study.proposers import ProposalContext, Proposer, StrategyProposer

@@ -56,7 +56,8 @@ def test_multiclass_logistic_regression_is_one_vs_rest() -> None:
 def test_synthetic_functions_reach_their_known_minimum() -> None:
     assert FUNCTIONS["branin"][0]([3.14159265, 2.275]) == pytest.approx(0.397887, abs=1e-5)
     assert FUNCTIONS["hartmann6"][0]([0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573]) == pytest.approx(
-        -3.32237, abs=1e-4)
+        -3.32237, abs=1e-4
+    )
     assert FUNCTIONS["rosenbrock10"][0]([1.0] * 10) == 0.0
     for name in FUNCTIONS:  # the default (the centre) is not the optimum: no free win for default-first
         p = SyntheticProblem(name)

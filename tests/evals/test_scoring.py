@@ -17,12 +17,12 @@ def test_normalized_and_score_by_hand() -> None:
     # clip 3, best 1: perf 2 is half way -> normalized 0.5 -> score 50
     assert normalized(2.0, 3.0, 1.0) == pytest.approx(0.5)
     assert score(2.0, 3.0, 1.0) == pytest.approx(50.0)
-    assert score(1.0, 3.0, 1.0) == pytest.approx(100.0)       # reaches the reference best
-    assert score(3.0, 3.0, 1.0) == pytest.approx(0.0)         # a median random configuration
-    assert score(9.0, 3.0, 1.0) == pytest.approx(0.0)         # worse than clip is bounded at 0
-    assert score(0.5, 3.0, 1.0) == pytest.approx(125.0)       # beats the reference best: (0.5-1)/2 = -0.25
-    assert score(-100.0, 3.0, 1.0) == pytest.approx(200.0)    # bounded at normalized -1, as bayesmark
-    assert score(math.inf, 3.0, 1.0) == 0.0                   # nothing succeeded yet
+    assert score(1.0, 3.0, 1.0) == pytest.approx(100.0)  # reaches the reference best
+    assert score(3.0, 3.0, 1.0) == pytest.approx(0.0)  # a median random configuration
+    assert score(9.0, 3.0, 1.0) == pytest.approx(0.0)  # worse than clip is bounded at 0
+    assert score(0.5, 3.0, 1.0) == pytest.approx(125.0)  # beats the reference best: (0.5-1)/2 = -0.25
+    assert score(-100.0, 3.0, 1.0) == pytest.approx(200.0)  # bounded at normalized -1, as bayesmark
+    assert score(math.inf, 3.0, 1.0) == 0.0  # nothing succeeded yet
     assert normalized(1.0, 1.0, 1.0) == 0.0 and normalized(1.5, 1.0, 1.0) == 1.0  # degenerate baseline
 
 

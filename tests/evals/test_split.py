@@ -25,8 +25,7 @@ def test_split_is_pinned() -> None:
     split = split_of()
     assert [n for n in SUITES["synthetic"] if split[n] == "test"] == ["branin", "hartmann6"]
     assert split["torch-mlp_digits_nll"] == "test" and split["torch-mlp_digits_acc"] == "dev"
-    assert select(SUITES["bayesmark"], "test")[:4] == ["DT_breast_nll", "DT_diabetes_mse", "DT_iris_nll",
-                                                       "DT_wine_acc"]
+    assert select(SUITES["bayesmark"], "test")[:4] == ["DT_breast_nll", "DT_diabetes_mse", "DT_iris_nll", "DT_wine_acc"]
 
 
 def test_unknown_split_is_one_line() -> None:

@@ -12,26 +12,83 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=int(os.environ.get("TUNESMITH_FUZZ_EXAMPLES", "60")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("TUNESMITH_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
-SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20))
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20)
+)
 KEYS = st.text(max_size=12) | st.sampled_from(
-    ["type", "low", "high", "log", "step", "choices", "values", "when", "min", "max", "metric", "direction",
-     "name", "goal", "space", "params", "budget", "command", "function", "objective", "default", "fixed",
-     "workers", "isolation", "network", "read_paths", "env", "pass", "set", "max_trials", "trial_timeout",
-     "max_processes", "memory_mb", "pruner", "gpus", "strategy", "seed", "x", "lr", "kernel"])
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
-                    max_leaves=25)
+    [
+        "type",
+        "low",
+        "high",
+        "log",
+        "step",
+        "choices",
+        "values",
+        "when",
+        "min",
+        "max",
+        "metric",
+        "direction",
+        "name",
+        "goal",
+        "space",
+        "params",
+        "budget",
+        "command",
+        "function",
+        "objective",
+        "default",
+        "fixed",
+        "workers",
+        "isolation",
+        "network",
+        "read_paths",
+        "env",
+        "pass",
+        "set",
+        "max_trials",
+        "trial_timeout",
+        "max_processes",
+        "memory_mb",
+        "pruner",
+        "gpus",
+        "strategy",
+        "seed",
+        "x",
+        "lr",
+        "kernel",
+    ]
+)
+JSON = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5), max_leaves=25
+)
 
 VALID: dict[str, Any] = {
-    "name": "fuzz", "objective": {"metric": "acc", "direction": "maximize"}, "command": ["python", "train.py"],
-    "space": {"lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
-              "kernel": {"type": "categorical", "choices": ["rbf", "poly"]},
-              "degree": {"type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}}},
-    "default": {"lr": 0.01, "kernel": "rbf"}, "budget": {"max_trials": 5, "trial_timeout": "2m"},
-    "workers": 2, "isolation": "strict", "network": False, "read_paths": ["data"], "env": {"pass": ["HF_HOME"]},
+    "name": "fuzz",
+    "objective": {"metric": "acc", "direction": "maximize"},
+    "command": ["python", "train.py"],
+    "space": {
+        "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
+        "kernel": {"type": "categorical", "choices": ["rbf", "poly"]},
+        "degree": {"type": "int", "low": 2, "high": 5, "when": {"kernel": ["poly"]}},
+    },
+    "default": {"lr": 0.01, "kernel": "rbf"},
+    "budget": {"max_trials": 5, "trial_timeout": "2m"},
+    "workers": 2,
+    "isolation": "strict",
+    "network": False,
+    "read_paths": ["data"],
+    "env": {"pass": ["HF_HOME"]},
 }
 
 

@@ -13,13 +13,15 @@ from agent.core.space import SearchSpace
 from agent.errors import ConfigError, SpecError
 from tests.fuzz.strategies import FUZZ, JSON, KEYS, SCALARS
 
-SPACE = SearchSpace.from_dict({
-    "lr": {"type": "float", "low": 1e-5, "high": 1.0, "log": True},
-    "dropout": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1},
-    "layers": {"type": "int", "low": 1, "high": 8},
-    "opt": {"type": "categorical", "choices": ["adam", "sgd", None, 3, True]},
-    "momentum": {"type": "float", "low": 0.0, "high": 0.99, "when": {"opt": ["sgd"]}},
-})
+SPACE = SearchSpace.from_dict(
+    {
+        "lr": {"type": "float", "low": 1e-5, "high": 1.0, "log": True},
+        "dropout": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1},
+        "layers": {"type": "int", "low": 1, "high": 8},
+        "opt": {"type": "categorical", "choices": ["adam", "sgd", None, 3, True]},
+        "momentum": {"type": "float", "low": 0.0, "high": 0.99, "when": {"opt": ["sgd"]}},
+    }
+)
 NAMES = st.sampled_from([*SPACE.names, "lr ", "LR", "momentum"]) | KEYS
 
 
@@ -47,9 +49,17 @@ def test_configurations_with_plausible_names(config: dict[str, Any]) -> None:
 
 
 @FUZZ
-@given(st.fixed_dictionaries({"lr": st.floats(), "dropout": st.floats(), "layers": st.integers() | st.floats(),
-                              "opt": st.sampled_from(["adam", "sgd", None, 3, True, 1, 1.0, "Adam"])},
-                             optional={"momentum": st.floats() | st.text(max_size=3)}))
+@given(
+    st.fixed_dictionaries(
+        {
+            "lr": st.floats(),
+            "dropout": st.floats(),
+            "layers": st.integers() | st.floats(),
+            "opt": st.sampled_from(["adam", "sgd", None, 3, True, 1, 1.0, "Adam"]),
+        },
+        optional={"momentum": st.floats() | st.text(max_size=3)},
+    )
+)
 def test_nearly_valid_configurations(config: dict[str, Any]) -> None:
     _validate(config)
 

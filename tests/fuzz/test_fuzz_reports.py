@@ -15,8 +15,12 @@ from sandbox.base import REPORT_PREFIX
 from sandbox.output import OutputCapture, ParsedReport, ReportFile, parse_report
 from tests.fuzz.strategies import FUZZ, JSON
 
-PAYLOADS = (st.binary(max_size=300) | st.text(max_size=300) | JSON.map(json.dumps)
-            | st.dictionaries(st.text(max_size=8), JSON, max_size=5).map(json.dumps))
+PAYLOADS = (
+    st.binary(max_size=300)
+    | st.text(max_size=300)
+    | JSON.map(json.dumps)
+    | st.dictionaries(st.text(max_size=8), JSON, max_size=5).map(json.dumps)
+)
 
 
 def _check(parsed: ParsedReport | None) -> None:
@@ -35,8 +39,10 @@ def test_parse_report_takes_anything(payload: bytes | str) -> None:
 
 
 @FUZZ
-@given(st.dictionaries(st.text(max_size=8), st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=4),
-       st.integers(-5, 10**6) | st.none())
+@given(
+    st.dictionaries(st.text(max_size=8), st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=4),
+    st.integers(-5, 10**6) | st.none(),
+)
 def test_a_well_formed_report_keeps_every_number(metrics: dict[str, float], step: int | None) -> None:
     metrics = {k: v for k, v in metrics.items() if k not in ("step", "final", "_t")}
     if not metrics:
@@ -46,8 +52,15 @@ def test_a_well_formed_report_keeps_every_number(metrics: dict[str, float], step
 
 
 @FUZZ
-@given(st.lists(st.binary(max_size=2000) | PAYLOADS.map(lambda p: (REPORT_PREFIX.encode() + (
-    p if isinstance(p, bytes) else p.encode(errors="surrogatepass")) + b"\n")), max_size=12))
+@given(
+    st.lists(
+        st.binary(max_size=2000)
+        | PAYLOADS.map(
+            lambda p: REPORT_PREFIX.encode() + (p if isinstance(p, bytes) else p.encode(errors="surrogatepass")) + b"\n"
+        ),
+        max_size=12,
+    )
+)
 def test_output_capture_takes_any_stream_in_any_chunks(chunks: list[bytes]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "out.log"

@@ -43,7 +43,7 @@ def test_the_fuzzers_start_from_a_valid_spec() -> None:
 
 
 @FUZZ
-@given(JSON.filter(lambda d: not isinstance(d, str)))   # a string is a file path to load_spec
+@given(JSON.filter(lambda d: not isinstance(d, str)))  # a string is a file path to load_spec
 def test_any_json_value_as_a_spec(data: Any) -> None:
     _load(data)
 
@@ -79,10 +79,20 @@ def test_arbitrary_toml_text(text: str) -> None:
     _load_text(text, ".toml")
 
 
-TOML_LINES = ['name = "x"\n', '[objective]\nmetric = "a"\ndirection = "max"\n', 'command = "python t.py"\n',
-              '[space.lr]\ntype = "float"\nlow = 0.1\nhigh = 1\n', '[budget]\nmax_trials = 3\n',
-              'isolation = "strict"\n', "workers = 0\n", "[space]\n", "x = 1979-05-27T07:32:00Z\n",
-              '[space.x]\nlow = "a"\n', 'network = "yes"\n', 'read_paths = ["data", 3]\n']
+TOML_LINES = [
+    'name = "x"\n',
+    '[objective]\nmetric = "a"\ndirection = "max"\n',
+    'command = "python t.py"\n',
+    '[space.lr]\ntype = "float"\nlow = 0.1\nhigh = 1\n',
+    "[budget]\nmax_trials = 3\n",
+    'isolation = "strict"\n',
+    "workers = 0\n",
+    "[space]\n",
+    "x = 1979-05-27T07:32:00Z\n",
+    '[space.x]\nlow = "a"\n',
+    'network = "yes"\n',
+    'read_paths = ["data", 3]\n',
+]
 
 
 @FUZZ

@@ -17,8 +17,14 @@ from tests.fuzz.strategies import FUZZ, JSON, KEYS
 toolbox = pytest.importorskip("tools.toolbox", reason="the LLM tools are not merged yet (issue 3)")
 base = pytest.importorskip("tools.base")
 TOOLS = list(toolbox.ALL_TOOLS)
-ARG_KEYS = st.sampled_from(sorted({k for t in TOOLS for k in t.args.model_json_schema().get("properties", {})}
-                                  | {"command", "path", "code"})) | KEYS
+ARG_KEYS = (
+    st.sampled_from(
+        sorted(
+            {k for t in TOOLS for k in t.args.model_json_schema().get("properties", {})} | {"command", "path", "code"}
+        )
+    )
+    | KEYS
+)
 
 
 @FUZZ

@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from sandbox.base import TrialOutcome, TrialRequest
-from sandbox.subprocess_executor import LocalExecutor
+from sandbox.local_executor import LocalExecutor
 
 
 def main(n: int = 30) -> None:
@@ -30,13 +30,16 @@ def main(n: int = 30) -> None:
             local.append(time.perf_counter() - t0)
             with open(f"{tmp}/{i}/status.json") as fh:
                 import json
+
                 status = json.load(fh)
             # how long after the trial's end (as the supervisor saw it) the outcome was in our hands
             latency.append(time.time() - status["finished_at"])
     b, loc = statistics.median(bare) * 1e3, statistics.median(local) * 1e3
-    print(f"bare subprocess.run: {b:.1f} ms  LocalExecutor: {loc:.1f} ms  overhead: {loc - b:.1f} ms "
-          f"(median of {n}); outcome latency after supervisor status: "
-          f"{statistics.median(latency) * 1e3:.1f} ms")
+    print(
+        f"bare subprocess.run: {b:.1f} ms  LocalExecutor: {loc:.1f} ms  overhead: {loc - b:.1f} ms "
+        f"(median of {n}); outcome latency after supervisor status: "
+        f"{statistics.median(latency) * 1e3:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,15 @@ REPO = Path(__file__).resolve().parents[2]
 def function_request(tmp_path: Path, name: str, trial_id: str = "t1", **kw: Any) -> TrialRequest:
     """A request for ``tests.sandbox.trial_funcs:<name>`` whose objective metric is ``score``."""
     kw.setdefault("grace", 2.0)
-    return TrialRequest(trial_id=trial_id, params=kw.pop("params", {}), trial_dir=str(tmp_path / trial_id),
-                        workdir=str(REPO), function=f"tests.sandbox.trial_funcs:{name}",
-                        env={"TUNESMITH_OBJECTIVE": "score"}, **kw)
+    return TrialRequest(
+        trial_id=trial_id,
+        params=kw.pop("params", {}),
+        trial_dir=str(tmp_path / trial_id),
+        workdir=str(REPO),
+        function=f"tests.sandbox.trial_funcs:{name}",
+        env={"TUNESMITH_OBJECTIVE": "score"},
+        **kw,
+    )
 
 
 def script_request(tmp_path: Path, body: str, trial_id: str = "t1", **kw: Any) -> TrialRequest:
@@ -29,8 +35,14 @@ def script_request(tmp_path: Path, body: str, trial_id: str = "t1", **kw: Any) -
     path = tmp_path / f"{trial_id}_script.py"
     path.write_text(textwrap.dedent(body))
     kw.setdefault("grace", 1.0)
-    return TrialRequest(trial_id=trial_id, params=kw.pop("params", {}), trial_dir=str(tmp_path / trial_id),
-                        workdir=str(tmp_path), command=[sys.executable, str(path)], **kw)
+    return TrialRequest(
+        trial_id=trial_id,
+        params=kw.pop("params", {}),
+        trial_dir=str(tmp_path / trial_id),
+        workdir=str(tmp_path),
+        command=[sys.executable, str(path)],
+        **kw,
+    )
 
 
 def run_until_done(ex: TrialExecutor, timeout: float = 30.0) -> tuple[list[TrialOutcome], list[Report]]:

@@ -42,7 +42,7 @@ def curve(params: dict[str, Any]) -> float:
     x = float(params["x"])
     score = 0.0
     for step in range(1, int(params.get("steps", 6)) + 1):
-        score = x * (1 - 0.5 ** step)
+        score = x * (1 - 0.5**step)
         report(step=step, score=score)
         time.sleep(float(params.get("pause", 0.05)))
         if should_stop():

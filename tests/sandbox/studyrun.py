@@ -34,9 +34,17 @@ def token() -> str:
     return f"hostile-{uuid.uuid4().hex[:12]}"
 
 
-def run_study(tmp_path: Path, body: str, isolation: str, *, mark: str | None = None, study: Path | None = None,
-              fixed: dict[str, Any] | None = None, budget: dict[str, Any] | None = None,
-              **spec: Any) -> tuple[Trial, Session]:
+def run_study(
+    tmp_path: Path,
+    body: str,
+    isolation: str,
+    *,
+    mark: str | None = None,
+    study: Path | None = None,
+    fixed: dict[str, Any] | None = None,
+    budget: dict[str, Any] | None = None,
+    **spec: Any,
+) -> tuple[Trial, Session]:
     """Run ``body`` (dedented Python) as the single trial of a new study; its objective is ``score``.
     The script gets ``mark`` as its one argument. The study folder defaults to ``work/studies/s``, inside
     the trial's workdir: the hardest case for hiding it."""
@@ -45,11 +53,19 @@ def run_study(tmp_path: Path, body: str, isolation: str, *, mark: str | None = N
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     (work / "attack.py").write_text(textwrap.dedent(body))
-    data = {"name": "hostile", "objective": {"metric": "score", "direction": "maximize"},
-            "command": ["python", "attack.py", mark or token()], "space": {"x": {"type": "float", "low": 0, "high": 1}},
-            "default": {"x": 0.5}, "fixed": fixed or {},
-            "budget": {"max_trials": 1, "trial_timeout": 30, **(budget or {})},
-            "isolation": isolation, "seed": 0, "grace_period": 1.0, **spec}
+    data = {
+        "name": "hostile",
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "attack.py", mark or token()],
+        "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "default": {"x": 0.5},
+        "fixed": fixed or {},
+        "budget": {"max_trials": 1, "trial_timeout": 30, **(budget or {})},
+        "isolation": isolation,
+        "seed": 0,
+        "grace_period": 1.0,
+        **spec,
+    }
     session = Session.create(load_spec(data, base_dir=work), study or work / "studies" / "s")
     session.run()
     trials = session.trials()

@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.base import TrialExecutor
 from sandbox.fake import InProcessExecutor
-from sandbox.subprocess_executor import LocalExecutor
+from sandbox.local_executor import LocalExecutor
 from tests.sandbox.helpers import (
     assert_tree_gone,
     function_request,
@@ -28,8 +28,7 @@ def make_executor(request: pytest.FixtureRequest) -> Iterator[Factory]:
     made: list[TrialExecutor] = []
 
     def make(capacity: int = 1) -> TrialExecutor:
-        ex: TrialExecutor = (LocalExecutor(capacity) if request.param == "local"
-                             else InProcessExecutor(capacity))
+        ex: TrialExecutor = LocalExecutor(capacity) if request.param == "local" else InProcessExecutor(capacity)
         made.append(ex)
         return ex
 

@@ -65,13 +65,18 @@ def test_read_the_real_homes_ssh_folder(tmp_path: Path) -> None:
     interpreter needs."""
     home = pwd.getpwuid(os.getuid()).pw_dir
     mark = token()
-    trial, _ = run_study(tmp_path, """
+    trial, _ = run_study(
+        tmp_path,
+        """
         import os, pwd, json
         home = pwd.getpwuid(os.getuid()).pw_dir
         seen = sorted(os.listdir(home)) if os.path.isdir(home) else []
         print(json.dumps(seen))
         os.listdir(os.path.join(home, ".ssh"))
-    """, "strict", mark=mark)
+    """,
+        "strict",
+        mark=mark,
+    )
     assert trial.state is TrialState.FAILED and "FileNotFoundError" in (trial.reason or "")
     assert f"{home}/.ssh" in (trial.stderr_tail or "")
     listing = json.loads((Path(trial.info["trial_dir"]) / "stdout.log").read_text())
@@ -80,21 +85,32 @@ def test_read_the_real_homes_ssh_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("isolation", PROFILES)
-def test_print_the_environment_looking_for_keys(tmp_path: Path, isolation: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    secrets = {"OPENAI_API_KEY": "sk-planted-openai-0001", "AWS_SECRET_ACCESS_KEY": "planted-aws-0002",
-               "GITHUB_TOKEN": "ghp_planted0003", "DB_PASSWORD": "planted-pw-0004"}
+def test_print_the_environment_looking_for_keys(
+    tmp_path: Path, isolation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {
+        "OPENAI_API_KEY": "sk-planted-openai-0001",
+        "AWS_SECRET_ACCESS_KEY": "planted-aws-0002",
+        "GITHUB_TOKEN": "ghp_planted0003",
+        "DB_PASSWORD": "planted-pw-0004",
+    }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HF_TOKEN", "hf_passed_by_name")
     monkeypatch.setenv("AGENT_ONLY_SETTING", "agent-side-value")
     mark = token()
-    trial, _ = run_study(tmp_path, """
+    trial, _ = run_study(
+        tmp_path,
+        """
         import json, os
         open(os.path.join(os.environ["TUNESMITH_TRIAL_DIR"], "env.json"), "w").write(json.dumps(dict(os.environ)))
         print(json.dumps(dict(os.environ)))
         print('TUNESMITH_REPORT {"score": 1}')
-    """, isolation, mark=mark, env={"pass": ["HF_TOKEN"], "set": {"MODE": "fast"}})
+    """,
+        isolation,
+        mark=mark,
+        env={"pass": ["HF_TOKEN"], "set": {"MODE": "fast"}},
+    )
     assert trial.state is TrialState.COMPLETE
     seen = json.loads((Path(trial.info["trial_dir"]) / "env.json").read_text())
     folder = Path(trial.info["trial_dir"])
@@ -117,12 +133,19 @@ def test_connect_to_a_port_on_localhost(tmp_path: Path, isolation: str, network:
     server.settimeout(0.5)
     mark = token()
     try:
-        trial, _ = run_study(tmp_path, """
+        trial, _ = run_study(
+            tmp_path,
+            """
             import json, os, socket
             port = json.load(open(os.environ["TUNESMITH_PARAMS"]))["port"]
             socket.create_connection(("127.0.0.1", port), timeout=5).sendall(b"hello from the trial")
             print('TUNESMITH_REPORT {"score": 1}')
-        """, isolation, mark=mark, fixed={"port": server.getsockname()[1]}, network=network)
+        """,
+            isolation,
+            mark=mark,
+            fixed={"port": server.getsockname()[1]},
+            network=network,
+        )
         try:
             conn, _addr = server.accept()
             received = conn.recv(100)
@@ -162,12 +185,20 @@ WRITE_EVERYWHERE = """
 def test_write_outside_its_folder(tmp_path: Path) -> None:
     need_strict()
     work, mark = tmp_path / "work", token()
-    blocked = [work / "attack.py", work / "studies" / "s" / "evil.txt", work / "studies" / "s" / "study.db",
-               work / "studies" / "s" / "trials" / "evil.txt", Path("/usr/lib/evil.txt"), Path("/etc/evil.txt"),
-               Path("/evil.txt"), Path(os.path.expanduser("~")) / "evil.txt"]
+    blocked = [
+        work / "attack.py",
+        work / "studies" / "s" / "evil.txt",
+        work / "studies" / "s" / "study.db",
+        work / "studies" / "s" / "trials" / "evil.txt",
+        Path("/usr/lib/evil.txt"),
+        Path("/etc/evil.txt"),
+        Path("/evil.txt"),
+        Path(os.path.expanduser("~")) / "evil.txt",
+    ]
     private = [Path("/tmp") / f"{mark}.txt", tmp_path / "evil.txt"]  # the trial's own /tmp: gone with it
-    trial, _ = run_study(tmp_path, WRITE_EVERYWHERE, "strict", mark=mark,
-                         fixed={"targets": [str(t) for t in blocked + private]})
+    trial, _ = run_study(
+        tmp_path, WRITE_EVERYWHERE, "strict", mark=mark, fixed={"targets": [str(t) for t in blocked + private]}
+    )
     assert trial.state is TrialState.COMPLETE and trial.value == len(private), trial.stderr_tail
     for path in blocked:
         assert f"blocked {path}: [Errno 30] Read-only file system" in (trial.stderr_tail or ""), path
@@ -182,8 +213,12 @@ def test_write_outside_its_folder_works_under_process(tmp_path: Path) -> None:
     """The process profile does not confine writes; shown with harmless targets."""
     work = tmp_path / "work"
     targets = [work / "studies" / "s" / "evil.txt", tmp_path / "evil.txt"]
-    trial, _ = run_study(tmp_path, WRITE_EVERYWHERE.replace('"/tmp/scratch.txt"', 'os.devnull'), "process",
-                         fixed={"targets": [str(t) for t in targets]})
+    trial, _ = run_study(
+        tmp_path,
+        WRITE_EVERYWHERE.replace('"/tmp/scratch.txt"', "os.devnull"),
+        "process",
+        fixed={"targets": [str(t) for t in targets]},
+    )
     assert trial.state is TrialState.COMPLETE and trial.value == 2
 
 
@@ -204,8 +239,7 @@ FORK_BOMB = """
 @pytest.mark.parametrize("isolation", PROFILES)
 def test_fork_bomb_within_a_process_limit(tmp_path: Path, isolation: str) -> None:
     mark = token()
-    trial, _ = run_study(tmp_path, FORK_BOMB, isolation, mark=mark,
-                         budget={"max_processes": 24, "trial_timeout": 2})
+    trial, _ = run_study(tmp_path, FORK_BOMB, isolation, mark=mark, budget={"max_processes": 24, "trial_timeout": 2})
     forks = (Path(trial.info["trial_dir"]) / "forks").read_bytes().count(b"x")
     assert 0 < forks < 24, forks  # the trial's own process plus its forks stay within the limit
     assert trial.state is TrialState.TIMEOUT and trial.failure is FailureKind.TIMEOUT
@@ -216,12 +250,19 @@ def test_fork_bomb_within_a_process_limit(tmp_path: Path, isolation: str) -> Non
 @pytest.mark.parametrize("isolation", PROFILES)
 def test_ignore_sigterm(tmp_path: Path, isolation: str) -> None:
     mark = token()
-    trial, _ = run_study(tmp_path, """
+    trial, _ = run_study(
+        tmp_path,
+        """
         import signal, time
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print('TUNESMITH_REPORT {"score": 1}', flush=True)
         time.sleep(120)
-    """, isolation, mark=mark, budget={"trial_timeout": 1}, grace_period=0.5)
+    """,
+        isolation,
+        mark=mark,
+        budget={"trial_timeout": 1},
+        grace_period=0.5,
+    )
     assert trial.state is TrialState.TIMEOUT and "ran past the 1 s trial timeout" in (trial.reason or "")
     assert trial.duration is not None and trial.duration < 6
     assert_nothing_left(mark)
@@ -231,7 +272,9 @@ def test_sigterm_reaches_a_strict_trial_and_it_may_clean_up(tmp_path: Path) -> N
     """bubblewrap dies on SIGTERM and takes its sandbox along at once; the supervisor spares it, so the
     trial's own handler gets the grace period."""
     mark = token()
-    trial, _ = run_study(tmp_path, """
+    trial, _ = run_study(
+        tmp_path,
+        """
         import os, signal, sys, time
         def save(*_):
             time.sleep(0.3)
@@ -239,7 +282,12 @@ def test_sigterm_reaches_a_strict_trial_and_it_may_clean_up(tmp_path: Path) -> N
             sys.exit(0)
         signal.signal(signal.SIGTERM, save)
         time.sleep(120)
-    """, "strict", mark=mark, budget={"trial_timeout": 1}, grace_period=3)
+    """,
+        "strict",
+        mark=mark,
+        budget={"trial_timeout": 1},
+        grace_period=3,
+    )
     assert trial.state is TrialState.TIMEOUT
     assert (Path(trial.info["trial_dir"]) / "checkpoint").read_text() == "saved"
     assert_nothing_left(mark)
@@ -248,7 +296,9 @@ def test_sigterm_reaches_a_strict_trial_and_it_may_clean_up(tmp_path: Path) -> N
 @pytest.mark.parametrize("isolation", PROFILES)
 def test_leave_a_grandchild_behind(tmp_path: Path, isolation: str) -> None:
     mark = token()
-    trial, _ = run_study(tmp_path, """
+    trial, _ = run_study(
+        tmp_path,
+        """
         import os, sys, time
         if os.fork() == 0:
             os.setsid()                       # leave the trial's process group and session
@@ -258,7 +308,10 @@ def test_leave_a_grandchild_behind(tmp_path: Path, isolation: str) -> None:
         os.wait()
         time.sleep(0.3)                       # the grandchild is running, orphaned
         print('TUNESMITH_REPORT {"score": 1}')
-    """, isolation, mark=mark)
+    """,
+        isolation,
+        mark=mark,
+    )
     assert trial.state is TrialState.COMPLETE and trial.value == 1
     assert_nothing_left(mark)
 
@@ -266,7 +319,9 @@ def test_leave_a_grandchild_behind(tmp_path: Path, isolation: str) -> None:
 @pytest.mark.parametrize("isolation", PROFILES)
 def test_invalid_utf8_nul_bytes_and_a_10_mb_line(tmp_path: Path, isolation: str) -> None:
     mark = token()
-    trial, session = run_study(tmp_path, """
+    trial, session = run_study(
+        tmp_path,
+        """
         import sys
         out = sys.stdout.buffer
         out.write(b"bad \\xff\\xfe utf-8 and \\x00 NUL bytes\\n")
@@ -274,10 +329,13 @@ def test_invalid_utf8_nul_bytes_and_a_10_mb_line(tmp_path: Path, isolation: str)
         out.write(b'TUNESMITH_REPORT {"score": 0.5}\\n')
         sys.stderr.buffer.write(b"err \\xc3\\x28 \\x00 end\\n")
         sys.exit(0)
-    """, isolation, mark=mark)
+    """,
+        isolation,
+        mark=mark,
+    )
     assert trial.state is TrialState.COMPLETE and trial.value == 0.5
     log = Path(trial.info["trial_dir"]) / "stdout.log"
-    assert log.stat().st_size < (2 << 20) + 200       # first and last MiB kept, never the whole stream
+    assert log.stat().st_size < (2 << 20) + 200  # first and last MiB kept, never the whole stream
     assert b"bytes omitted" in log.read_bytes()
     stored = session.store.trial(trial.number)
     assert stored.stderr_tail is None or "\x00" not in stored.stderr_tail
@@ -287,11 +345,16 @@ def test_invalid_utf8_nul_bytes_and_a_10_mb_line(tmp_path: Path, isolation: str)
 @pytest.mark.parametrize("isolation", PROFILES)
 def test_a_fifo_planted_where_reports_are_read_does_not_hang_the_study(tmp_path: Path, isolation: str) -> None:
     mark = token()
-    trial, _ = run_study(tmp_path, """
+    trial, _ = run_study(
+        tmp_path,
+        """
         import os, time
         os.mkfifo(os.path.join(os.environ["TUNESMITH_TRIAL_DIR"], "reports.jsonl"))
         print('TUNESMITH_REPORT {"score": 2}', flush=True)
         time.sleep(0.5)
-    """, isolation, mark=mark)
+    """,
+        isolation,
+        mark=mark,
+    )
     assert trial.state is TrialState.COMPLETE and trial.value == 2, trial.reason
     assert_nothing_left(mark)

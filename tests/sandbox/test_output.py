@@ -21,11 +21,13 @@ def capture(tmp_path: Path, chunks: list[bytes], **kw: int) -> tuple[OutputCaptu
     return cap, got
 
 
-STREAM = (b"noise\nTUNESMITH_REPORT {\"a\": 1, \"step\": 0}\n"
-          b"  TUNESMITH_REPORT {\"indented\": 1}\nxTUNESMITH_REPORT {\"mid\": 1}\n"
-          b"TUNESMITH_REPORT {\"b\": \"nan\", \"final\": true}\r\nTUNESMITH_REPORT not json\n"
-          b"TUNESMITH_REPORT [1, 2]\nTUNESMITH_REPORT {\"c\": \"x\"}\nTUNESMITH_REPORTER {\"d\": 1}\n"
-          b"TUNESMITH_REPORT {\"e\": 2.5, \"step\": 3.0}")  # the last line has no newline: EOF ends it
+STREAM = (
+    b'noise\nTUNESMITH_REPORT {"a": 1, "step": 0}\n'
+    b'  TUNESMITH_REPORT {"indented": 1}\nxTUNESMITH_REPORT {"mid": 1}\n'
+    b'TUNESMITH_REPORT {"b": "nan", "final": true}\r\nTUNESMITH_REPORT not json\n'
+    b'TUNESMITH_REPORT [1, 2]\nTUNESMITH_REPORT {"c": "x"}\nTUNESMITH_REPORTER {"d": 1}\n'
+    b'TUNESMITH_REPORT {"e": 2.5, "step": 3.0}'
+)  # the last line has no newline: EOF ends it
 
 
 def test_reports_survive_any_chunking(tmp_path: Path) -> None:
@@ -45,8 +47,7 @@ def test_reports_survive_any_chunking(tmp_path: Path) -> None:
 
 def test_head_tail_and_marker(tmp_path: Path) -> None:
     data = bytes(range(256)) * 400  # 102400 bytes
-    cap, _ = capture(tmp_path, [data[i:i + 999] for i in range(0, len(data), 999)], head_bytes=1000,
-                     tail_bytes=2000)
+    cap, _ = capture(tmp_path, [data[i : i + 999] for i in range(0, len(data), 999)], head_bytes=1000, tail_bytes=2000)
     log = (tmp_path / "out.log").read_bytes()
     assert log == data[:1000] + b"\n[... 99400 bytes omitted ...]\n" + data[-2000:]
     assert cap.total_bytes == len(data)
@@ -56,9 +57,10 @@ def test_head_tail_and_marker(tmp_path: Path) -> None:
 
 
 def test_long_report_line_is_skipped_not_buffered(tmp_path: Path) -> None:
-    huge = b"TUNESMITH_REPORT {\"a\": \"" + b"9" * (MAX_LINE + 10) + b"\"}\n"
-    cap, got = capture(tmp_path, [huge[i:i + 65536] for i in range(0, len(huge), 65536)]
-                       + [b"TUNESMITH_REPORT {\"ok\": 1}\n"])
+    huge = b'TUNESMITH_REPORT {"a": "' + b"9" * (MAX_LINE + 10) + b'"}\n'
+    cap, got = capture(
+        tmp_path, [huge[i : i + 65536] for i in range(0, len(huge), 65536)] + [b'TUNESMITH_REPORT {"ok": 1}\n']
+    )
     assert [r.metrics for r in got] == [{"ok": 1.0}]
     assert cap._line is None
 
@@ -69,16 +71,22 @@ def test_tail_text_is_clean_text(tmp_path: Path) -> None:
     assert cap.tail_text(3) == "\ufffd \ufffd"
 
 
-@pytest.mark.parametrize("payload, metrics, step, final", [
-    ('{"a": 1}', {"a": 1.0}, None, False),
-    ('{"a": NaN, "b": Infinity, "c": -Infinity}', {"a": math.nan, "b": math.inf, "c": -math.inf}, None,
-     False),
-    ('{"a": "nan", "b": "inf", "c": "-inf", "d": "0.5"}', {"a": math.nan, "b": math.inf, "c": -math.inf,
-                                                         "d": 0.5}, None, False),
-    ('{"a": true, "step": 2, "final": true, "_t": 12.5}', {"a": 1.0}, 2, True),
-    ('{"a": 1, "step": "3", "final": "yes", "note": null, "l": [1]}', {"a": 1.0}, None, False),
-    ('{"a": 1e400, "b": 100000000000000000000000000000000000}', {"a": math.inf, "b": 1e35}, None, False),
-])
+@pytest.mark.parametrize(
+    "payload, metrics, step, final",
+    [
+        ('{"a": 1}', {"a": 1.0}, None, False),
+        ('{"a": NaN, "b": Infinity, "c": -Infinity}', {"a": math.nan, "b": math.inf, "c": -math.inf}, None, False),
+        (
+            '{"a": "nan", "b": "inf", "c": "-inf", "d": "0.5"}',
+            {"a": math.nan, "b": math.inf, "c": -math.inf, "d": 0.5},
+            None,
+            False,
+        ),
+        ('{"a": true, "step": 2, "final": true, "_t": 12.5}', {"a": 1.0}, 2, True),
+        ('{"a": 1, "step": "3", "final": "yes", "note": null, "l": [1]}', {"a": 1.0}, None, False),
+        ('{"a": 1e400, "b": 100000000000000000000000000000000000}', {"a": math.inf, "b": 1e35}, None, False),
+    ],
+)
 def test_parse_report(payload: str, metrics: dict[str, float], step: int | None, final: bool) -> None:
     parsed = parse_report(payload)
     assert parsed is not None
@@ -88,8 +96,7 @@ def test_parse_report(payload: str, metrics: dict[str, float], step: int | None,
     assert (parsed.step, parsed.final) == (step, final)
 
 
-@pytest.mark.parametrize("payload", ["", "{}", '{"step": 1}', "[1]", "nope", '{"a": "x"}', "[" * 100000,
-                                     b"\xff\xfe"])
+@pytest.mark.parametrize("payload", ["", "{}", '{"step": 1}', "[1]", "nope", '{"a": "x"}', "[" * 100000, b"\xff\xfe"])
 def test_parse_report_rejects(payload: str | bytes) -> None:
     assert parse_report(payload) is None
 
@@ -100,11 +107,11 @@ def test_report_file_follows_appends(tmp_path: Path) -> None:
     follower = ReportFile(str(path), got.append)
     follower.poll()  # no file yet
     with path.open("ab") as fh:
-        fh.write(json.dumps({"a": 1, "step": 0, "_t": 5.0}).encode() + b"\n{\"a\": 2")
+        fh.write(json.dumps({"a": 1, "step": 0, "_t": 5.0}).encode() + b'\n{"a": 2')
         fh.flush()
         follower.poll()
         assert [(r.metrics, r.time) for r in got] == [({"a": 1.0}, 5.0)]
-        fh.write(b", \"step\": 1}\n" + b"{\"big\": \"" + b"1" * (MAX_LINE + 5) + b"\"}\n{\"a\": 3}")
+        fh.write(b', "step": 1}\n' + b'{"big": "' + b"1" * (MAX_LINE + 5) + b'"}\n{"a": 3}')
     follower.poll(final=True)
     assert [r.metrics["a"] for r in got] == [1.0, 2.0, 3.0]
     follower.poll()  # after final: no-op

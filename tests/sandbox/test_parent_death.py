@@ -15,7 +15,7 @@ from tests.sandbox.helpers import REPO, pid_alive
 PARENT = """
     import sys
     from sandbox.base import TrialRequest
-    from sandbox.subprocess_executor import LocalExecutor
+    from sandbox.local_executor import LocalExecutor
 
     tmp = sys.argv[1]
     trial = "import os, time; open('trial.pid', 'w').write(str(os.getpid())); time.sleep(1000)"

@@ -34,9 +34,16 @@ def ex(cluster: LocalRayCluster, tmp_path: Path) -> Iterator[RayExecutor]:
 
 def request(tmp_path: Path, fn: str, trial_id: str, **kw: Any) -> TrialRequest:
     kw.setdefault("grace", 1.0)
-    return TrialRequest(trial_id=trial_id, params=kw.pop("params", {}), trial_dir=str(tmp_path / trial_id),
-                        workdir=str(REPO), function=f"tests.sandbox.ray_funcs:{fn}",
-                        env={"TUNESMITH_OBJECTIVE": "score"}, num_cpus=1, **kw)
+    return TrialRequest(
+        trial_id=trial_id,
+        params=kw.pop("params", {}),
+        trial_dir=str(tmp_path / trial_id),
+        workdir=str(REPO),
+        function=f"tests.sandbox.ray_funcs:{fn}",
+        env={"TUNESMITH_OBJECTIVE": "score"},
+        num_cpus=1,
+        **kw,
+    )
 
 
 def collect(ex: RayExecutor, n: int, timeout: float = 120) -> tuple[dict[str, TrialOutcome], list[Report]]:
@@ -116,8 +123,9 @@ def test_stop_cancel_and_timeout_are_carried_out_on_the_node(ex: RayExecutor, tm
     outcomes, reports = collect(ex, 2)
     assert outcomes["stop"].status == "stopped" and outcomes["stop"].reason == "asha: below the rung"
     assert outcomes["cancel"].status == "cancelled" and outcomes["cancel"].reason == "the user withdrew it"
-    pids = [int(r.metrics["pid"]) for r in reports + [r for o in outcomes.values() for r in o.reports]
-            if "pid" in r.metrics]
+    pids = [
+        int(r.metrics["pid"]) for r in reports + [r for o in outcomes.values() for r in o.reports] if "pid" in r.metrics
+    ]
     assert pids and all(gone(p) for p in pids)
     ex.submit(request(tmp_path, "sleeper", "slow", timeout=1.5))
     out = collect(ex, 1)[0]["slow"]
@@ -132,8 +140,9 @@ def test_an_impossible_request_fails_at_once(ex: RayExecutor, tmp_path: Path) ->
     assert "no node of the Ray cluster has 1 CPUs and 4 GPUs" in (outcomes["huge"].reason or "")
 
 
-def test_a_lost_node_is_a_lost_trial_and_the_rest_goes_on(cluster: LocalRayCluster, ex: RayExecutor,
-                                                          tmp_path: Path) -> None:
+def test_a_lost_node_is_a_lost_trial_and_the_rest_goes_on(
+    cluster: LocalRayCluster, ex: RayExecutor, tmp_path: Path
+) -> None:
     """Runs last in this module: it kills the worker node."""
     worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and "worker0" in n["Resources"])
     # long enough that the doomed trial cannot finish while the node is being killed on a loaded machine
@@ -164,4 +173,3 @@ def test_a_lost_node_is_a_lost_trial_and_the_rest_goes_on(cluster: LocalRayClust
     ex.submit(request(tmp_path, "sleeper", "after", params={"seconds": 0}))
     outcomes, _ = collect(ex, 1)
     assert outcomes["after"].status == "exited"
-

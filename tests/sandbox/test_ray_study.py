@@ -26,20 +26,40 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def spec_data(**extra: Any) -> dict[str, Any]:
-    return {"name": "ray-study", "objective": {"metric": "score", "direction": "maximize"},
-            "function": "tests.sandbox.ray_funcs:curve", "workdir": str(REPO),
-            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}}, "fixed": {"steps": 6, "pause": 0.2},
-            "budget": {"max_trials": 8}, "workers": 2, "threads_per_trial": 1, "strategy": "random", "seed": 4,
-            **extra}
+    return {
+        "name": "ray-study",
+        "objective": {"metric": "score", "direction": "maximize"},
+        "function": "tests.sandbox.ray_funcs:curve",
+        "workdir": str(REPO),
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "fixed": {"steps": 6, "pause": 0.2},
+        "budget": {"max_trials": 8},
+        "workers": 2,
+        "threads_per_trial": 1,
+        "strategy": "random",
+        "seed": 4,
+        **extra,
+    }
 
 
-def test_cli_tunes_on_the_cluster_with_asha_and_resumes_there(cluster: LocalRayCluster, tmp_path: Path,
-                                                              cli: Any) -> None:
+def test_cli_tunes_on_the_cluster_with_asha_and_resumes_there(
+    cluster: LocalRayCluster, tmp_path: Path, cli: Any
+) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(spec_data(pruner={"type": "asha", "min_resource": 1, "reduction_factor": 2})))
     study = tmp_path / "study"
-    done = cli("tune", str(spec), "--dir", str(study), "--executor", "ray", "--ray-address", cluster.address,
-               "--json", timeout=400)
+    done = cli(
+        "tune",
+        str(spec),
+        "--dir",
+        str(study),
+        "--executor",
+        "ray",
+        "--ray-address",
+        cluster.address,
+        "--json",
+        timeout=400,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["summary"]["trials"] == 8
     session = Session.open(study, readonly=True)
@@ -59,8 +79,7 @@ def test_cli_tunes_on_the_cluster_with_asha_and_resumes_there(cluster: LocalRayC
     assert len(later) == 2 and all(t.info.get("executor") == "ray" for t in later)
 
 
-def test_a_node_lost_mid_study_fails_one_trial_and_the_study_finishes(cluster: LocalRayCluster,
-                                                                      tmp_path: Path) -> None:
+def test_a_node_lost_mid_study_fails_one_trial_and_the_study_finishes(cluster: LocalRayCluster, tmp_path: Path) -> None:
     """Kills the worker node: runs last."""
     worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and "worker0" in n["Resources"])
     spec = load_spec(spec_data(budget={"max_trials": 5}, fixed={"steps": 8, "pause": 0.5}))

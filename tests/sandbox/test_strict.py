@@ -20,7 +20,7 @@ from agent.study.session import Session
 from sandbox import strict
 from sandbox.base import TrialOutcome, TrialRequest
 from sandbox.launch import profile_problem
-from sandbox.subprocess_executor import LocalExecutor
+from sandbox.local_executor import LocalExecutor
 from tests.conftest import run_cli
 from tests.sandbox.helpers import run_until_done, wait_running
 from tests.sandbox.studyrun import need_strict
@@ -48,9 +48,15 @@ def request(tmp_path: Path, body: str, trial_id: str = "t1", **kw: Any) -> Trial
     (work / f"{trial_id}.py").write_text(textwrap.dedent(body))
     kw.setdefault("grace", 1.0)
     kw.setdefault("isolation", "strict")
-    return TrialRequest(trial_id=trial_id, params=kw.pop("params", {}),
-                        trial_dir=str(tmp_path / "study" / "trials" / trial_id), workdir=str(work),
-                        command=[sys.executable, f"{trial_id}.py"], hide=(str(tmp_path / "study"),), **kw)
+    return TrialRequest(
+        trial_id=trial_id,
+        params=kw.pop("params", {}),
+        trial_dir=str(tmp_path / "study" / "trials" / trial_id),
+        workdir=str(work),
+        command=[sys.executable, f"{trial_id}.py"],
+        hide=(str(tmp_path / "study"),),
+        **kw,
+    )
 
 
 def run_one(ex: LocalExecutor, req: TrialRequest) -> TrialOutcome:
@@ -59,8 +65,14 @@ def run_one(ex: LocalExecutor, req: TrialRequest) -> TrialOutcome:
     return outcome
 
 
-SPEC = {"name": "s", "objective": {"metric": "y", "direction": "maximize"}, "command": ["python", "train.py"],
-        "space": {"x": {"type": "float", "low": 0, "high": 1}}, "budget": {"max_trials": 2}, "isolation": "strict"}
+SPEC = {
+    "name": "s",
+    "objective": {"metric": "y", "direction": "maximize"},
+    "command": ["python", "train.py"],
+    "space": {"x": {"type": "float", "low": 0, "high": 1}},
+    "budget": {"max_trials": 2},
+    "isolation": "strict",
+}
 
 
 # ------------------------------------------------------------------ preflight: fail before trial 1
@@ -77,8 +89,15 @@ def test_cli_strict_without_bubblewrap_is_one_line_with_the_fix(tmp_path: Path) 
     (tmp_path / "spec.json").write_text(json.dumps({**SPEC, "isolation": "process"}))
     bare = tmp_path / "bin"
     bare.mkdir()
-    res = run_cli("tune", str(tmp_path / "spec.json"), "--dir", str(tmp_path / "study"), "--isolation", "strict",
-                  env={"PATH": str(bare)})
+    res = run_cli(
+        "tune",
+        str(tmp_path / "spec.json"),
+        "--dir",
+        str(tmp_path / "study"),
+        "--isolation",
+        "strict",
+        env={"PATH": str(bare)},
+    )
     assert res.returncode == 2 and "Traceback" not in res.stderr
     line = " ".join(res.stderr.split())
     assert "error: isolation 'strict' needs bubblewrap" in line and "apt-get install bubblewrap" in line
@@ -89,8 +108,10 @@ def test_no_user_namespaces_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     """bubblewrap present but the kernel refuses namespaces (a fake bwrap that answers as the real one does
     on such machines, since this machine allows them)."""
     fake = tmp_path / "bwrap"
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely because the kernel "
-                    "does not allow non-privileged user namespaces.' >&2\nexit 1\n")
+    fake.write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely because the kernel "
+        "does not allow non-privileged user namespaces.' >&2\nexit 1\n"
+    )
     fake.chmod(0o755)
     monkeypatch.setattr(strict, "find_bwrap", lambda: str(fake))
     strict.preflight.cache_clear()
@@ -102,8 +123,7 @@ def test_no_user_namespaces_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     assert "non-privileged user namespaces" in problem and "kernel.unprivileged_userns_clone=1" in problem
 
 
-def test_an_executor_never_runs_a_strict_trial_unsandboxed(ex: LocalExecutor, tmp_path: Path,
-                                                          no_bwrap: None) -> None:
+def test_an_executor_never_runs_a_strict_trial_unsandboxed(ex: LocalExecutor, tmp_path: Path, no_bwrap: None) -> None:
     out = run_one(ex, request(tmp_path, "open('ran', 'w')"))
     assert out.status == "launch_error" and "needs bubblewrap" in (out.reason or "")
     assert not (tmp_path / "work" / "ran").exists()
@@ -118,13 +138,19 @@ def test_unknown_isolation_in_the_cli_is_one_line(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ what a trial can see
 def test_a_strict_trial_sees_its_own_pid_namespace_and_no_agent(ex: LocalExecutor, tmp_path: Path) -> None:
     need_strict()
-    out = run_one(ex, request(tmp_path, f"""
+    out = run_one(
+        ex,
+        request(
+            tmp_path,
+            f"""
         import os
         pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
         assert {os.getpid()} not in pids, pids
         assert len(pids) <= 3 and os.getpid() <= 3, pids
         print('TUNESMITH_REPORT {{"y": 1}}')
-    """))
+    """,
+        ),
+    )
     assert (out.status, out.returncode) == ("exited", 0), out.stderr_tail
 
 
@@ -136,16 +162,17 @@ def test_read_paths_open_exactly_the_folders_named(ex: LocalExecutor, tmp_path: 
         (folder / "f.txt").write_text("x")
     body = f"""
         import os
-        print("data", os.path.exists({str(data / 'f.txt')!r}), "other", os.path.exists({str(other / 'f.txt')!r}))
-        open({str(data / 'new.txt')!r}, "w")     # readable is not writable
+        print("data", os.path.exists({str(data / "f.txt")!r}), "other", os.path.exists({str(other / "f.txt")!r}))
+        open({str(data / "new.txt")!r}, "w")     # readable is not writable
     """
     out = run_one(ex, request(tmp_path, body, read_paths=(str(data),)))
     assert "data True other False" in out.stdout_tail
     assert out.returncode == 1 and "Read-only file system" in out.stderr_tail
 
 
-def test_a_command_outside_the_sandbox_is_a_launch_error_that_says_what_to_add(ex: LocalExecutor,
-                                                                               tmp_path: Path) -> None:
+def test_a_command_outside_the_sandbox_is_a_launch_error_that_says_what_to_add(
+    ex: LocalExecutor, tmp_path: Path
+) -> None:
     need_strict()
     tool = tmp_path / "tools" / "train.sh"
     tool.parent.mkdir()
@@ -155,13 +182,24 @@ def test_a_command_outside_the_sandbox_is_a_launch_error_that_says_what_to_add(e
     out = run_one(ex, TrialRequest(**{**req.__dict__, "command": [str(tool)]}))
     assert out.status == "launch_error" and "outside what trials can see" in (out.reason or "")
     assert "read_paths" in (out.reason or "")
-    out = run_one(ex, TrialRequest(**{**req.__dict__, "trial_id": "t2", "trial_dir": req.trial_dir + "2",
-                                      "command": [str(tool)], "read_paths": (str(tool.parent),)}))
+    out = run_one(
+        ex,
+        TrialRequest(
+            **{
+                **req.__dict__,
+                "trial_id": "t2",
+                "trial_dir": req.trial_dir + "2",
+                "command": [str(tool)],
+                "read_paths": (str(tool.parent),),
+            }
+        ),
+    )
     assert (out.status, out.returncode) == ("exited", 0) and out.reports
 
 
-def test_a_workdir_that_contains_home_is_refused(ex: LocalExecutor, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_workdir_that_contains_home_is_refused(
+    ex: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     need_strict()
     monkeypatch.setenv("HOME", str(tmp_path / "work" / "home"))
     (tmp_path / "work" / "home").mkdir(parents=True)
@@ -170,13 +208,17 @@ def test_a_workdir_that_contains_home_is_refused(ex: LocalExecutor, tmp_path: Pa
 
 
 # ------------------------------------------------------------------ signals, exit codes, control files
-@pytest.mark.parametrize("body, code, sig", [
-    ("import sys; sys.exit(3)", 3, None),
-    ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", -signal.SIGKILL, signal.SIGKILL),
-    ("import ctypes; ctypes.string_at(0)", -signal.SIGSEGV, signal.SIGSEGV),
-])
-def test_exit_codes_and_signals_come_through_bubblewrap(ex: LocalExecutor, tmp_path: Path, body: str, code: int,
-                                                        sig: int | None) -> None:
+@pytest.mark.parametrize(
+    "body, code, sig",
+    [
+        ("import sys; sys.exit(3)", 3, None),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", -signal.SIGKILL, signal.SIGKILL),
+        ("import ctypes; ctypes.string_at(0)", -signal.SIGSEGV, signal.SIGSEGV),
+    ],
+)
+def test_exit_codes_and_signals_come_through_bubblewrap(
+    ex: LocalExecutor, tmp_path: Path, body: str, code: int, sig: int | None
+) -> None:
     need_strict()
     out = run_one(ex, request(tmp_path, body))
     assert (out.status, out.returncode, out.signal) == ("exited", code, sig)
@@ -191,7 +233,11 @@ def test_a_bwrap_setup_failure_is_a_launch_error(ex: LocalExecutor, tmp_path: Pa
 
 def test_the_trial_cannot_change_its_control_files(ex: LocalExecutor, tmp_path: Path) -> None:
     need_strict()
-    out = run_one(ex, request(tmp_path, """
+    out = run_one(
+        ex,
+        request(
+            tmp_path,
+            """
         import os, sys
         d = os.environ["TUNESMITH_TRIAL_DIR"]
         for name in ("params.json", "status.json", "launch.json", "stdout.log"):
@@ -202,7 +248,10 @@ def test_the_trial_cannot_change_its_control_files(ex: LocalExecutor, tmp_path: 
                 except OSError as exc:
                     print("refused", name, exc.errno, file=sys.stderr)
         print('TUNESMITH_REPORT {"y": 1}')
-    """, params={"lr": 0.1}))
+    """,
+            params={"lr": 0.1},
+        ),
+    )
     assert "changed" not in out.stdout_tail and out.stderr_tail.count("refused") == 12
     trial_dir = Path(out.info["trial_dir"])
     assert json.loads((trial_dir / "params.json").read_text()) == {"lr": 0.1}
@@ -210,18 +259,24 @@ def test_the_trial_cannot_change_its_control_files(ex: LocalExecutor, tmp_path: 
 
 
 @pytest.mark.parametrize("isolation", ["process", "strict"])
-def test_a_stop_file_planted_as_a_link_is_not_written_through(ex: LocalExecutor, tmp_path: Path,
-                                                              isolation: str) -> None:
+def test_a_stop_file_planted_as_a_link_is_not_written_through(
+    ex: LocalExecutor, tmp_path: Path, isolation: str
+) -> None:
     if isolation == "strict":
         need_strict()
     victim = tmp_path / "victim.txt"
     victim.write_text("unchanged")
-    out_req = request(tmp_path, f"""
+    out_req = request(
+        tmp_path,
+        f"""
         import os, time
         os.symlink({str(victim)!r}, os.path.join(os.environ["TUNESMITH_TRIAL_DIR"], "STOP"))
         print('TUNESMITH_REPORT {{"y": 1}}', flush=True)
         time.sleep(60)
-    """, isolation=isolation, grace=0.3)
+    """,
+        isolation=isolation,
+        grace=0.3,
+    )
     ex.submit(out_req)
     wait_running(ex, "t1")
     ex.cancel("t1", "pruned at step 1", stop=True)
@@ -230,14 +285,29 @@ def test_a_stop_file_planted_as_a_link_is_not_written_through(ex: LocalExecutor,
 
 
 def test_strict_env_is_built_from_an_allowlist() -> None:
-    env = strict.base_env({"PATH": "/usr/bin", "LC_ALL": "C", "SSH_AUTH_SOCK": "/run/agent", "HF_TOKEN": "x",
-                           "DISPLAY": ":0", "HOME": "/root"}, ["HF_TOKEN"])
+    env = strict.base_env(
+        {
+            "PATH": "/usr/bin",
+            "LC_ALL": "C",
+            "SSH_AUTH_SOCK": "/run/agent",
+            "HF_TOKEN": "x",
+            "DISPLAY": ":0",
+            "HOME": "/root",
+        },
+        ["HF_TOKEN"],
+    )
     assert env == {"PATH": "/usr/bin", "LC_ALL": "C", "HF_TOKEN": "x", "HOME": "/tmp", "TMPDIR": "/tmp"}
 
 
 def test_readable_paths_keep_only_outermost_folders(tmp_path: Path) -> None:
-    req = TrialRequest("1", {}, str(tmp_path / "s" / "trials" / "1"), str(tmp_path / "w"), command=["x"],
-                       read_paths=(str(tmp_path / "w" / "data"), "/usr/share"))
+    req = TrialRequest(
+        "1",
+        {},
+        str(tmp_path / "s" / "trials" / "1"),
+        str(tmp_path / "w"),
+        command=["x"],
+        read_paths=(str(tmp_path / "w" / "data"), "/usr/share"),
+    )
     paths = strict.readable_paths(req)
     assert str(tmp_path / "w") in paths and str(tmp_path / "w" / "data") not in paths and "/usr/share" not in paths
     assert any(os.path.realpath(sys.executable).startswith(p) for p in paths)
@@ -264,16 +334,24 @@ def test_a_function_trial_runs_under_strict(ex: LocalExecutor, tmp_path: Path) -
     need_strict()
     from tests.sandbox.helpers import REPO
 
-    req = TrialRequest("f1", {"n": 3}, str(tmp_path / "study" / "trials" / "f1"), str(REPO),
-                       function="tests.sandbox.trial_funcs:steps", env={"TUNESMITH_OBJECTIVE": "score"},
-                       isolation="strict", hide=(str(tmp_path / "study"),))
+    req = TrialRequest(
+        "f1",
+        {"n": 3},
+        str(tmp_path / "study" / "trials" / "f1"),
+        str(REPO),
+        function="tests.sandbox.trial_funcs:steps",
+        env={"TUNESMITH_OBJECTIVE": "score"},
+        isolation="strict",
+        hide=(str(tmp_path / "study"),),
+    )
     out = run_one(ex, req)
     assert (out.status, out.returncode) == ("exited", 0), out.stderr_tail
     assert out.reports and out.reports[-1].final
 
 
 def test_process_limits_without_a_cgroup_use_rlimit_nproc_above_what_the_user_runs(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from sandbox import proclimit
 
     assert proclimit.user_tasks() >= 1  # at least this test's own thread

@@ -14,13 +14,15 @@ import pytest
 from sandbox.base import TrialOutcome, TrialRequest
 from sandbox.envscrub import scrub
 from sandbox.launch import THREAD_VARS, arg_value
+from sandbox.local_executor import LocalExecutor
 from sandbox.output import parse_report
 from sandbox.report import report
-from sandbox.subprocess_executor import LocalExecutor
 from tests.sandbox.helpers import assert_tree_gone, run_until_done, script_request, wait_running
 
-DUMP_ENV = ("import json, os, sys; json.dump(dict(os.environ), open('env.json', 'w')); "
-            "json.dump(sys.argv[1:], open('argv.json', 'w'))")
+DUMP_ENV = (
+    "import json, os, sys; json.dump(dict(os.environ), open('env.json', 'w')); "
+    "json.dump(sys.argv[1:], open('argv.json', 'w'))"
+)
 
 
 @pytest.fixture
@@ -38,10 +40,20 @@ def run_one(ex: LocalExecutor, request: TrialRequest) -> TrialOutcome:
 
 
 def test_scrub_drops_secrets_unless_passed() -> None:
-    env = {"OPENAI_API_KEY": "k", "MY_TOKEN": "t", "DB_PASSWORD": "p", "aws_secret_access_key": "s",
-           "GOOGLE_APPLICATION_CREDENTIALS": "c", "ANTHROPIC_BASE_URL": "u", "OPENAI_ORG": "o",
-           "TUNESMITH_REPORT_FILE": "/outer", "SSH_PASSWD": "x", "PATH": "/bin", "HOME": "/root",
-           "LANG": "C.UTF-8"}
+    env = {
+        "OPENAI_API_KEY": "k",
+        "MY_TOKEN": "t",
+        "DB_PASSWORD": "p",
+        "aws_secret_access_key": "s",
+        "GOOGLE_APPLICATION_CREDENTIALS": "c",
+        "ANTHROPIC_BASE_URL": "u",
+        "OPENAI_ORG": "o",
+        "TUNESMITH_REPORT_FILE": "/outer",
+        "SSH_PASSWD": "x",
+        "PATH": "/bin",
+        "HOME": "/root",
+        "LANG": "C.UTF-8",
+    }
     assert scrub(env, ()) == {"PATH": "/bin", "HOME": "/root", "LANG": "C.UTF-8"}
     assert scrub(env, ("MY_TOKEN",)) == {"PATH": "/bin", "HOME": "/root", "LANG": "C.UTF-8", "MY_TOKEN": "t"}
 
@@ -51,9 +63,18 @@ def test_trial_environment(ex: LocalExecutor, tmp_path: Path, monkeypatch: pytes
         monkeypatch.setenv(name, "secret-value")
     monkeypatch.setenv("TUNESMITH_PARAMS", "/from/an/outer/trial")
     monkeypatch.setenv("HARMLESS", "yes")
-    request = TrialRequest("e1", {"lr": 0.1}, str(tmp_path / "e1"), str(tmp_path),
-                           command=[sys.executable, "-c", DUMP_ENV], pass_env=("HF_TOKEN",),
-                           env={"EXPLICIT": "1", "OMP_NUM_THREADS": "7"}, threads=2, gpus=(), seed=42)
+    request = TrialRequest(
+        "e1",
+        {"lr": 0.1},
+        str(tmp_path / "e1"),
+        str(tmp_path),
+        command=[sys.executable, "-c", DUMP_ENV],
+        pass_env=("HF_TOKEN",),
+        env={"EXPLICIT": "1", "OMP_NUM_THREADS": "7"},
+        threads=2,
+        gpus=(),
+        seed=42,
+    )
     assert run_one(ex, request).returncode == 0
     env = json.loads((tmp_path / "env.json").read_text())
     for name in ("OPENAI_API_KEY", "MY_TOKEN", "DB_PASSWORD", "ANTHROPIC_API_KEY"):
@@ -74,8 +95,9 @@ def test_trial_environment(ex: LocalExecutor, tmp_path: Path, monkeypatch: pytes
 def test_gpus_and_no_threads(ex: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
-    request = TrialRequest("g", {}, str(tmp_path / "g"), str(tmp_path),
-                           command=[sys.executable, "-c", DUMP_ENV], gpus=(0, 3))
+    request = TrialRequest(
+        "g", {}, str(tmp_path / "g"), str(tmp_path), command=[sys.executable, "-c", DUMP_ENV], gpus=(0, 3)
+    )
     run_one(ex, request)
     env = json.loads((tmp_path / "env.json").read_text())
     assert env["CUDA_VISIBLE_DEVICES"] == "0,3"
@@ -84,12 +106,30 @@ def test_gpus_and_no_threads(ex: LocalExecutor, tmp_path: Path, monkeypatch: pyt
 
 def test_pass_args(ex: LocalExecutor, tmp_path: Path) -> None:
     params = {"lr": 0.001, "layers": 3, "flag": True, "off": False, "act": "relu", "sizes": [1, 2]}
-    request = TrialRequest("a", params, str(tmp_path / "a"), str(tmp_path),
-                           command=[sys.executable, "-c", DUMP_ENV, "--fixed"], pass_args=True)
+    request = TrialRequest(
+        "a",
+        params,
+        str(tmp_path / "a"),
+        str(tmp_path),
+        command=[sys.executable, "-c", DUMP_ENV, "--fixed"],
+        pass_args=True,
+    )
     run_one(ex, request)
     assert json.loads((tmp_path / "argv.json").read_text()) == [
-        "--fixed", "--lr", "0.001", "--layers", "3", "--flag", "true", "--off", "false", "--act", "relu",
-        "--sizes", "[1, 2]"]
+        "--fixed",
+        "--lr",
+        "0.001",
+        "--layers",
+        "3",
+        "--flag",
+        "true",
+        "--off",
+        "false",
+        "--act",
+        "relu",
+        "--sizes",
+        "[1, 2]",
+    ]
     assert arg_value(None) == "null" and arg_value(1e-5) == "1e-05"
 
 
@@ -114,20 +154,32 @@ OBJECTIVE_FILE = """
 """
 
 
-@pytest.mark.parametrize("fn, expected", [
-    ("objective", [({"score": 6.0}, None, True)]),
-    ("as_dict", [({"score": 3.0, "other": 1.0}, 7, True)]),
-    ("reports_itself", [({"score": 5.0}, 0, False)]),
-])
-def test_function_runner_with_a_script_file(ex: LocalExecutor, tmp_path: Path, fn: str,
-                                            expected: list[tuple[dict[str, float], int | None, bool]],
-                                            ) -> None:
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        ("objective", [({"score": 6.0}, None, True)]),
+        ("as_dict", [({"score": 3.0, "other": 1.0}, 7, True)]),
+        ("reports_itself", [({"score": 5.0}, 0, False)]),
+    ],
+)
+def test_function_runner_with_a_script_file(
+    ex: LocalExecutor,
+    tmp_path: Path,
+    fn: str,
+    expected: list[tuple[dict[str, float], int | None, bool]],
+) -> None:
     (tmp_path / "objective.py").write_text(textwrap.dedent(OBJECTIVE_FILE))
     (tmp_path / "helper.py").write_text("def scale(x):\n    return 2 * x\n")
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
-    request = TrialRequest("f", {"x": 3}, str(tmp_path / "f"), str(workdir),
-                           function=f"../objective.py:{fn}", env={"TUNESMITH_OBJECTIVE": "score"})
+    request = TrialRequest(
+        "f",
+        {"x": 3},
+        str(tmp_path / "f"),
+        str(workdir),
+        function=f"../objective.py:{fn}",
+        env={"TUNESMITH_OBJECTIVE": "score"},
+    )
     out = run_one(ex, request)
     assert (out.status, out.returncode) == ("exited", 0), out.stderr_tail
     assert [(r.metrics, r.step, r.final) for r in out.reports] == expected
@@ -136,8 +188,9 @@ def test_function_runner_with_a_script_file(ex: LocalExecutor, tmp_path: Path, f
 def test_function_runner_rejects_a_bad_return(ex: LocalExecutor, tmp_path: Path) -> None:
     (tmp_path / "objective.py").write_text(textwrap.dedent(OBJECTIVE_FILE))
     (tmp_path / "helper.py").write_text("def scale(x):\n    return 2 * x\n")
-    request = TrialRequest("f", {"x": 3}, str(tmp_path / "f"), str(tmp_path),
-                           function=f"{tmp_path}/objective.py:bad_return")
+    request = TrialRequest(
+        "f", {"x": 3}, str(tmp_path / "f"), str(tmp_path), function=f"{tmp_path}/objective.py:bad_return"
+    )
     out = run_one(ex, request)
     assert out.returncode == 1 and "returned str" in out.stderr_tail
 
@@ -148,8 +201,9 @@ def test_function_runner_missing_function(ex: LocalExecutor, tmp_path: Path) -> 
     assert out.returncode == 1 and "has no function 'no_such_fn'" in out.stderr_tail
 
 
-def test_report_helper_prints_without_a_report_file(monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_helper_prints_without_a_report_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("TUNESMITH_REPORT_FILE", raising=False)
     report(step=2, val_acc=0.5, loss=float("inf"), final=True)
     line = capsys.readouterr().out
@@ -160,11 +214,15 @@ def test_report_helper_prints_without_a_report_file(monkeypatch: pytest.MonkeyPa
 
 
 def test_stop_file_escalates_when_ignored(ex: LocalExecutor, tmp_path: Path) -> None:
-    request = script_request(tmp_path, """
+    request = script_request(
+        tmp_path,
+        """
         import time
         print('TUNESMITH_REPORT {"score": 1}', flush=True)
         time.sleep(1000)
-    """, grace=0.3)
+    """,
+        grace=0.3,
+    )
     ex.submit(request)
     wait_running(ex, "t1")
     ex.cancel("t1", "pruned", stop=True)

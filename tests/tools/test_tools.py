@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.core.records import Proposer
+from agent.core.records import ProposerKind
 from agent.core.spec import load_spec
 from agent.errors import SpecError
 from agent.hybrid.actions import session_toolbox
@@ -42,7 +42,7 @@ def test_schemas_are_json_schema_objects_and_run_trials_knows_the_space(finished
     params = specs["run_trials"]["parameters"]["$defs"]["Config"]["properties"]["params"]
     assert params["properties"]["batch_size"] == {"enum": [16, 32, 64, 128, 256, 512]}
     assert params["properties"]["lr"]["description"] == "log scale"
-    assert params["required"] == ["lr", "batch_size", "optimizer"]          # momentum is conditional
+    assert params["required"] == ["lr", "batch_size", "optimizer"]  # momentum is conditional
     assert "only when optimizer in ['sgd']" in params["properties"]["momentum"]["description"]
 
 
@@ -73,8 +73,9 @@ def test_ask_optimizer_gives_valid_candidates(finished: Session) -> None:
 
 def test_edit_space_pending_then_approved_applies_with_provenance(finished: Session) -> None:
     box = session_toolbox(finished)
-    res = data(box.call("edit_space", {"action": "narrow", "param": "lr", "high": 0.001,
-                                       "rationale": "keep lr below 1e-3"}))
+    res = data(
+        box.call("edit_space", {"action": "narrow", "param": "lr", "high": 0.001, "rationale": "keep lr below 1e-3"})
+    )
     assert res["status"] == "pending"
     [(proposal, edit)] = pending_edits(finished.store)
     assert edit.high == 0.001
@@ -89,14 +90,17 @@ def test_edit_space_pending_then_approved_applies_with_provenance(finished: Sess
         decide_pending(editor, finished.store, proposal, approve=True)
 
 
-@pytest.mark.parametrize(("edit", "why"), [
-    ({"action": "narrow", "param": "lr", "low": 1e-6}, "must lie inside"),
-    ({"action": "widen", "param": "batch_size", "choices": [16]}, "must include all"),
-    ({"action": "freeze", "param": "optimizer", "value": "rmsprop"}, "not one of"),
-    ({"action": "add", "param": "lr", "type": "float", "low": 0, "high": 1}, "already exists"),
-    ({"action": "add", "param": "--evil", "type": "float", "low": 0, "high": 1}, "not a valid parameter name"),
-    ({"action": "narrow", "param": "dropout", "high": 0.1}, "no parameter 'dropout'"),
-])
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        ({"action": "narrow", "param": "lr", "low": 1e-6}, "must lie inside"),
+        ({"action": "widen", "param": "batch_size", "choices": [16]}, "must include all"),
+        ({"action": "freeze", "param": "optimizer", "value": "rmsprop"}, "not one of"),
+        ({"action": "add", "param": "lr", "type": "float", "low": 0, "high": 1}, "already exists"),
+        ({"action": "add", "param": "--evil", "type": "float", "low": 0, "high": 1}, "not a valid parameter name"),
+        ({"action": "narrow", "param": "dropout", "high": 0.1}, "no parameter 'dropout'"),
+    ],
+)
 def test_invalid_edits_are_refused_with_a_reason(finished: Session, edit: dict, why: str) -> None:
     res = session_toolbox(finished, approve=approve_all).call("edit_space", {**edit, "rationale": "r"})
     assert res.mistake == "invalid_edit" and why in res.content
@@ -105,10 +109,20 @@ def test_invalid_edits_are_refused_with_a_reason(finished: Session, edit: dict, 
 
 def test_freeze_and_add(finished: Session) -> None:
     box = session_toolbox(finished, approve=approve_all)
-    assert data(box.call("edit_space", {"action": "freeze", "param": "optimizer", "value": "adam",
-                                        "rationale": "sgd never wins"}))["status"] == "applied"
-    out = data(box.call("edit_space", {"action": "add", "param": "warmup", "type": "int", "low": 0, "high": 10,
-                                       "rationale": "warm up"}))
+    assert (
+        data(
+            box.call(
+                "edit_space", {"action": "freeze", "param": "optimizer", "value": "adam", "rationale": "sgd never wins"}
+            )
+        )["status"]
+        == "applied"
+    )
+    out = data(
+        box.call(
+            "edit_space",
+            {"action": "add", "param": "warmup", "type": "int", "low": 0, "high": 10, "rationale": "warm up"},
+        )
+    )
     names = {p["name"]: p for p in out["space"]}
     assert names["optimizer"]["choices"] == ["adam"] and names["warmup"]["type"] == "int"
 
@@ -117,20 +131,28 @@ def test_run_trials_queues_into_a_running_study(tmp_path: Path) -> None:
     spec = load_spec({**SPEC, "function": "tests.tools.slow:objective", "budget": {"max_trials": 6}, "default": None})
     session = Session.create(spec, tmp_path / "s")
     box = session_toolbox(session)
-    idle = data(box.call("run_trials", {"configs": [{"params": {"lr": 0.01, "batch_size": 16, "optimizer": "adam"},
-                                                     "rationale": "user idea"}]}))
+    idle = data(
+        box.call(
+            "run_trials",
+            {"configs": [{"params": {"lr": 0.01, "batch_size": 16, "optimizer": "adam"}, "rationale": "user idea"}]},
+        )
+    )
     assert idle["accepted"] == [] and "not running" in idle["note"]
     runner = threading.Thread(target=session.run, kwargs={"executor": InProcessExecutor()})
     runner.start()
     while session.store.get_meta("status") != "running":
         time.sleep(0.01)
     wanted = {"lr": 0.0123, "batch_size": 16, "optimizer": "adam"}
-    out = data(box.call("run_trials", {"configs": [{"params": wanted, "rationale": "user idea"},
-                                                   {"params": {"lr": 7.0}, "rationale": "bad"}]}))
+    out = data(
+        box.call(
+            "run_trials",
+            {"configs": [{"params": wanted, "rationale": "user idea"}, {"params": {"lr": 7.0}, "rationale": "bad"}]},
+        )
+    )
     runner.join(timeout=60)
     assert len(out["accepted"]) == 1 and out["rejected"][0]["config"] == 1
     ran = [t for t in session.trials() if t.params == wanted]
-    assert len(ran) == 1 and ran[0].proposer is Proposer.USER and ran[0].rationale == "user idea"
+    assert len(ran) == 1 and ran[0].proposer is ProposerKind.USER and ran[0].rationale == "user idea"
 
 
 def test_read_only_toolbox_offers_only_reading_tools(finished: Session) -> None:
@@ -161,13 +183,23 @@ def test_summary_stays_bounded_as_history_grows() -> None:
     from tools.protocol import TrialView
 
     def views(n: int) -> list[TrialView]:
-        return [TrialView(number=i, state="failed" if i % 7 == 0 else "complete", params={"lr": 1e-3 * (i + 1),
-                          "batch_size": 32}, value=None if i % 7 == 0 else i / n, proposer="llm" if i % 3 else
-                          "strategy", reason="exited with code 1: boom" if i % 7 == 0 else None,
-                          failure="crash" if i % 7 == 0 else None) for i in range(n)]
+        return [
+            TrialView(
+                number=i,
+                state="failed" if i % 7 == 0 else "complete",
+                params={"lr": 1e-3 * (i + 1), "batch_size": 32},
+                value=None if i % 7 == 0 else i / n,
+                proposer="llm" if i % 3 else "strategy",
+                reason="exited with code 1: boom" if i % 7 == 0 else None,
+                failure="crash" if i % 7 == 0 else None,
+            )
+            for i in range(n)
+        ]
 
-    space = [{"name": "lr", "type": "float", "low": 1e-5, "high": 1.0}, {"name": "batch_size", "type": "categorical",
-                                                                         "choices": [32]}]
+    space = [
+        {"name": "lr", "type": "float", "low": 1e-5, "high": 1.0},
+        {"name": "batch_size", "type": "categorical", "choices": [32]},
+    ]
     sizes = [len(json.dumps(summarize(views(n), direction="maximize", space=space))) for n in (20, 200, 2000)]
     assert max(sizes) - min(sizes) < 200, sizes
 

@@ -7,7 +7,7 @@ approved one reaches the study through its command channel, so it applies in whi
 
 from __future__ import annotations
 
-from agent.core.records import Proposer as ProposerKind
+from agent.core.records import ProposerKind
 from agent.core.space import SearchSpace
 from agent.errors import SpecError
 from agent.faces.handle import StudyHandle
@@ -29,15 +29,23 @@ def space_editor(handle: StudyHandle) -> SpaceEditor:
     def current() -> SearchSpace:
         return handle.space
 
-    return SpaceEditor(current=current, apply=apply, emit=handle.store.add_event, approve=leave_pending,
-                       fixed=handle.spec.fixed)
+    return SpaceEditor(
+        current=current, apply=apply, emit=handle.store.add_event, approve=leave_pending, fixed=handle.spec.fixed
+    )
 
 
 def agent_toolbox(handle: StudyHandle, *, model: str | None = None) -> Toolbox:
     def current() -> SearchSpace:
         return handle.space
 
-    actions = Actions(spec=handle.spec, store=handle.store, study_dir=handle.dir, space=current,
-                      history=handle.trials, editor=space_editor(handle) if handle.writable else None,
-                      proposer=ProposerKind.LLM, model=model)
+    actions = Actions(
+        spec=handle.spec,
+        store=handle.store,
+        study_dir=handle.dir,
+        space=current,
+        history=handle.trials,
+        editor=space_editor(handle) if handle.writable else None,
+        proposer=ProposerKind.LLM,
+        model=model,
+    )
     return build_toolbox(actions, only=AGENT_TOOLS)

@@ -17,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from agent.core.records import EventKind
 from agent.faces.handle import StudyHandle
 from agent.hybrid.space_edit import decide_pending, describe, pending_edits
 from agent.study.steering import Reply
 
-DECISIONS = ("change_approved", "change_rejected")
+DECISIONS = (EventKind.CHANGE_APPROVED, EventKind.CHANGE_REJECTED)
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,14 @@ class Pending:
 
 def propose(handle: StudyHandle, op: str, args: dict[str, Any], summary: str) -> str:
     """Record a change for approval; the text to show the person."""
-    handle.store.add_event("change_proposed", {"op": op, "args": args, "summary": summary,
-                                               "source": handle.source})
+    handle.store.add_event(
+        EventKind.CHANGE_PROPOSED, {"op": op, "args": args, "summary": summary, "source": handle.source}
+    )
     return f"proposed: {summary}\nsend /approve to apply it or /reject to drop it"
 
 
 def _pending_change(handle: StudyHandle) -> Pending | None:
-    proposals = handle.store.events("change_proposed")
+    proposals = handle.store.events(EventKind.CHANGE_PROPOSED)
     if not proposals:
         return None
     last = proposals[-1]
@@ -59,8 +61,14 @@ def pending(handle: StudyHandle) -> Pending | None:
     edits = pending_edits(handle.store)
     if edits:
         event_id, edit = edits[-1]
-        source = next((str(e.data.get("source", "llm")) for e in handle.store.events("space_edit_proposed")
-                       if e.id == event_id), "llm")
+        source = next(
+            (
+                str(e.data.get("source", "llm"))
+                for e in handle.store.events(EventKind.SPACE_EDIT_PROPOSED)
+                if e.id == event_id
+            ),
+            "llm",
+        )
         found.append(Pending(event_id, "space_edit", f"search space: {describe(edit)}", source))
     return max(found, key=lambda p: p.id, default=None)
 
@@ -78,10 +86,10 @@ def _decide(handle: StudyHandle, *, approve: bool) -> Reply:
         head = "approved" if approve else "dropped"
         return Reply(ok=ok, message=f"{head}: {p.summary}\n{result.message}" if approve else f"{head}: {p.summary}")
     if not approve:
-        handle.store.add_event("change_rejected", {"proposal": p.id, "source": handle.source})
+        handle.store.add_event(EventKind.CHANGE_REJECTED, {"proposal": p.id, "source": handle.source})
         return Reply(ok=True, message=f"dropped: {p.summary}")
-    event = next(e for e in handle.store.events("change_proposed") if e.id == p.id)
-    handle.store.add_event("change_approved", {"proposal": p.id, "source": handle.source})
+    event = next(e for e in handle.store.events(EventKind.CHANGE_PROPOSED) if e.id == p.id)
+    handle.store.add_event(EventKind.CHANGE_APPROVED, {"proposal": p.id, "source": handle.source})
     reply = handle.send(str(event.data["op"]), dict(event.data["args"]))
     return reply.model_copy(update={"message": f"approved: {p.summary}\n{reply.message}"})
 

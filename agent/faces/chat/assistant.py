@@ -27,8 +27,8 @@ from agent.llm.base import Completion, LLMClient, Message, ToolCall, ToolSpec
 if TYPE_CHECKING:
     from agent.faces.chat.conversation import Conversation
 
-MAX_STEPS = 8          # tool rounds per message, so a confused model cannot loop forever
-MAX_HISTORY = 24       # messages kept between turns (bounded prompt)
+MAX_STEPS = 8  # tool rounds per message, so a confused model cannot loop forever
+MAX_HISTORY = 24  # messages kept between turns (bounded prompt)
 
 
 class DraftArgs(BaseModel):
@@ -49,9 +49,10 @@ class LLMAssistant:
         if conv.handle is None:
             return "No study is open. The person can /start SPEC or /open STUDY."
         info = conv.handle.status()
-        return ("Open study: " + json.dumps({k: info[k] for k in ("name", "status", "metric", "direction",
-                                                                  "budget", "done", "best", "running")},
-                                            default=str))
+        return "Open study: " + json.dumps(
+            {k: info[k] for k in ("name", "status", "metric", "direction", "budget", "done", "best", "running")},
+            default=str,
+        )
 
     def _draft(self, conv: Conversation, args: DraftArgs) -> str:
         from agent.hybrid.request import draft_spec
@@ -60,9 +61,11 @@ class LLMAssistant:
         conv.pending_start = drafted.spec
         spec = drafted.spec
         space = ", ".join(f"{p['name']} ({p['type']})" for p in spec.space.describe())
-        lines = [f"proposed: start a study '{spec.name}': {spec.direction} {spec.metric} of "
-                 f"{' '.join(spec.command or [spec.function or ''])}, {spec.budget.max_trials} trials, "
-                 f"strategy {spec.strategy}; space: {space}"]
+        lines = [
+            f"proposed: start a study '{spec.name}': {spec.direction} {spec.metric} of "
+            f"{' '.join(spec.command or [spec.function or ''])}, {spec.budget.max_trials} trials, "
+            f"strategy {spec.strategy}; space: {space}"
+        ]
         lines += [f"note: {w}" for w in drafted.warnings]
         lines.append("send /approve to start it or /reject to drop it")
         return "\n".join(lines)
@@ -70,17 +73,27 @@ class LLMAssistant:
     def reply(self, conv: Conversation, text: str) -> Iterator[str]:
         mine = {t.name: t for t in chat_tools(conv)}
         if conv.allow_paths:  # the terminal only: the web app never starts scripts named in a message
-            mine["draft_study"] = ChatTool("draft_study", "Draft a new study from the person's request in plain "
-                                           "words (script, metric, parameters, budget); it starts only after "
-                                           "the person approves.", DraftArgs, lambda a: self._draft(conv, a))
+            mine["draft_study"] = ChatTool(
+                "draft_study",
+                "Draft a new study from the person's request in plain "
+                "words (script, metric, parameters, budget); it starts only after "
+                "the person approves.",
+                DraftArgs,
+                lambda a: self._draft(conv, a),
+            )
         box = agent_toolbox(conv.handle, model=self.client.model) if conv.handle is not None else None
         specs = [ToolSpec(**spec) for spec in (box.specs() if box else [])]
-        specs += [ToolSpec(name=t.name, description=t.description, parameters=t.args.model_json_schema())
-                  for t in mine.values() if box is None or t.name not in box.names]
+        specs += [
+            ToolSpec(name=t.name, description=t.description, parameters=t.args.model_json_schema())
+            for t in mine.values()
+            if box is None or t.name not in box.names
+        ]
         self.history.append(Message(role="user", content=text))
         for _ in range(MAX_STEPS):
-            messages = [Message(role="system", content=system_prompt() + "\n\n" + self._context(conv)),
-                        *self.history[-MAX_HISTORY:]]
+            messages = [
+                Message(role="system", content=system_prompt() + "\n\n" + self._context(conv)),
+                *self.history[-MAX_HISTORY:],
+            ]
             completion: Completion | None = None
             for piece in self.client.stream(messages, specs):
                 if isinstance(piece, Completion):
@@ -89,8 +102,7 @@ class LLMAssistant:
                     yield piece
             if completion is None:
                 return
-            self.history.append(Message(role="assistant", content=completion.text,
-                                        tool_calls=completion.tool_calls))
+            self.history.append(Message(role="assistant", content=completion.text, tool_calls=completion.tool_calls))
             if not completion.tool_calls:
                 return
             for call in completion.tool_calls:
@@ -133,10 +145,13 @@ def _for_the_person(call: ToolCall, observation: str) -> str | None:
             return None
         if data.get("status") == "pending":
             args = call.arguments or {}
-            what = " ".join(f"{k}={v}" for k, v in args.items() if k not in ("action", "param", "rationale")
-                            and v is not None)
-            return (f"proposed: search space {args.get('action')} {args.get('param')} {what} — "
-                    f"{args.get('rationale')}\nsend /approve to apply it or /reject to drop it")
+            what = " ".join(
+                f"{k}={v}" for k, v in args.items() if k not in ("action", "param", "rationale") and v is not None
+            )
+            return (
+                f"proposed: search space {args.get('action')} {args.get('param')} {what} — "
+                f"{args.get('rationale')}\nsend /approve to apply it or /reject to drop it"
+            )
         if data.get("status") == "rejected":
             return f"the model's space edit was refused: {data.get('message')}"
     return None
@@ -149,9 +164,15 @@ def load_script(path: Path) -> LLMClient:
     steps: Sequence[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     completions = []
     for step in steps:
-        calls = [ToolCall(id=c.get("id", f"call{i}"), name=c["name"], arguments=c.get("arguments", {}),
-                          raw_arguments=json.dumps(c.get("arguments", {})))
-                 for i, c in enumerate(step.get("tool_calls", []))]
+        calls = [
+            ToolCall(
+                id=c.get("id", f"call{i}"),
+                name=c["name"],
+                arguments=c.get("arguments", {}),
+                raw_arguments=json.dumps(c.get("arguments", {})),
+            )
+            for i, c in enumerate(step.get("tool_calls", []))
+        ]
         completions.append(Completion(text=step.get("text"), tool_calls=calls))
     return ScriptedClient(completions, exhausted=Completion(text="(the scripted model has nothing more to say)"))
 

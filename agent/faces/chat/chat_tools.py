@@ -21,6 +21,7 @@ from agent.faces.chat.slash import UserError
 if TYPE_CHECKING:
     from agent.faces.chat.conversation import Conversation
 
+
 class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -78,15 +79,36 @@ def _budget(conv: Conversation, a: BudgetArgs) -> str:
 def chat_tools(conv: Conversation) -> list[ChatTool]:
     known = ", ".join(conv.catalog.names()) or "none"
     return [
-        ChatTool("study_status", "Progress, best trial, states and where the study runs.", NoArgs,
-                 lambda a: slash.cmd_status(conv, [])),
-        ChatTool("parameter_importance", "Which parameters matter most (fANOVA over complete trials).", NoArgs,
-                 lambda a: slash.cmd_importance(conv, [])),
-        ChatTool("steer", "Stop, pause or resume the study (stop: running trials are re-run on resume).", SteerArgs,
-                 lambda a: _study(conv).send(a.action).message),
-        ChatTool("propose_budget", "Propose a budget change; the person must /approve it.", BudgetArgs,
-                 lambda a: _budget(conv, a)),
-        ChatTool("start_study", f"Create and run a study from a known spec: {known}.", StartArgs,
-                 lambda a: conv.start(a.spec, {k: v for k, v in (("strategy", a.strategy), ("trials", a.trials))
-                                               if v is not None})),
+        ChatTool(
+            "study_status",
+            "Progress, best trial, states and where the study runs.",
+            NoArgs,
+            lambda a: slash.cmd_status(conv, []),
+        ),
+        ChatTool(
+            "parameter_importance",
+            "Which parameters matter most (fANOVA over complete trials).",
+            NoArgs,
+            lambda a: slash.cmd_importance(conv, []),
+        ),
+        ChatTool(
+            "steer",
+            "Stop, pause or resume the study (stop: running trials are re-run on resume).",
+            SteerArgs,
+            lambda a: _study(conv).send(a.action).message,
+        ),
+        ChatTool(
+            "propose_budget",
+            "Propose a budget change; the person must /approve it.",
+            BudgetArgs,
+            lambda a: _budget(conv, a),
+        ),
+        ChatTool(
+            "start_study",
+            f"Create and run a study from a known spec: {known}.",
+            StartArgs,
+            lambda a: conv.start(
+                a.spec, {k: v for k, v in (("strategy", a.strategy), ("trials", a.trials)) if v is not None}
+            ),
+        ),
     ]

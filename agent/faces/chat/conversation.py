@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from agent.core.records import EventKind
 from agent.core.spec import StudySpec, load_spec
 from agent.errors import StudyError, TunesmithError
 from agent.faces.catalog import SpecCatalog, resolve_study
@@ -21,9 +22,11 @@ from agent.faces.chat import slash
 from agent.faces.handle import Handles, StudyHandle
 from agent.study.folder import default_dir, is_study
 
-NO_LLM = ("free text needs an LLM: set OPENAI_BASE_URL and OPENAI_API_KEY (any OpenAI-compatible server: "
-          "OpenAI, vLLM, Ollama, llama.cpp, LM Studio) and start the chat again; slash-commands work "
-          "without one (/help)")
+NO_LLM = (
+    "free text needs an LLM: set OPENAI_BASE_URL and OPENAI_API_KEY (any OpenAI-compatible server: "
+    "OpenAI, vLLM, Ollama, llama.cpp, LM Studio) and start the chat again; slash-commands work "
+    "without one (/help)"
+)
 CHAT_EVENT_CHARS = 2000
 
 
@@ -34,8 +37,16 @@ class Assistant(Protocol):
 
 
 class Conversation:
-    def __init__(self, *, root: Path, handles: Handles, catalog: SpecCatalog, handle: StudyHandle | None = None,
-                 assistant: Assistant | None = None, allow_paths: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        handles: Handles,
+        catalog: SpecCatalog,
+        handle: StudyHandle | None = None,
+        assistant: Assistant | None = None,
+        allow_paths: bool = False,
+    ) -> None:
         """``allow_paths``: whether /open and /start accept file paths (the terminal) or only names under
         ``root`` and in ``catalog`` (the web app, which never takes a path from a request)."""
         self.root = root.expanduser().resolve()
@@ -56,8 +67,10 @@ class Conversation:
         if self.allow_paths and is_study(path):
             self.handle = self.handles.get(path)
         elif self.allow_paths and (path.exists() or "/" in name):
-            raise StudyError(f"{path} is not a study folder (no study.db); check the path, or /studies lists "
-                             f"the studies under {self.root}")
+            raise StudyError(
+                f"{path} is not a study folder (no study.db); check the path, or /studies lists "
+                f"the studies under {self.root}"
+            )
         else:
             self.handle = self.handles.get(resolve_study(self.root, name))
         return self.handle
@@ -86,8 +99,10 @@ class Conversation:
         handle = self.handles.create(spec, default_dir(spec.name or "study", self.root))
         self.handle = handle
         reply = handle.start_here()
-        head = f"started {handle.dir.name} in {handle.dir} (strategy {spec.strategy}, " \
-               f"{spec.budget.max_trials} trials, {spec.workers} worker(s))"
+        head = (
+            f"started {handle.dir.name} in {handle.dir} (strategy {spec.strategy}, "
+            f"{spec.budget.max_trials} trials, {spec.workers} worker(s))"
+        )
         return head if reply.ok else f"{head}\nbut it could not run: {reply.message}"
 
     # ----------------------------------------------------------------- talk
@@ -124,8 +139,10 @@ class Conversation:
         if handle is None or not handle.writable:
             return
         try:
-            handle.store.add_event("chat", {"source": self.source, "text": text[:CHAT_EVENT_CHARS],
-                                            "reply": answer[:CHAT_EVENT_CHARS]})
+            handle.store.add_event(
+                EventKind.CHAT,
+                {"source": self.source, "text": text[:CHAT_EVENT_CHARS], "reply": answer[:CHAT_EVENT_CHARS]},
+            )
         except StudyError:
             pass  # a full or read-only disk must not cost the person their answer
 

@@ -155,8 +155,9 @@ def render_plot(h: StudyHandle, kind: str) -> str:
         return svgplot.parallel_svg(insights.parallel(trials, h.space), spec.metric, spec.direction)
     if kind == "curves":
         shown = [t for t in trials if t.state.finished or t.state.value == "running"][-40:]
-        return svgplot.curves_svg({t.number: insights.curve(h.metrics(t.number), spec.metric) for t in shown},
-                                  spec.metric)
+        return svgplot.curves_svg(
+            {t.number: insights.curve(h.metrics(t.number), spec.metric) for t in shown}, spec.metric
+        )
     raise UserError(f"unknown plot {kind!r}; choose one of {', '.join(svgplot.KINDS)}")
 
 
@@ -188,8 +189,16 @@ def cmd_export(conv: Conversation, args: list[str]) -> str:
     trials = h.trials()
     curves = {t.number: h.metrics(t.number) for t in trials} if fmt in ("json", "optuna") else None
     target = h.dir / f"export.{'optuna.db' if fmt == 'optuna' else fmt}"
-    path = export(trials, fmt, target, curves=curves, space=h.space, direction=h.spec.direction,
-                  metric=h.spec.metric, name=h.spec.name or h.dir.name)
+    path = export(
+        trials,
+        fmt,
+        target,
+        curves=curves,
+        space=h.space,
+        direction=h.spec.direction,
+        metric=h.spec.metric,
+        name=h.spec.name or h.dir.name,
+    )
     hint = f"  (view: optuna-dashboard sqlite:///{path})" if fmt == "optuna" else ""
     return f"wrote {path}{hint}"
 
@@ -220,8 +229,9 @@ def cmd_space(conv: Conversation, args: list[str]) -> str:
     from agent.study.steering import parse_space
 
     parse_space(data)  # refuse an impossible space now, not at approval time
-    return approvals.propose(h, "set_space", {"space": data, "rationale": f"asked in chat: /space {' '.join(args)}"},
-                             summary)
+    return approvals.propose(
+        h, "set_space", {"space": data, "rationale": f"asked in chat: /space {' '.join(args)}"}, summary
+    )
 
 
 def cmd_budget(conv: Conversation, args: list[str]) -> str:
@@ -286,11 +296,24 @@ def cmd_start(conv: Conversation, args: list[str]) -> str:
 
 
 COMMANDS: dict[str, Handler] = {
-    "help": cmd_help, "status": cmd_status, "best": cmd_best, "trials": cmd_trials, "trial": cmd_trial,
-    "stop": lambda c, a: _steer(c, "stop"), "pause": lambda c, a: _steer(c, "pause"),
-    "resume": lambda c, a: _steer(c, "resume"), "space": cmd_space, "budget": cmd_budget,
-    "approve": cmd_approve, "reject": cmd_reject, "importance": cmd_importance, "plot": cmd_plot,
-    "export": cmd_export, "studies": cmd_studies, "open": cmd_open, "start": cmd_start,
+    "help": cmd_help,
+    "status": cmd_status,
+    "best": cmd_best,
+    "trials": cmd_trials,
+    "trial": cmd_trial,
+    "stop": lambda c, a: _steer(c, "stop"),
+    "pause": lambda c, a: _steer(c, "pause"),
+    "resume": lambda c, a: _steer(c, "resume"),
+    "space": cmd_space,
+    "budget": cmd_budget,
+    "approve": cmd_approve,
+    "reject": cmd_reject,
+    "importance": cmd_importance,
+    "plot": cmd_plot,
+    "export": cmd_export,
+    "studies": cmd_studies,
+    "open": cmd_open,
+    "start": cmd_start,
 }
 
 

@@ -28,16 +28,22 @@ def who(t: Trial) -> str:
 
 def status_text(info: dict[str, Any]) -> str:
     states = ", ".join(f"{k} {v}" for k, v in info["states"].items() if v) or "none yet"
-    where = "paused" if info.get("paused") else ("running here" if info.get("here") else
-                                                 "running" if info.get("running") else info["status"])
-    lines = [f"{info['name'] or info['id']}: {where} — trials {info['done']}/{info['budget'] or '∞'} ({states})",
-             f"objective: {info['direction']} {info['metric']}; proposed by "
-             + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
-             + f"; fallbacks {info['fallbacks']}"]
+    where = (
+        "paused"
+        if info.get("paused")
+        else ("running here" if info.get("here") else "running" if info.get("running") else info["status"])
+    )
+    lines = [
+        f"{info['name'] or info['id']}: {where} — trials {info['done']}/{info['budget'] or '∞'} ({states})",
+        f"objective: {info['direction']} {info['metric']}; proposed by "
+        + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
+        + f"; fallbacks {info['fallbacks']}",
+    ]
     best = info.get("best")
     if best:
-        lines.append(f"best: #{best['trial']} {info['metric']}={fmt_value(best['value'])}  "
-                     f"{fmt_params(best['params'], 200)}")
+        lines.append(
+            f"best: #{best['trial']} {info['metric']}={fmt_value(best['value'])}  {fmt_params(best['params'], 200)}"
+        )
     if info.get("error"):
         lines.append(f"last run ended with an error: {info['error']}")
     return "\n".join(lines)
@@ -59,8 +65,7 @@ def trials_text(trials: Sequence[Trial], metric: str, limit: int) -> str:
     for t in shown:
         detail = fmt_params(t.params, 70) if t.state is TrialState.COMPLETE else (t.reason or fmt_params(t.params, 70))
         dur = f"{t.duration:.1f}s" if t.duration is not None else ""
-        rows.append(f"{t.number:>4}  {t.state.value:<9} {fmt_value(t.value):>12}  {who(t)[:10]:<10} {dur:>7}  "
-                    f"{detail}")
+        rows.append(f"{t.number:>4}  {t.state.value:<9} {fmt_value(t.value):>12}  {who(t)[:10]:<10} {dur:>7}  {detail}")
     if len(trials) > len(shown):
         rows.append(f"({len(trials) - len(shown)} earlier trials not shown; /trials {len(trials)} shows all)")
     return "\n".join(rows)
@@ -68,10 +73,15 @@ def trials_text(trials: Sequence[Trial], metric: str, limit: int) -> str:
 
 def trial_text(t: Trial, points: Sequence[MetricPoint], metric: str, log_tail: str | None) -> str:
     lines = [f"trial #{t.number}: {t.state.value}  {metric}={fmt_value(t.value)}"]
-    for label, value in (("proposer", who(t)), ("model", t.model), ("rationale", t.rationale),
-                         ("retry of", t.retry_of), ("reason", t.reason),
-                         ("duration", f"{t.duration:.2f} s" if t.duration is not None else None),
-                         ("folder", t.info.get("trial_dir"))):
+    for label, value in (
+        ("proposer", who(t)),
+        ("model", t.model),
+        ("rationale", t.rationale),
+        ("retry of", t.retry_of),
+        ("reason", t.reason),
+        ("duration", f"{t.duration:.2f} s" if t.duration is not None else None),
+        ("folder", t.info.get("trial_dir")),
+    ):
         if value is not None:
             lines.append(f"{label:>10}: {value}")
     lines.append(f"{'params':>10}: {json.dumps(t.params)}")

@@ -24,8 +24,12 @@ from agent.faces.live import run_live
 from agent.study.proposers import Proposer
 from agent.study.session import Session
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="tunesmith: hyperparameter tuning that explains itself. See README.md.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="tunesmith: hyperparameter tuning that explains itself. See README.md.",
+)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages never wrap: paths stay copyable
 out = Console(highlight=False, soft_wrap=True)
 
@@ -49,8 +53,9 @@ def run_session(session: Session, *, quiet: bool, as_json: bool, proposer: Propo
 
 @app.command()
 def tune(
-    spec: Annotated[str | None, typer.Argument(
-        help="a spec file (.yaml/.toml/.json) or a request in plain words (needs an LLM)")] = None,
+    spec: Annotated[
+        str | None, typer.Argument(help="a spec file (.yaml/.toml/.json) or a request in plain words (needs an LLM)")
+    ] = None,
     dir: Annotated[Path | None, typer.Option("--dir", help="study folder (default: studies/NAME-TIME)")] = None,
     trials: Annotated[int | None, typer.Option("--trials", help="max trials (overrides the spec)")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="trials in parallel")] = None,
@@ -62,8 +67,9 @@ def tune(
     as_json: JsonOpt = False,
     model: Annotated[str | None, typer.Option("--model", help="LLM to use (OpenAI-compatible; see README)")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve the drafted spec and space edits")] = False,
-    replay: Annotated[Path | None, typer.Option("--replay", help="re-run a study offline from its LLM recording")
-                      ] = None,
+    replay: Annotated[
+        Path | None, typer.Option("--replay", help="re-run a study offline from its LLM recording")
+    ] = None,
     executor: ExecutorOpt = None,
     ray_address: RayAddressOpt = None,
 ) -> None:
@@ -72,21 +78,38 @@ def tune(
 
     try:
         choice = executor_choice(executor, ray_address)
-        overrides: dict[str, Any] = {"max_trials": trials, "workers": workers, "strategy": strategy, "seed": seed,
-                                     "isolation": isolation, "network": network}
+        overrides: dict[str, Any] = {
+            "max_trials": trials,
+            "workers": workers,
+            "strategy": strategy,
+            "seed": seed,
+            "isolation": isolation,
+            "network": network,
+        }
         path = Path(spec) if spec else None
         is_file = path is not None and path.is_file()
         if spec is None and replay is None:
-            raise TunesmithError("give a spec file or a request in plain words, e.g. tunesmith tune "
-                                 "examples/sklearn-digits/spec.yaml")
+            raise TunesmithError(
+                "give a spec file or a request in plain words, e.g. tunesmith tune examples/sklearn-digits/spec.yaml"
+            )
         if spec is not None and not is_file and (" " not in spec.strip() or _looks_like_a_file(spec)):
             raise TunesmithError(_not_a_spec_message(spec))
         loaded = load_spec(path) if is_file and path is not None else None
         if loaded is None or loaded.llm is not None or model is not None or replay is not None:
             from agent.faces.cli.llm_tune import tune_with_llm
 
-            tune_with_llm(None if is_file else spec, loaded, dir=dir, overrides=overrides, model=model, yes=yes,
-                          replay=replay, quiet=quiet, as_json=as_json, executor=choice)
+            tune_with_llm(
+                None if is_file else spec,
+                loaded,
+                dir=dir,
+                overrides=overrides,
+                model=model,
+                yes=yes,
+                replay=replay,
+                quiet=quiet,
+                as_json=as_json,
+                executor=choice,
+            )
             return
         assert loaded is not None
         if any(v is not None for v in overrides.values()):
@@ -131,8 +154,10 @@ def resume(
         apply_executor_choice(session, choice)
         done = sum(1 for t in session.trials() if t.state.counts)
         if trials is not None and trials <= done:  # --trials is the new total, not a number of extra trials
-            raise TunesmithError(f"--trials {trials} is the new total budget, and {done} trials are already done; "
-                                 f"pass more than {done} (e.g. --trials {done + trials} for {trials} more)")
+            raise TunesmithError(
+                f"--trials {trials} is the new total budget, and {done} trials are already done; "
+                f"pass more than {done} (e.g. --trials {done + trials} for {trials} more)"
+            )
         if trials is not None or isolation is not None:
             session.update_spec(max_trials=trials, isolation=isolation)
         proposer = None
@@ -160,13 +185,18 @@ def status(dir: DirArg, as_json: JsonOpt = False) -> None:
     if info["status"] == "interrupted":
         out.print(f"[yellow]no process is running it now[/]; continue with: tunesmith resume {escape(info['dir'])}")
     out.print(f"trials {info['done']}/{info['budget'] or '∞'}  ({states or 'none yet'})")
-    out.print("proposed by " + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
-              + f"; fallbacks {info['fallbacks']}"
-              + (f" (last: {escape(str(info['last_fallback']))})" if info.get("last_fallback") else ""))
+    out.print(
+        "proposed by "
+        + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
+        + f"; fallbacks {info['fallbacks']}"
+        + (f" (last: {escape(str(info['last_fallback']))})" if info.get("last_fallback") else "")
+    )
     best = info["best"]
     if best:
-        out.print(f"best #{best['trial']} {info['metric']}={fmt_value(best['value'])} ({info['direction']})  "
-                  f"{escape(fmt_params(best['params'], 200))}")
+        out.print(
+            f"best #{best['trial']} {info['metric']}={fmt_value(best['value'])} ({info['direction']})  "
+            f"{escape(fmt_params(best['params'], 200))}"
+        )
     usage = info.get("usage")
     if usage:
         unpriced = "" if usage.get("cost_known", True) else " (no price for this model; add one under llm.prices)"
@@ -184,8 +214,18 @@ def best(dir: DirArg, as_json: JsonOpt = False) -> None:
     if trial is None:
         raise fail(f"no trial of {dir} completed successfully yet; see 'tunesmith show {dir}'", code=1)
     if as_json:
-        sys.stdout.write(json.dumps({"trial": trial.number, "value": trial.value, "params": trial.params,
-                                     "metric": session.spec.metric, "metrics": trial.metrics}) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "trial": trial.number,
+                    "value": trial.value,
+                    "params": trial.params,
+                    "metric": session.spec.metric,
+                    "metrics": trial.metrics,
+                }
+            )
+            + "\n"
+        )
         return
     out.print(f"#{trial.number} {session.spec.metric}={fmt_value(trial.value)}")
     for k, v in trial.params.items():
@@ -207,10 +247,16 @@ def show(dir: DirArg, trial: Annotated[int | None, typer.Argument(help="one tria
     except TunesmithError as exc:
         raise fail(str(exc)) from None
     out.print(f"[bold]trial #{t.number}[/] {t.state.value}  {session.spec.metric}={fmt_value(t.value)}")
-    for label, value in (("proposer", t.proposer.value), ("strategy", t.strategy), ("model", t.model),
-                         ("rationale", t.rationale), ("retry of", t.retry_of), ("reason", t.reason),
-                         ("duration", f"{t.duration:.2f} s" if t.duration is not None else None),
-                         ("folder", t.info.get("trial_dir"))):
+    for label, value in (
+        ("proposer", t.proposer.value),
+        ("strategy", t.strategy),
+        ("model", t.model),
+        ("rationale", t.rationale),
+        ("retry of", t.retry_of),
+        ("reason", t.reason),
+        ("duration", f"{t.duration:.2f} s" if t.duration is not None else None),
+        ("folder", t.info.get("trial_dir")),
+    ):
         if value is not None:
             out.print(f"{label:>10}: {escape(str(value))}")
     out.print("    params: " + escape(json.dumps(t.params)))
@@ -230,9 +276,14 @@ def _table(session: Session, trials: list[Any]) -> None:
         table.add_column(col)
     for t in trials:
         detail = fmt_params(t.params, 80) if t.state.value == "complete" else (t.reason or fmt_params(t.params, 80))
-        table.add_row(str(t.number), t.state.value, fmt_value(t.value),
-                      t.proposer.value if t.proposer.value != "strategy" else (t.strategy or "strategy"),
-                      f"{t.duration:.1f}s" if t.duration is not None else "", escape(detail))
+        table.add_row(
+            str(t.number),
+            t.state.value,
+            fmt_value(t.value),
+            t.proposer.value if t.proposer.value != "strategy" else (t.strategy or "strategy"),
+            f"{t.duration:.1f}s" if t.duration is not None else "",
+            escape(detail),
+        )
     out.print(table)
 
 
@@ -251,9 +302,16 @@ def export(
         suffix = {"optuna": "optuna.db"}.get(format, format)
         target = output or session.dir / f"export.{suffix}"
         curves = {t.number: session.metrics(t.number) for t in trials} if format in ("json", "optuna") else None
-        path = do_export(trials, format, target, curves=curves, space=session.spec.space,
-                         direction=session.spec.direction, metric=session.spec.metric,
-                         name=session.spec.name or session.dir.name)
+        path = do_export(
+            trials,
+            format,
+            target,
+            curves=curves,
+            space=session.spec.space,
+            direction=session.spec.direction,
+            metric=session.spec.metric,
+            name=session.spec.name or session.dir.name,
+        )
     except TunesmithError as exc:
         raise fail(str(exc)) from None
     out.print(f"wrote {path}" + (f"  (view: optuna-dashboard sqlite:///{path})" if format == "optuna" else ""))
@@ -273,10 +331,16 @@ def dashboard(
         require("optuna_dashboard", "dashboard")
         session = Session.open(dir, readonly=True)
         trials = session.trials()
-        path = do_export(trials, "optuna", session.dir / "export.optuna.db",
-                         curves={t.number: session.metrics(t.number) for t in trials}, space=session.spec.space,
-                         direction=session.spec.direction, metric=session.spec.metric,
-                         name=session.spec.name or session.dir.name)
+        path = do_export(
+            trials,
+            "optuna",
+            session.dir / "export.optuna.db",
+            curves={t.number: session.metrics(t.number) for t in trials},
+            space=session.spec.space,
+            direction=session.spec.direction,
+            metric=session.spec.metric,
+            name=session.spec.name or session.dir.name,
+        )
     except TunesmithError as exc:
         raise fail(str(exc)) from None
     import optuna_dashboard
@@ -296,4 +360,6 @@ def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminate)
     app()
+
+
 from agent.faces.cli import chat, serve, steer  # noqa: E402, F401 - they register their commands on app

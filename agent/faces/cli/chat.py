@@ -17,8 +17,9 @@ def chat(
     specs: Annotated[list[Path] | None, typer.Option("--specs", help="extra folder of spec files for /start")] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="print trials as they finish")] = True,
     model: Annotated[str | None, typer.Option("--model", help="LLM model name (with OPENAI_BASE_URL/KEY)")] = None,
-    script: Annotated[Path | None, typer.Option("--llm-script", hidden=True,
-                                                help="replay LLM replies from a JSON file (tests)")] = None,
+    script: Annotated[
+        Path | None, typer.Option("--llm-script", hidden=True, help="replay LLM replies from a JSON file (tests)")
+    ] = None,
 ) -> None:
     """Chat with a study: slash-commands without an LLM; questions and steering with one."""
     from agent.errors import TunesmithError
@@ -30,8 +31,13 @@ def chat(
 
     handles = Handles("terminal")
     try:
-        conv = Conversation(root=root, handles=handles, catalog=SpecCatalog.default(specs),
-                            assistant=connect(model=model, script=script), allow_paths=True)
+        conv = Conversation(
+            root=root,
+            handles=handles,
+            catalog=SpecCatalog.default(specs),
+            assistant=connect(model=model, script=script),
+            allow_paths=True,
+        )
         if dir is not None:
             conv.open(str(dir))
     except TunesmithError as exc:

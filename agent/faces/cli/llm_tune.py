@@ -11,6 +11,7 @@ import typer
 import yaml
 from rich.markup import escape
 
+from agent.core.records import EventKind
 from agent.core.spec import StudySpec, load_spec
 from agent.errors import StudyError, TunesmithError
 from agent.faces.cli.scale import apply_executor_choice
@@ -39,8 +40,11 @@ def _with_overrides(spec: StudySpec, overrides: dict[str, Any], llm: dict[str, A
 def _show(spec: StudySpec, notes: str | None, warnings: list[str]) -> None:
     from agent.faces.cli.app import out
 
-    shown = {k: v for k, v in spec.to_dict().items() if k not in ("env", "isolation", "network", "grace_period",
-                                                                  "gpus_per_trial", "pass_args", "fixed")}
+    shown = {
+        k: v
+        for k, v in spec.to_dict().items()
+        if k not in ("env", "isolation", "network", "grace_period", "gpus_per_trial", "pass_args", "fixed")
+    }
     shown["llm"] = {k: v for k, v in shown.get("llm", {}).items() if k in ("model", "base_url")}
     out.print("[bold]drafted spec[/] (saved as spec.yaml in the study folder):")
     out.print(escape(yaml.safe_dump(shown, sort_keys=False).rstrip()), markup=True)
@@ -54,14 +58,26 @@ def _settings(model: str | None, spec: StudySpec | None, request: str | None) ->
     settings = resolve_settings(model=model, spec_llm=spec.llm if spec else None)
     if not settings.configured:
         what = "plain-words requests need an LLM" if request else "this study asks for an LLM (--model or llm:)"
-        raise TunesmithError(f"{what}; {HOW_TO_CONNECT}; or run a spec file classically, e.g. tunesmith tune "
-                             "examples/sklearn-digits/spec.yaml")
+        raise TunesmithError(
+            f"{what}; {HOW_TO_CONNECT}; or run a spec file classically, e.g. tunesmith tune "
+            "examples/sklearn-digits/spec.yaml"
+        )
     return settings
 
 
-def tune_with_llm(request: str | None, spec: StudySpec | None, *, dir: Path | None, overrides: dict[str, Any],
-                  model: str | None, yes: bool, replay: Path | None, quiet: bool, as_json: bool,
-                  executor: ExecutorChoice | None = None) -> None:
+def tune_with_llm(
+    request: str | None,
+    spec: StudySpec | None,
+    *,
+    dir: Path | None,
+    overrides: dict[str, Any],
+    model: str | None,
+    yes: bool,
+    replay: Path | None,
+    quiet: bool,
+    as_json: bool,
+    executor: ExecutorChoice | None = None,
+) -> None:
     """Draft (or load) the spec, create the study, and run it with the hybrid proposer (on ``executor``)."""
     from agent.faces.cli.app import err, out, run_session
 
@@ -80,8 +96,13 @@ def tune_with_llm(request: str | None, spec: StudySpec | None, *, dir: Path | No
     stack = open_stack(settings, spec, replay=recording)
     try:
         if request is not None:
-            drafted = draft_spec(request, stack.client, ask=typer.prompt if ask else None,
-                                 trials=overrides.get("max_trials"), llm=settings.public())
+            drafted = draft_spec(
+                request,
+                stack.client,
+                ask=typer.prompt if ask else None,
+                trials=overrides.get("max_trials"),
+                llm=settings.public(),
+            )
             if spec is None:  # with --replay the recorded study's spec is run; the draft only replays the call
                 spec = drafted.spec
                 if not as_json:
@@ -97,16 +118,20 @@ def tune_with_llm(request: str | None, spec: StudySpec | None, *, dir: Path | No
         if replay is not None:
             session.store.set_meta("replay_of", str(replay.resolve()))
         if not as_json:
-            out.print(f"[bold]LLM[/] {escape(stack.model or '?')} proposes a share of the trials "
-                      f"(from {escape(settings.base_url or 'api.openai.com')}"
-                      f"{', replayed from ' + escape(str(replay)) if replay else ''})")
+            out.print(
+                f"[bold]LLM[/] {escape(stack.model or '?')} proposes a share of the trials "
+                f"(from {escape(settings.base_url or 'api.openai.com')}"
+                f"{', replayed from ' + escape(str(replay)) if replay else ''})"
+            )
         proposer = make_hybrid(session, stack, approve=approver(yes=yes, ask=typer.confirm if ask else None))
         run_session(session, quiet=quiet, as_json=as_json, proposer=proposer)
         if not as_json:
             _usage_line(session)
             if replay is not None and stack.cache.mismatches:
-                err.print(f"[yellow]replay:[/] {stack.cache.mismatches} request(s) differed from the recording "
-                          "(answered in recorded order)")
+                err.print(
+                    f"[yellow]replay:[/] {stack.cache.mismatches} request(s) differed from the recording "
+                    "(answered in recorded order)"
+                )
     finally:
         stack.close()
 
@@ -115,10 +140,12 @@ def _usage_line(session: Session) -> None:
     from agent.faces.cli.app import out
 
     usage = session.store.get_meta("usage") or {}
-    fallbacks = len(session.store.events("fallback"))
+    fallbacks = len(session.store.events(EventKind.FALLBACK))
     cost = f"${usage.get('cost', 0.0):.4f}" + ("" if usage.get("cost_known", True) else " (no price for this model)")
-    out.print(f"LLM: {usage.get('calls', 0)} calls, {usage.get('total_tokens', 0)} tokens, {cost}; "
-              f"fallbacks to the strategy: {fallbacks}")
+    out.print(
+        f"LLM: {usage.get('calls', 0)} calls, {usage.get('total_tokens', 0)} tokens, {cost}; "
+        f"fallbacks to the strategy: {fallbacks}"
+    )
 
 
 def resume_proposer(session: Session, *, yes: bool) -> Proposer | None:
@@ -129,8 +156,10 @@ def resume_proposer(session: Session, *, yes: bool) -> Proposer | None:
         return None
     settings = resolve_settings(spec_llm=session.spec.llm)
     if not settings.configured:
-        err.print(f"[yellow]warning:[/] this study used an LLM but none is configured now; the classical strategy "
-                  f"continues; {HOW_TO_CONNECT}")
+        err.print(
+            f"[yellow]warning:[/] this study used an LLM but none is configured now; the classical strategy "
+            f"continues; {HOW_TO_CONNECT}"
+        )
         return None
     stack = open_stack(settings, session.spec)
     try:

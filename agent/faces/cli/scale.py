@@ -14,12 +14,22 @@ from agent.errors import TunesmithError
 from agent.study.session import Session
 from agent.study.wiring import EXECUTORS, ExecutorChoice
 
-ExecutorOpt = Annotated[str | None, typer.Option(
-    "--executor", help="where trials run: local (this machine) or ray (an existing Ray cluster); "
-                       "default: local, or what the study used before")]
-RayAddressOpt = Annotated[str | None, typer.Option(
-    "--ray-address", help="the Ray cluster: auto (the one this machine belongs to, or RAY_ADDRESS) or HOST:PORT; "
-                          "implies --executor ray")]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        help="where trials run: local (this machine) or ray (an existing Ray cluster); "
+        "default: local, or what the study used before",
+    ),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="the Ray cluster: auto (the one this machine belongs to, or RAY_ADDRESS) or HOST:PORT; "
+        "implies --executor ray",
+    ),
+]
 
 
 def executor_choice(executor: str | None, ray_address: str | None) -> ExecutorChoice | None:

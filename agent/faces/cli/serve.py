@@ -14,13 +14,15 @@ from agent.faces.cli.app import app, fail, out
 @app.command()
 def serve(
     root: Annotated[Path, typer.Option("--root", help="folder whose studies are listed; new ones go there")] = Path(
-        "studies"),
+        "studies"
+    ),
     host: Annotated[str, typer.Option("--host", help="address to bind (default: this machine only)")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port (0: any free one)")] = 8765,
     specs: Annotated[list[Path] | None, typer.Option("--specs", help="extra folder of spec files to start")] = None,
     model: Annotated[str | None, typer.Option("--model", help="LLM for the chat (see README)")] = None,
-    token: Annotated[str | None, typer.Option("--token", envvar="TUNESMITH_TOKEN",
-                                              help="access token (default: a new random one)")] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="TUNESMITH_TOKEN", help="access token (default: a new random one)")
+    ] = None,
 ) -> None:
     """A local web page to start, watch, chat with and steer studies (needs the token it prints)."""
     from agent.errors import DependencyError, TunesmithError, require
@@ -43,9 +45,11 @@ def serve(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
     except OSError as exc:
-        raise fail(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port (0 picks a free one)") \
-            from None
+        raise fail(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port (0 picks a free one)"
+        ) from None
     bound = sock.getsockname()[1]
+
     def assistant() -> Any:
         return connect(model=model)
 
@@ -53,8 +57,9 @@ def serve(
         llm = assistant() is not None  # an assistant per chat, when an endpoint is configured
     except TunesmithError as exc:
         raise fail(str(exc)) from None
-    application = create_app(root, token, catalog=SpecCatalog.default(specs),
-                             assistant_factory=assistant if llm else None)
+    application = create_app(
+        root, token, catalog=SpecCatalog.default(specs), assistant_factory=assistant if llm else None
+    )
     shown = f"[{host}]" if ":" in host else host
     out.print(f"tunesmith serving studies in {root.resolve()}")
     out.print(f"open: http://{shown}:{bound}/?token={token}", soft_wrap=True)

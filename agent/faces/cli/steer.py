@@ -39,8 +39,9 @@ def steer(
                 key, sep, value = item.partition("=")
                 if not sep or BUDGET_ALIASES.get(key, key) not in BUDGET_ALIASES.values():
                     raise fail(f"expected trials=N, time=2h, timeout=10m or memory=MB, got {item!r}")
-                changes[BUDGET_ALIASES.get(key, key)] = None if value.lower() == "none" else (
-                    int(value) if value.isdigit() else value)
+                changes[BUDGET_ALIASES.get(key, key)] = (
+                    None if value.lower() == "none" else (int(value) if value.isdigit() else value)
+                )
             if not changes:
                 raise fail("what should change? e.g. tunesmith steer DIR budget trials=40 timeout=10m")
             reply = handle.send("set_budget", {"budget": changes})

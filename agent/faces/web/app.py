@@ -39,8 +39,10 @@ from agent.faces.web.auth import checker
 from agent.faces.web.models import ChatBody, ControlBody, StartBody
 
 PlotKind = Literal["history", "importance", "parallel", "curves"]
-CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
-       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 SSE_POLL_S = 0.25
 SSE_PING_S = 15.0
 
@@ -50,14 +52,21 @@ def _page() -> str:
 
 
 def _one_line_422(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for that exception only
+        raise exc
     err = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "request"
     return JSONResponse({"detail": f"{where}: {err.get('msg', 'invalid')}; see the API in README.md"}, 422)
 
 
-def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
-               assistant_factory: Any = None, sse_poll: float = SSE_POLL_S) -> FastAPI:
+def create_app(
+    root: Path,
+    token: str,
+    *,
+    catalog: SpecCatalog | None = None,
+    assistant_factory: Any = None,
+    sse_poll: float = SSE_POLL_S,
+) -> FastAPI:
     """The app over the studies under ``root``. ``assistant_factory()`` makes an LLM assistant per chat
     (None: free text answers how to connect one)."""
     root = root.expanduser().resolve()
@@ -72,8 +81,14 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
         yield
         await run_in_threadpool(handles.close)  # studies run by the server stop resumably
 
-    app = FastAPI(title="tunesmith", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
-                  dependencies=[Depends(checker(token))])
+    app = FastAPI(
+        title="tunesmith",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(checker(token))],
+    )
     app.add_exception_handler(RequestValidationError, _one_line_422)
     app.state.handles = handles
 
@@ -99,8 +114,9 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
             conv = conversations.get(key)
             if conv is None:
                 assistant: Assistant | None = assistant_factory() if assistant_factory else None
-                conv = Conversation(root=root, handles=handles, catalog=catalog, assistant=assistant,
-                                    handle=study_handle)
+                conv = Conversation(
+                    root=root, handles=handles, catalog=catalog, assistant=assistant, handle=study_handle
+                )
                 conversations[key] = conv
             return conv
 
@@ -111,8 +127,13 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
 
     @app.get("/api/info")
     def info() -> dict[str, Any]:
-        return {"root": str(root), "specs": catalog.names(), "llm": assistant_factory is not None,
-                "strategies": ["auto", "random", "qmc", "tpe", "gp", "cmaes"], "plots": list(get_args(PlotKind))}
+        return {
+            "root": str(root),
+            "specs": catalog.names(),
+            "llm": assistant_factory is not None,
+            "strategies": ["auto", "random", "qmc", "tpe", "gp", "cmaes"],
+            "plots": list(get_args(PlotKind)),
+        }
 
     # --------------------------------------------------------------- studies
     @app.get("/api/studies")
@@ -124,8 +145,24 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
             except TunesmithError as exc:
                 out.append({"id": path.name, "error": str(exc)})
                 continue
-            out.append({k: s.get(k) for k in ("id", "name", "status", "running", "paused", "here", "done",
-                                              "budget", "best", "metric", "direction")})
+            out.append(
+                {
+                    k: s.get(k)
+                    for k in (
+                        "id",
+                        "name",
+                        "status",
+                        "running",
+                        "paused",
+                        "here",
+                        "done",
+                        "budget",
+                        "best",
+                        "metric",
+                        "direction",
+                    )
+                }
+            )
         return out
 
     @app.post("/api/studies")
@@ -155,8 +192,9 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
             raise HTTPException(404, f"no trial #{number} in {sid}") from None
 
     @app.get("/api/studies/{sid}/trials/{number}/log", response_class=PlainTextResponse)
-    def log(sid: str, number: int, stream: Literal["stdout", "stderr"] = "stdout",
-            lines: int = Query(200, ge=1, le=5000)) -> PlainTextResponse:
+    def log(
+        sid: str, number: int, stream: Literal["stdout", "stderr"] = "stdout", lines: int = Query(200, ge=1, le=5000)
+    ) -> PlainTextResponse:
         h = handle(sid)
         try:
             h.trial(number)
@@ -180,8 +218,9 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
         if kind == "curves" and trial is not None:
             from agent.faces import svgplot
 
-            svg = svgplot.curves_svg({trial: insights.curve(h.metrics(trial), h.spec.metric)}, h.spec.metric,
-                                     highlight=trial)
+            svg = svgplot.curves_svg(
+                {trial: insights.curve(h.metrics(trial), h.spec.metric)}, h.spec.metric, highlight=trial
+            )
         else:
             svg = slash.render_plot(h, kind)
         return Response(svg, media_type="image/svg+xml")
@@ -212,8 +251,9 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
                 batch = await run_in_threadpool(h.events, after=last)
                 for ev in batch:
                     last = ev.id
-                    data = json.dumps({"id": ev.id, "kind": ev.kind, "trial": ev.trial, "time": ev.time,
-                                       "data": ev.data}, default=str)
+                    data = json.dumps(
+                        {"id": ev.id, "kind": ev.kind, "trial": ev.trial, "time": ev.time, "data": ev.data}, default=str
+                    )
                     yield f"id: {ev.id}\ndata: {data}\n\n"
                 idle = 0.0 if batch else idle + sse_poll
                 if idle >= SSE_PING_S:
@@ -221,7 +261,6 @@ def create_app(root: Path, token: str, *, catalog: SpecCatalog | None = None,
                     yield ": ping\n\n"
                 await asyncio.sleep(sse_poll)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"X-Accel-Buffering": "no"})
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
     return app

@@ -16,18 +16,34 @@ def _num(v: float | None) -> float | None:
 
 
 def trial_row(t: Trial) -> dict[str, Any]:
-    return {"number": t.number, "state": t.state.value, "value": _num(t.value), "proposer": t.proposer.value,
-            "strategy": t.strategy, "params": t.params, "duration": t.duration, "reason": t.reason,
-            "started_at": t.started_at}
+    return {
+        "number": t.number,
+        "state": t.state.value,
+        "value": _num(t.value),
+        "proposer": t.proposer.value,
+        "strategy": t.strategy,
+        "params": t.params,
+        "duration": t.duration,
+        "reason": t.reason,
+        "started_at": t.started_at,
+    }
 
 
 def trial_detail(h: StudyHandle, number: int) -> dict[str, Any]:
     t = h.trial(number)
     points = h.metrics(number)
-    return {**trial_row(t), "rationale": t.rationale, "model": t.model, "retry_of": t.retry_of,
-            "failure": t.failure.value if t.failure else None, "metrics": {k: _num(v) for k, v in t.metrics.items()},
-            "curve": insights.curve(points, h.spec.metric), "reports": len(points),
-            "stderr_tail": t.stderr_tail, "stdout_tail": slash.log_tail(h.dir, number, "stdout", 40)}
+    return {
+        **trial_row(t),
+        "rationale": t.rationale,
+        "model": t.model,
+        "retry_of": t.retry_of,
+        "failure": t.failure.value if t.failure else None,
+        "metrics": {k: _num(v) for k, v in t.metrics.items()},
+        "curve": insights.curve(points, h.spec.metric),
+        "reports": len(points),
+        "stderr_tail": t.stderr_tail,
+        "stdout_tail": slash.log_tail(h.dir, number, "stdout", 40),
+    }
 
 
 def study_summary(h: StudyHandle) -> dict[str, Any]:

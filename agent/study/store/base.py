@@ -19,7 +19,7 @@ import abc
 from collections.abc import Sequence
 from typing import Any
 
-from agent.core.records import Event, MetricPoint, Trial, TrialDraft
+from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialDraft
 
 
 class TrialStore(abc.ABC):
@@ -43,7 +43,7 @@ class TrialStore(abc.ABC):
         """Every point of trial ``number``, in the order added."""
 
     @abc.abstractmethod
-    def add_event(self, kind: str, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
+    def add_event(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
         """Append an event and return it with its id."""
 
     @abc.abstractmethod
@@ -51,7 +51,7 @@ class TrialStore(abc.ABC):
         """All trials, ordered by number."""
 
     @abc.abstractmethod
-    def events(self, kind: str | None = None, *, after: int = 0) -> list[Event]:
+    def events(self, kind: EventKind | None = None, *, after: int = 0) -> list[Event]:
         """Events with id > ``after`` (optionally only ``kind``), ordered by id."""
 
     @abc.abstractmethod

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from agent.core.records import Event, MetricPoint, Trial, TrialDraft, TrialState
+from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialDraft, TrialState
 from agent.study.store._codec import dumps, loads
 from agent.study.store.base import TrialStore
 
@@ -57,10 +57,10 @@ class MemoryStore(TrialStore):
         with self._lock:
             return list(self._metrics.get(number, []))
 
-    def add_event(self, kind: str, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
+    def add_event(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
         encoded = dumps(data or {})
         with self._lock:
-            event = Event(id=len(self._events) + 1, kind=kind, trial=trial, data=loads(encoded))
+            event = Event(id=len(self._events) + 1, kind=str(kind), trial=trial, data=loads(encoded))
             self._events.append(event)
             return event
 
@@ -74,10 +74,10 @@ class MemoryStore(TrialStore):
                 raise KeyError(number)
             return self._trials[number]
 
-    def events(self, kind: str | None = None, *, after: int = 0) -> list[Event]:
+    def events(self, kind: EventKind | None = None, *, after: int = 0) -> list[Event]:
         with self._lock:
             # ids are 1..len, so ``after`` is also a list offset.
-            tail = self._events[max(after, 0):]
+            tail = self._events[max(after, 0) :]
             return [e for e in tail if kind is None or e.kind == kind]
 
     def get_meta(self, key: str, default: Any = None) -> Any:

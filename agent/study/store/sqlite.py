@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.core.records import Event, MetricPoint, Trial, TrialDraft, TrialState
+from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialDraft, TrialState
 from agent.errors import StudyError
 from agent.study.store._codec import dumps, loads, point_values_to_json, trial_from_json, trial_to_json
 from agent.study.store.base import TrialStore
@@ -115,8 +115,11 @@ class SQLiteStore(TrialStore):
     # ------------------------------------------------------------------ opening
     def _connect(self, query: str) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            f"{self.db_path.as_uri()}?{query}", uri=True, isolation_level=None,
-            check_same_thread=False, timeout=BUSY_TIMEOUT_S,
+            f"{self.db_path.as_uri()}?{query}",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_S,
         )
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -140,8 +143,9 @@ class SQLiteStore(TrialStore):
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StudyError(f"cannot create study folder {self.folder} ({exc.strerror}); "
-                             "check the path and its permissions") from exc
+            raise StudyError(
+                f"cannot create study folder {self.folder} ({exc.strerror}); check the path and its permissions"
+            ) from exc
         conn = self._connect("mode=rwc")
         try:
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -166,11 +170,14 @@ class SQLiteStore(TrialStore):
                 for statement in _SCHEMA:
                     conn.execute(statement)
             elif app != APPLICATION_ID:
-                raise StudyError(f"{self.db_path} is not a tunesmith database; move it aside or use "
-                                 "another study folder")
+                raise StudyError(
+                    f"{self.db_path} is not a tunesmith database; move it aside or use another study folder"
+                )
             elif version > SCHEMA_VERSION:
-                raise StudyError(f"{self.db_path} was written by a newer tunesmith (schema {version}, "
-                                 f"this one reads {SCHEMA_VERSION}); upgrade tunesmith to open it")
+                raise StudyError(
+                    f"{self.db_path} was written by a newer tunesmith (schema {version}, "
+                    f"this one reads {SCHEMA_VERSION}); upgrade tunesmith to open it"
+                )
             if conn.in_transaction:
                 conn.execute("COMMIT")
         except BaseException:
@@ -192,8 +199,7 @@ class SQLiteStore(TrialStore):
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; the caller holds ``self._lock`` across it and its cache update."""
         if self.readonly:
-            raise StudyError(f"study folder {self.folder} was opened read-only; open it without "
-                             "readonly to change it")
+            raise StudyError(f"study folder {self.folder} was opened read-only; open it without readonly to change it")
         with self._reading() as conn:
             # IMMEDIATE takes the write lock up front: two processes cannot both read MAX(number).
             conn.execute("BEGIN IMMEDIATE")
@@ -223,8 +229,10 @@ class SQLiteStore(TrialStore):
             return trial_from_json(record)
         except (ValueError, ValidationError) as exc:
             first = str(exc).strip().splitlines()[0]
-            raise StudyError(f"trial {number} in {self.db_path} cannot be read ({first}); the database is "
-                             "damaged or was written by a newer tunesmith") from exc
+            raise StudyError(
+                f"trial {number} in {self.db_path} cannot be read ({first}); the database is "
+                "damaged or was written by a newer tunesmith"
+            ) from exc
 
     def _remember(self, trial: Trial, rev: int) -> None:
         """Put a trial this connection has just committed into the cache."""
@@ -245,8 +253,13 @@ class SQLiteStore(TrialStore):
             with self._writing() as conn:
                 number = conn.execute("SELECT COALESCE(MAX(number), -1) + 1 FROM trials").fetchone()[0]
                 trial = Trial(
-                    number=number, params=draft.params, state=TrialState.RUNNING, proposer=draft.proposer,
-                    rationale=draft.rationale, model=draft.model, strategy=draft.strategy,
+                    number=number,
+                    params=draft.params,
+                    state=TrialState.RUNNING,
+                    proposer=draft.proposer,
+                    rationale=draft.rationale,
+                    model=draft.model,
+                    strategy=draft.strategy,
                     retry_of=draft.retry_of,
                 )
                 rev = self._rev + 1  # _sync ran inside the transaction: _rev is the study-wide maximum
@@ -291,16 +304,16 @@ class SQLiteStore(TrialStore):
             ).fetchall()
         return [MetricPoint(step=s, values=loads(v), time=t, final=bool(f)) for s, v, t, f in rows]
 
-    def add_event(self, kind: str, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
+    def add_event(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
         encoded = dumps(data or {})
         now = time.time()
         with self._lock, self._writing() as conn:
             cur = conn.execute(
                 "INSERT INTO events (time, kind, trial, data) VALUES (?, ?, ?, ?)",
-                (now, kind, trial, encoded),
+                (now, str(kind), trial, encoded),
             )
             event_id = cur.lastrowid
-        return Event(id=event_id or 0, time=now, kind=kind, trial=trial, data=loads(encoded))
+        return Event(id=event_id or 0, time=now, kind=str(kind), trial=trial, data=loads(encoded))
 
     def trials(self) -> list[Trial]:
         with self._reading() as conn:
@@ -314,7 +327,7 @@ class SQLiteStore(TrialStore):
             self._sync(conn)
             return self._cache[number]
 
-    def events(self, kind: str | None = None, *, after: int = 0) -> list[Event]:
+    def events(self, kind: EventKind | None = None, *, after: int = 0) -> list[Event]:
         query = "SELECT id, time, kind, trial, data FROM events WHERE id > ?"
         args: tuple[Any, ...] = (after,)
         if kind is not None:
@@ -332,8 +345,7 @@ class SQLiteStore(TrialStore):
         encoded = dumps(value)
         with self._lock, self._writing() as conn:
             conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, encoded),
             )
 

@@ -36,8 +36,11 @@ def study_error(exc: sqlite3.Error, db: Path) -> StudyError | None:
     code = getattr(exc, "sqlite_errorcode", None)
     text = str(exc).lower()
     kind = next(
-        (k for k, codes, frags in _KINDS if (code is not None and code & 0xFF in codes)
-         or any(f in text for f in frags)),
+        (
+            k
+            for k, codes, frags in _KINDS
+            if (code is not None and code & 0xFF in codes) or any(f in text for f in frags)
+        ),
         None,
     )
     folder = db.parent
@@ -52,7 +55,6 @@ def study_error(exc: sqlite3.Error, db: Path) -> StudyError | None:
         "corrupt": f"{db} is not a tunesmith database or is damaged; move it aside (or restore a "
         "backup) and use a new study folder",
         "cantopen": f"cannot open {db}; check that the folder exists and that you may read and write it",
-        "ioerr": f"disk I/O error on {db}; check the disk and its free space, then "
-        f"`tunesmith resume {folder}`",
+        "ioerr": f"disk I/O error on {db}; check the disk and its free space, then `tunesmith resume {folder}`",
     }
     return StudyError(messages[kind]) if kind else None

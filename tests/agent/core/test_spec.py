@@ -15,8 +15,10 @@ BASE: dict[str, Any] = {
     "name": "t",
     "objective": {"metric": "acc", "direction": "maximize"},
     "command": "python train.py --epochs 3",
-    "space": {"lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
-              "k": {"type": "categorical", "choices": ["a", "b"]}},
+    "space": {
+        "lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+        "k": {"type": "categorical", "choices": ["a", "b"]},
+    },
     "default": {"lr": 0.01, "k": "a"},
     "budget": {"max_trials": 5, "trial_timeout": "2m", "max_time": "1h", "memory_mb": 512},
 }
@@ -49,7 +51,8 @@ def test_yaml_toml_and_json_files(tmp_path: Path) -> None:
     (tmp_path / "s.json").write_text(json.dumps(BASE))
     (tmp_path / "s.toml").write_text(
         'name = "t"\ncommand = ["python", "t.py"]\n[objective]\nmetric = "acc"\ndirection = "minimize"\n'
-        '[space.lr]\ntype = "float"\nlow = 0.001\nhigh = 0.1\nlog = true\n')
+        '[space.lr]\ntype = "float"\nlow = 0.001\nhigh = 0.1\nlog = true\n'
+    )
     for name in ("s.yaml", "s.json", "s.toml"):
         spec = load_spec(tmp_path / name)
         assert isinstance(spec, StudySpec)
@@ -61,24 +64,34 @@ def test_wandb_style_metric_and_goal() -> None:
     assert spec.metric == "loss" and spec.direction == "minimize"
 
 
-@pytest.mark.parametrize(("data", "fragments"), [
-    (spec_with(budgett=3), ["budgett", "did you mean 'budget'"]),
-    (spec_with(space={"lr": {"type": "float", "low": 1.0, "high": 0.1}}), ["space.lr", "must be < high"]),
-    (spec_with(space={"lr": {"type": "float", "low": 0, "high": 1, "log": True}}, default=None),
-     ["space.lr", "low > 0"]),
-    (spec_with(space={"k": {"type": "categorical", "choices": []}}, default=None), ["space.k", "empty"]),
-    (spec_with(default={"lr": 5.0, "k": "a"}), ["default", "outside"]),
-    (spec_with(space={"lr": {"type": "float", "low": 0.1, "high": 1, "when": {"opt": ["x"]}}}, default=None),
-     ["opt", "not in the space"]),
-    (spec_with(command=None), ["missing command"]),
-    (spec_with(objective={"metric": "acc"}), ["objective.direction", "missing"]),
-    (spec_with(objective={"metric": "acc", "direction": "up"}), ["objective.direction"]),
-    (spec_with(budget={"trial_timeout": "soon"}), ["budget.trial_timeout", "10m"]),
-    (spec_with(strategy="bogo"), ["unknown strategy", "tpe"]),
-    (spec_with(fixed={"lr": 0.1}), ["fixed", "lr"]),
-    (spec_with(space={"lr": {"type": "float", "lo": 0.1, "high": 1}}, default=None), ["space.lr", "unknown key 'lo'"]),
-    (spec_with(workers=0), ["workers"]),
-])
+@pytest.mark.parametrize(
+    ("data", "fragments"),
+    [
+        (spec_with(budgett=3), ["budgett", "did you mean 'budget'"]),
+        (spec_with(space={"lr": {"type": "float", "low": 1.0, "high": 0.1}}), ["space.lr", "must be < high"]),
+        (
+            spec_with(space={"lr": {"type": "float", "low": 0, "high": 1, "log": True}}, default=None),
+            ["space.lr", "low > 0"],
+        ),
+        (spec_with(space={"k": {"type": "categorical", "choices": []}}, default=None), ["space.k", "empty"]),
+        (spec_with(default={"lr": 5.0, "k": "a"}), ["default", "outside"]),
+        (
+            spec_with(space={"lr": {"type": "float", "low": 0.1, "high": 1, "when": {"opt": ["x"]}}}, default=None),
+            ["opt", "not in the space"],
+        ),
+        (spec_with(command=None), ["missing command"]),
+        (spec_with(objective={"metric": "acc"}), ["objective.direction", "missing"]),
+        (spec_with(objective={"metric": "acc", "direction": "up"}), ["objective.direction"]),
+        (spec_with(budget={"trial_timeout": "soon"}), ["budget.trial_timeout", "10m"]),
+        (spec_with(strategy="bogo"), ["unknown strategy", "tpe"]),
+        (spec_with(fixed={"lr": 0.1}), ["fixed", "lr"]),
+        (
+            spec_with(space={"lr": {"type": "float", "lo": 0.1, "high": 1}}, default=None),
+            ["space.lr", "unknown key 'lo'"],
+        ),
+        (spec_with(workers=0), ["workers"]),
+    ],
+)
 def test_bad_specs_name_the_field(data: dict[str, Any], fragments: list[str]) -> None:
     with pytest.raises(SpecError) as info:
         load_spec(data)
@@ -107,16 +120,19 @@ def test_durations(text: Any, seconds: float) -> None:
 def test_a_missing_script_fails_before_the_study_folder_exists(tmp_path: Path) -> None:
     from agent.study.session import Session
 
-    (tmp_path / "spec.yaml").write_text("objective: {metric: y, direction: maximize}\ncommand: [python, trian.py]\n"
-                                        "space: {x: {low: 0.0, high: 1.0}}\n")
+    (tmp_path / "spec.yaml").write_text(
+        "objective: {metric: y, direction: maximize}\ncommand: [python, trian.py]\nspace: {x: {low: 0.0, high: 1.0}}\n"
+    )
     spec = load_spec(tmp_path / "spec.yaml")
     with pytest.raises(SpecError) as exc:
         Session.create(spec, tmp_path / "study")
-    assert str(exc.value) == (f"command: script trian.py not found in {tmp_path}; fix the path in command (it is "
-                              "relative to workdir, which is relative to the spec file)")
+    assert str(exc.value) == (
+        f"command: script trian.py not found in {tmp_path}; fix the path in command (it is "
+        "relative to workdir, which is relative to the spec file)"
+    )
     assert not (tmp_path / "study").exists()
     (tmp_path / "trian.py").write_text("")
-    session = Session.create(spec, tmp_path / "study")   # found now; later moved away: resume says so too
+    session = Session.create(spec, tmp_path / "study")  # found now; later moved away: resume says so too
     (tmp_path / "trian.py").unlink()
     with pytest.raises(SpecError, match=r"script trian\.py not found"):
         session.run()

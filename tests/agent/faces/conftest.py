@@ -16,10 +16,14 @@ from sandbox.fake import InProcessExecutor
 
 def small_spec(**extra: Any) -> StudySpec:
     data: dict[str, Any] = {
-        "name": "steer", "objective": {"metric": "y", "direction": "maximize"},
+        "name": "steer",
+        "objective": {"metric": "y", "direction": "maximize"},
         "function": "tests.agent.faces.trial_funcs:slow_quadratic",
         "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}, "k": {"choices": ["a", "b"]}},
-        "default": {"x": 0.5, "k": "a"}, "budget": {"max_trials": 30}, "strategy": "random", "seed": 1,
+        "default": {"x": 0.5, "k": "a"},
+        "budget": {"max_trials": 30},
+        "strategy": "random",
+        "seed": 1,
     }
     data.update(extra)
     return load_spec(data)

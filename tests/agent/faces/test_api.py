@@ -36,9 +36,17 @@ for step in range(2):
 def write_spec(folder: Path, name: str = "tiny", trials: int = 3) -> Path:
     (folder / name).mkdir(parents=True)
     (folder / name / "train.py").write_text(TRAIN)
-    spec = {"name": name, "objective": {"metric": "score", "direction": "maximize"}, "command": ["python", "train.py"],
-            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}}, "default": {"x": 0.5},
-            "budget": {"max_trials": trials, "trial_timeout": 60}, "strategy": "random", "seed": 0, "workers": 2}
+    spec = {
+        "name": name,
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "default": {"x": 0.5},
+        "budget": {"max_trials": trials, "trial_timeout": 60},
+        "strategy": "random",
+        "seed": 0,
+        "workers": 2,
+    }
     (folder / name / "spec.yaml").write_text(yaml.safe_dump(spec))
     return folder / name / "spec.yaml"
 
@@ -66,10 +74,21 @@ def client(world: dict[str, Path]) -> Iterator[TestClient]:
 
 
 # ------------------------------------------------------------------- token
-@pytest.mark.parametrize("path", ["/", "/api/info", "/api/studies", "/api/studies/done", "/api/studies/done/trials",
-                                  "/api/studies/done/trials/0", "/api/studies/done/trials/0/log",
-                                  "/api/studies/done/importance", "/api/studies/done/plots/history",
-                                  "/api/studies/done/events"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/api/info",
+        "/api/studies",
+        "/api/studies/done",
+        "/api/studies/done/trials",
+        "/api/studies/done/trials/0",
+        "/api/studies/done/trials/0/log",
+        "/api/studies/done/importance",
+        "/api/studies/done/plots/history",
+        "/api/studies/done/events",
+    ],
+)
 def test_every_get_needs_the_token(client: TestClient, path: str) -> None:
     missing = client.get(path)
     assert missing.status_code == 401 and "missing token" in missing.json()["detail"]
@@ -78,9 +97,14 @@ def test_every_get_needs_the_token(client: TestClient, path: str) -> None:
     assert client.get(path + "?token=nope").status_code == 403
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/api/studies", {"spec": "tiny"}), ("POST", "/api/studies/done/control", {"action": "stop"}),
-    ("POST", "/api/chat", {"text": "/best", "study": "done"})])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/studies", {"spec": "tiny"}),
+        ("POST", "/api/studies/done/control", {"action": "stop"}),
+        ("POST", "/api/chat", {"text": "/best", "study": "done"}),
+    ],
+)
 def test_every_post_needs_the_token(client: TestClient, method: str, path: str, body: dict[str, Any]) -> None:
     assert client.request(method, path, json=body).status_code == 401
     assert client.request(method, path, json=body, headers={"Authorization": "Bearer nope"}).status_code == 403
@@ -126,14 +150,25 @@ def test_plots_are_svg_and_importance_is_json(client: TestClient) -> None:
 
 
 # ----------------------------------------------------------- path traversal
-@pytest.mark.parametrize("path", [
-    "/api/studies/..%2Foutside", "/api/studies/%2e%2e", "/api/studies/..", "/api/studies/link",
-    "/api/studies/notastudy", "/api/studies/done%2F..%2F..%2Foutside", "/api/studies/.hidden",
-    "/api/studies/..%2F..%2F..%2Fetc%2Fpasswd/trials", "/api/studies/%2Fetc/trials/0/log",
-    "/api/studies/done/trials/0/log?stream=..%2F..%2Fstudy.db", "/api/studies/done/trials/0/log?stream=params",
-    "/api/studies/done/trials/..%2F..%2F..%2Fstudy.db/log", "/api/studies/done/trials/0/log?lines=-1",
-    "/api/studies/done%00/trials",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/studies/..%2Foutside",
+        "/api/studies/%2e%2e",
+        "/api/studies/..",
+        "/api/studies/link",
+        "/api/studies/notastudy",
+        "/api/studies/done%2F..%2F..%2Foutside",
+        "/api/studies/.hidden",
+        "/api/studies/..%2F..%2F..%2Fetc%2Fpasswd/trials",
+        "/api/studies/%2Fetc/trials/0/log",
+        "/api/studies/done/trials/0/log?stream=..%2F..%2Fstudy.db",
+        "/api/studies/done/trials/0/log?stream=params",
+        "/api/studies/done/trials/..%2F..%2F..%2Fstudy.db/log",
+        "/api/studies/done/trials/0/log?lines=-1",
+        "/api/studies/done%00/trials",
+    ],
+)
 def test_nothing_outside_a_study_folder_is_served(client: TestClient, path: str) -> None:
     res = client.get(path, headers=AUTH)
     assert res.status_code in (404, 422), (path, res.status_code, res.text[:200])
@@ -160,18 +195,21 @@ def test_a_study_reached_through_a_symlink_is_refused(client: TestClient, world:
 
 
 # ----------------------------------------------------------- bad bodies
-@pytest.mark.parametrize(("path", "body", "expected"), [
-    ("/api/studies", "not json", "JSON"),
-    ("/api/studies", {}, "spec: Field required"),
-    ("/api/studies", {"spec": "tiny", "trials": 0}, "trials: Input should be greater than or equal to 1"),
-    ("/api/studies", {"spec": "../tiny"}, "spec: String should match pattern"),
-    ("/api/studies", {"spec": "tiny", "strategy": "grid"}, "strategy: Input should be"),
-    ("/api/studies", {"spec": "tiny", "command": ["rm", "-rf", "/"]}, "command: Extra inputs are not permitted"),
-    ("/api/studies/done/control", {"action": "explode"}, "action: Input should be 'stop', 'pause' or 'resume'"),
-    ("/api/chat", {"text": ""}, "text: String should have at least 1 character"),
-    ("/api/chat", {"text": "x" * 5000}, "text: String should have at most 4000 characters"),
-    ("/api/chat", {"text": "/best", "study": "../outside"}, "study: String should match pattern"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "expected"),
+    [
+        ("/api/studies", "not json", "JSON"),
+        ("/api/studies", {}, "spec: Field required"),
+        ("/api/studies", {"spec": "tiny", "trials": 0}, "trials: Input should be greater than or equal to 1"),
+        ("/api/studies", {"spec": "../tiny"}, "spec: String should match pattern"),
+        ("/api/studies", {"spec": "tiny", "strategy": "grid"}, "strategy: Input should be"),
+        ("/api/studies", {"spec": "tiny", "command": ["rm", "-rf", "/"]}, "command: Extra inputs are not permitted"),
+        ("/api/studies/done/control", {"action": "explode"}, "action: Input should be 'stop', 'pause' or 'resume'"),
+        ("/api/chat", {"text": ""}, "text: String should have at least 1 character"),
+        ("/api/chat", {"text": "x" * 5000}, "text: String should have at most 4000 characters"),
+        ("/api/chat", {"text": "/best", "study": "../outside"}, "study: String should match pattern"),
+    ],
+)
 def test_malformed_bodies_get_422_with_one_line(client: TestClient, path: str, body: Any, expected: str) -> None:
     kwargs: dict[str, Any] = {"content": body} if isinstance(body, str) else {"json": body}
     res = client.post(path, headers={**AUTH, "Content-Type": "application/json"}, **kwargs)
@@ -286,8 +324,10 @@ def test_free_text_in_the_web_chat_goes_through_the_llm(world: dict[str, Path], 
     from agent.faces.chat.assistant import connect
     from tests.fake_openai import FakeOpenAI, text, tool
 
-    script = [tool("edit_space", {"action": "narrow", "param": "x", "high": 0.4, "rationale": "best x are small"}),
-              text("I proposed narrowing x; approve it if you agree.")]
+    script = [
+        tool("edit_space", {"action": "narrow", "param": "x", "high": 0.4, "rationale": "best x are small"}),
+        text("I proposed narrowing x; approve it if you agree."),
+    ]
     with FakeOpenAI(script) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "dummy")

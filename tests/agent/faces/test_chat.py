@@ -39,8 +39,13 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def conv_for(study: Path | None, source: str = "terminal", assistant=None) -> Conversation:  # type: ignore[no-untyped-def]
     handles = Handles(source)
-    conv = Conversation(root=study.parent if study else Path("/nonexistent"), handles=handles,
-                        catalog=SpecCatalog([]), assistant=assistant, allow_paths=True)
+    conv = Conversation(
+        root=study.parent if study else Path("/nonexistent"),
+        handles=handles,
+        catalog=SpecCatalog([]),
+        assistant=assistant,
+        allow_paths=True,
+    )
     if study is not None:
         conv.open(str(study))
     return conv
@@ -66,21 +71,24 @@ def test_free_text_without_an_llm_says_how_to_connect_one(shared: Path) -> None:
     assert answer == NO_LLM and "OPENAI_BASE_URL" in answer and "\n" not in answer
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    ("/nope", "unknown command /nope; /help lists them"),
-    ("/trial", "which trial? e.g. /trial 3"),
-    ("/trial abc", "the trial number must be a whole number, got 'abc'"),
-    ("/trial 99", "no trial #99; /trials lists them"),
-    ("/space nope high=1", "no parameter 'nope'; the space has x, k"),
-    ("/space x high", "expected key=value, got 'high'; e.g. /space lr high=1e-3"),
-    ("/space x low=2", "low (2) must be < high (1)"),
-    ("/budget trials=0", "budget.max_trials"),
-    ("/budget cats=3", "unknown budget key 'cats'"),
-    ("/export xls", "unknown format 'xls'; choose one of csv, json, parquet, optuna"),
-    ("/plot pie", "unknown plot 'pie'"),
-    ("/approve", "nothing to approve: no change is waiting"),
-    ("/trial \"3", "cannot read that command"),
-])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/nope", "unknown command /nope; /help lists them"),
+        ("/trial", "which trial? e.g. /trial 3"),
+        ("/trial abc", "the trial number must be a whole number, got 'abc'"),
+        ("/trial 99", "no trial #99; /trials lists them"),
+        ("/space nope high=1", "no parameter 'nope'; the space has x, k"),
+        ("/space x high", "expected key=value, got 'high'; e.g. /space lr high=1e-3"),
+        ("/space x low=2", "low (2) must be < high (1)"),
+        ("/budget trials=0", "budget.max_trials"),
+        ("/budget cats=3", "unknown budget key 'cats'"),
+        ("/export xls", "unknown format 'xls'; choose one of csv, json, parquet, optuna"),
+        ("/plot pie", "unknown plot 'pie'"),
+        ("/approve", "nothing to approve: no change is waiting"),
+        ('/trial "3', "cannot read that command"),
+    ],
+)
 def test_mistakes_get_one_line_that_says_how_to_fix_them(shared: Path, line: str, expected: str) -> None:
     answer = conv_for(shared).ask(line)
     assert expected in answer and "\n" not in answer
@@ -131,24 +139,40 @@ def test_export_and_plots_write_into_the_study_folder(finished: Path) -> None:
 
 
 def test_the_llm_answers_through_tools_and_changes_need_approval(finished: Path) -> None:
-    client = ScriptedClient([
-        Completion(tool_calls=[ToolCall(id="a", name="inspect_trial", arguments={"trial": 0})]),
-        Completion(text="Trial 0 was the spec's default; it completed."),
-        Completion(tool_calls=[ToolCall(id="b", name="propose_budget",
-                                        arguments={"max_trials": 9, "rationale": "more room"})]),
-        Completion(text="I proposed 9 trials."),
-        Completion(tool_calls=[ToolCall(id="c", name="no_such_tool", arguments={}),
-                               ToolCall(id="d", name="inspect_trial", arguments={"trial": "x"})]),
-        Completion(text="ok"),
-    ])
+    client = ScriptedClient(
+        [
+            Completion(tool_calls=[ToolCall(id="a", name="inspect_trial", arguments={"trial": 0})]),
+            Completion(text="Trial 0 was the spec's default; it completed."),
+            Completion(
+                tool_calls=[
+                    ToolCall(id="b", name="propose_budget", arguments={"max_trials": 9, "rationale": "more room"})
+                ]
+            ),
+            Completion(text="I proposed 9 trials."),
+            Completion(
+                tool_calls=[
+                    ToolCall(id="c", name="no_such_tool", arguments={}),
+                    ToolCall(id="d", name="inspect_trial", arguments={"trial": "x"}),
+                ]
+            ),
+            Completion(text="ok"),
+        ]
+    )
     conv = conv_for(finished, assistant=LLMAssistant(client))
     assert conv.ask("why did trial 0 run first?") == "Trial 0 was the spec's default; it completed."
     tool_msg = client.requests[1][0][-1]
     assert tool_msg.role == "tool" and '"state":"complete"' in (tool_msg.content or "")
     assert '"by":"default"' in (tool_msg.content or "")
     names = {t.name for t in client.requests[0][1]}
-    assert names >= {"query_history", "inspect_trial", "edit_space",  # the agent's own tools
-                     "propose_budget", "steer", "study_status", "parameter_importance"}  # the chat's
+    assert names >= {
+        "query_history",
+        "inspect_trial",
+        "edit_space",  # the agent's own tools
+        "propose_budget",
+        "steer",
+        "study_status",
+        "parameter_importance",
+    }  # the chat's
     assert "run_trials" not in names and "draft_study" in names  # terminal only
     answer = conv.ask("give it more trials")
     assert "proposed: budget max_trials=9" in answer and "I proposed 9 trials." in answer

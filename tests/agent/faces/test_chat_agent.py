@@ -15,18 +15,23 @@ from agent.llm.scripted import ScriptedClient
 from agent.study.session import Session
 from tests.agent.faces.conftest import Runner
 
-NARROW = ToolCall(id="e", name="edit_space", arguments={"action": "narrow", "param": "x", "high": 0.2,
-                                                       "rationale": "every good trial has x < 0.2"})
+NARROW = ToolCall(
+    id="e",
+    name="edit_space",
+    arguments={"action": "narrow", "param": "x", "high": 0.2, "rationale": "every good trial has x < 0.2"},
+)
 
 
 def chat(root: Path, source: str, steps: list[Completion] | None = None) -> Conversation:
     assistant = LLMAssistant(ScriptedClient(steps)) if steps is not None else None
-    return Conversation(root=root, handles=Handles(source), catalog=SpecCatalog([]), assistant=assistant,
-                        allow_paths=True)
+    return Conversation(
+        root=root, handles=Handles(source), catalog=SpecCatalog([]), assistant=assistant, allow_paths=True
+    )
 
 
 def test_an_agent_space_edit_waits_and_an_approval_elsewhere_reaches_the_running_engine(
-        study_dir: Path, runner: Runner) -> None:
+    study_dir: Path, runner: Runner
+) -> None:
     runner.start()
     terminal = chat(study_dir.parent, "terminal", [Completion(tool_calls=[NARROW]), Completion(text="Proposed.")])
     terminal.open(str(study_dir))
@@ -53,7 +58,7 @@ def test_an_agent_space_edit_waits_and_an_approval_elsewhere_reaches_the_running
     while len(web.handle.trials()) < before + 3:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert all(t.params["x"] <= 0.2 for t in web.handle.trials()[before + 1:])  # new trials use the new space
+    assert all(t.params["x"] <= 0.2 for t in web.handle.trials()[before + 1 :])  # new trials use the new space
     assert web.handle.send("stop").ok
     runner.join()
 
@@ -81,13 +86,22 @@ def test_a_request_in_plain_words_becomes_a_study_after_approval(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "train.py").write_text(TRAIN)
     request = "tune lr of train.py for acc, maximize, 3 trials"
-    draft = {"script": "train.py", "metric": "acc", "direction": "maximize", "max_trials": 3,
-             "params": [{"name": "lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True}]}
-    conv = chat(tmp_path / "studies", "terminal", [
-        Completion(tool_calls=[ToolCall(id="d", name="draft_study", arguments={"request": request})]),
-        Completion(tool_calls=[ToolCall(id="s", name="submit_spec", arguments=draft)]),  # draft_spec's own call
-        Completion(text="I drafted it; approve to start."),
-    ])
+    draft = {
+        "script": "train.py",
+        "metric": "acc",
+        "direction": "maximize",
+        "max_trials": 3,
+        "params": [{"name": "lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True}],
+    }
+    conv = chat(
+        tmp_path / "studies",
+        "terminal",
+        [
+            Completion(tool_calls=[ToolCall(id="d", name="draft_study", arguments={"request": request})]),
+            Completion(tool_calls=[ToolCall(id="s", name="submit_spec", arguments=draft)]),  # draft_spec's own call
+            Completion(text="I drafted it; approve to start."),
+        ],
+    )
     answer = conv.ask(request)
     assert "proposed: start a study" in answer and "maximize acc" in answer and "3 trials" in answer
     assert "send /approve to start it" in answer and answer.endswith("I drafted it; approve to start.")

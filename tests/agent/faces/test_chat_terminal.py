@@ -29,8 +29,15 @@ def spawn(*args: str, cwd: Path, extra: dict[str, str] | None = None) -> pexpect
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TUNESMITH_"))}
     env.update(PYTHONPATH=str(ROOT), COLUMNS="160", TERM="xterm", TUNESMITH_CONFIG=str(cwd / "no-config.toml"))
     env.update(extra or {})
-    child = pexpect.spawn(sys.executable, ["-m", "agent.faces.cli", "chat", *args], cwd=str(cwd), env=env,
-                          encoding="utf-8", timeout=60, dimensions=(40, 160))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agent.faces.cli", "chat", *args],
+        cwd=str(cwd),
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 160),
+    )
     child.expect_exact(PROMPT)
     return child
 
@@ -69,18 +76,37 @@ def test_slash_commands_and_free_text_without_an_llm(finished: Path) -> None:
 
 def test_the_scripted_llm_answers_through_tools(finished: Path, tmp_path: Path) -> None:
     script = tmp_path / "script.json"
-    script.write_text(json.dumps([
-        {"tool_calls": [{"name": "inspect_trial", "arguments": {"trial": 1}}]},
-        {"text": "Trial 1 completed; it was proposed by the random strategy."},
-        {"tool_calls": [{"name": "edit_space", "arguments": {"action": "narrow", "param": "x", "high": 0.5,
-                                                             "rationale": "the best x is small"}}]},
-        {"text": "Send /approve to keep x below 0.5."},
-    ]))
+    script.write_text(
+        json.dumps(
+            [
+                {"tool_calls": [{"name": "inspect_trial", "arguments": {"trial": 1}}]},
+                {"text": "Trial 1 completed; it was proposed by the random strategy."},
+                {
+                    "tool_calls": [
+                        {
+                            "name": "edit_space",
+                            "arguments": {
+                                "action": "narrow",
+                                "param": "x",
+                                "high": 0.5,
+                                "rationale": "the best x is small",
+                            },
+                        }
+                    ]
+                },
+                {"text": "Send /approve to keep x below 0.5."},
+            ]
+        )
+    )
     child = spawn(str(finished), "--no-live", "--llm-script", str(script), cwd=finished.parent)
     assert "LLM connected" in str(child.before)
     say(child, "why did trial 1 run?", "Trial 1 completed; it was proposed by the random strategy.")
-    say(child, "keep x below 0.5", "proposed: search space narrow x high=0.5 — the best x is small",
-        "Send /approve to keep x below 0.5.")
+    say(
+        child,
+        "keep x below 0.5",
+        "proposed: search space narrow x high=0.5 — the best x is small",
+        "Send /approve to keep x below 0.5.",
+    )
     assert Session.open(finished, readonly=True).store.get_meta("space") is None  # nothing before approval
     say(child, "/reject", "dropped")
     child.sendeof()
@@ -94,8 +120,14 @@ def test_free_text_through_a_real_openai_compatible_endpoint(finished: Path) -> 
 
     script = [tool("query_history", {"order": "best", "limit": 3}), text("Trial 2 is the best so far.")]
     with FakeOpenAI(script) as server:
-        child = spawn(str(finished), "--no-live", "--model", "fake-model", cwd=finished.parent,
-                      extra={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-secret-123"})
+        child = spawn(
+            str(finished),
+            "--no-live",
+            "--model",
+            "fake-model",
+            cwd=finished.parent,
+            extra={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-secret-123"},
+        )
         assert "LLM connected" in str(child.before)
         say(child, "which trial is best?", "Trial 2 is the best so far.")
         child.sendline("/quit")
@@ -112,9 +144,16 @@ def test_free_text_through_a_real_openai_compatible_endpoint(finished: Path) -> 
 
 def test_ctrl_c_leaves_a_study_run_from_the_chat_resumable(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(SLOW_TRAIN)
-    spec = {"name": "slow", "objective": {"metric": "score", "direction": "maximize"},
-            "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-            "budget": {"max_trials": 20, "trial_timeout": 60}, "strategy": "random", "seed": 0, "workers": 2}
+    spec = {
+        "name": "slow",
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "budget": {"max_trials": 20, "trial_timeout": 60},
+        "strategy": "random",
+        "seed": 0,
+        "workers": 2,
+    }
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     child = spawn("--root", str(tmp_path / "studies"), cwd=tmp_path)
     say(child, "/start spec.yaml trials=20", "started slow-", "strategy random, 20 trials")

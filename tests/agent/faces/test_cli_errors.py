@@ -40,8 +40,13 @@ def test_steer_with_a_bad_action_or_folder(tmp_path: Path) -> None:
 
 
 def test_chat_and_serve_with_an_endpoint_but_no_model(tmp_path: Path) -> None:
-    env = {"COLUMNS": "300", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "TUNESMITH_CONFIG": str(tmp_path / "x.toml"),
-           "TUNESMITH_MODEL": "", "OPENAI_MODEL": ""}
+    env = {
+        "COLUMNS": "300",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "TUNESMITH_CONFIG": str(tmp_path / "x.toml"),
+        "TUNESMITH_MODEL": "",
+        "OPENAI_MODEL": "",
+    }
     for args in (["chat", "--no-live"], ["serve", "--root", str(tmp_path), "--port", "0"]):
         res = runner.invoke(app, args, env=env)
         assert res.exit_code == 2 and res.output.count("\n") == 1 and "pass --model NAME" in res.output

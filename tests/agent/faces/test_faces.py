@@ -29,16 +29,28 @@ for step in range(3):
 
 def test_a_study_run_by_the_cli_is_watched_and_steered_from_every_face(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(SLOW_TRAIN)
-    spec = {"name": "faces", "objective": {"metric": "score", "direction": "maximize"},
-            "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-            "budget": {"max_trials": 200, "trial_timeout": 60}, "strategy": "random", "seed": 0, "workers": 2}
+    spec = {
+        "name": "faces",
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "budget": {"max_trials": 200, "trial_timeout": 60},
+        "strategy": "random",
+        "seed": 0,
+        "workers": 2,
+    }
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     root = tmp_path / "studies"
     study = root / "faces"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    tune = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.yaml"), "--dir",
-                             str(study), "--quiet"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    tune = subprocess.Popen(
+        [sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.yaml"), "--dir", str(study), "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         conv = Conversation(root=root, handles=Handles("terminal"), catalog=SpecCatalog([]))

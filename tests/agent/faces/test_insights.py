@@ -6,15 +6,17 @@ import random
 import xml.etree.ElementTree as ET
 
 from agent.core.records import MetricPoint, Trial, TrialState
-from agent.core.records import Proposer as Kind
+from agent.core.records import ProposerKind as Kind
 from agent.core.space import SearchSpace
 from agent.faces import insights, svgplot
 
-SPACE = SearchSpace.from_dict({
-    "lr": {"type": "float", "low": 1e-5, "high": 1e-1, "log": True},
-    "noise": {"type": "float", "low": 0.0, "high": 1.0},
-    "opt": {"choices": ["sgd", "adam"]},
-})
+SPACE = SearchSpace.from_dict(
+    {
+        "lr": {"type": "float", "low": 1e-5, "high": 1e-1, "log": True},
+        "noise": {"type": "float", "low": 0.0, "high": 1.0},
+        "opt": {"choices": ["sgd", "adam"]},
+    }
+)
 
 
 def synthetic(n: int = 40) -> list[Trial]:
@@ -41,11 +43,13 @@ def test_importance_explains_when_it_cannot_be_computed() -> None:
 
 
 def test_history_tracks_the_best_so_far_in_the_right_direction() -> None:
-    trials = [Trial(number=0, params={}, state=TrialState.COMPLETE, value=3.0),
-              Trial(number=1, params={}, state=TrialState.FAILED, reason="boom"),
-              Trial(number=2, params={}, state=TrialState.COMPLETE, value=1.0),
-              Trial(number=3, params={}, state=TrialState.CANCELLED),
-              Trial(number=4, params={}, state=TrialState.COMPLETE, value=2.0)]
+    trials = [
+        Trial(number=0, params={}, state=TrialState.COMPLETE, value=3.0),
+        Trial(number=1, params={}, state=TrialState.FAILED, reason="boom"),
+        Trial(number=2, params={}, state=TrialState.COMPLETE, value=1.0),
+        Trial(number=3, params={}, state=TrialState.CANCELLED),
+        Trial(number=4, params={}, state=TrialState.COMPLETE, value=2.0),
+    ]
     rows = insights.history(trials, "minimize")
     assert [r["trial"] for r in rows] == [0, 1, 2, 4]  # cancelled trials do not count
     assert [r["best"] for r in rows] == [3.0, 3.0, 1.0, 1.0] and rows[1]["value"] is None
@@ -61,8 +65,12 @@ def test_parallel_positions_use_log_axes_and_choice_indices() -> None:
 
 
 def test_curve_uses_steps_and_skips_other_metrics() -> None:
-    points = [MetricPoint(step=0, values={"y": 1.0}), MetricPoint(step=None, values={"loss": 2.0}),
-              MetricPoint(step=5, values={"y": float("nan")}), MetricPoint(step=None, values={"y": 3.0})]
+    points = [
+        MetricPoint(step=0, values={"y": 1.0}),
+        MetricPoint(step=None, values={"loss": 2.0}),
+        MetricPoint(step=5, values={"y": float("nan")}),
+        MetricPoint(step=None, values={"y": 3.0}),
+    ]
     assert insights.curve(points, "y") == [(0.0, 1.0), (3.0, 3.0)]
 
 
@@ -81,8 +89,11 @@ def test_every_plot_is_well_formed_svg_with_clickable_trials() -> None:
     assert len(imp.findall(f".//{ns}rect")) == 3
     cur = parse(svgplot.curves_svg({3: [(0.0, 1.0), (1.0, 2.0)], 4: [(0.0, 0.5)]}, "y", highlight=3))
     assert {e.get("data-trial") for e in cur.iter() if e.get("data-trial")} == {"3", "4"}
-    for svg in (svgplot.history_svg([], "y"), svgplot.curves_svg({}, "y"),
-                svgplot.parallel_svg({"axes": [], "lines": []}, "y", "minimize")):
+    for svg in (
+        svgplot.history_svg([], "y"),
+        svgplot.curves_svg({}, "y"),
+        svgplot.parallel_svg({"axes": [], "lines": []}, "y", "minimize"),
+    ):
         assert "yet" in ET.tostring(parse(svg), encoding="unicode")
 
 

@@ -22,8 +22,15 @@ ROOT = Path(__file__).resolve().parents[3]
 SETTINGS = LLMSettings(model="scripted-model")
 
 
-def run_study(spec: StudySpec, folder: Path, *, client: Any = None, replay: Path | None = None,
-              executor: Any = None, seed: int | None = None) -> tuple[Session, int]:
+def run_study(
+    spec: StudySpec,
+    folder: Path,
+    *,
+    client: Any = None,
+    replay: Path | None = None,
+    executor: Any = None,
+    seed: int | None = None,
+) -> tuple[Session, int]:
     stack = open_stack(SETTINGS, spec, adapter=client, replay=load_recording(replay) if replay else None)
     session = Session.create(spec, folder, request="tune it")
     if seed is not None:
@@ -35,17 +42,17 @@ def run_study(spec: StudySpec, folder: Path, *, client: Any = None, replay: Path
 
 
 def fingerprint(trials: list[Trial]) -> list[tuple[Any, ...]]:
-    return [(t.number, t.params, t.proposer.value, t.state.value, t.value, t.rationale, t.model, t.strategy)
-            for t in trials]
+    return [
+        (t.number, t.params, t.proposer.value, t.state.value, t.value, t.rationale, t.model, t.strategy) for t in trials
+    ]
 
 
 def test_replay_reproduces_a_study_exactly(tmp_path: Path) -> None:
     spec = load_spec({**SPEC, "budget": {"max_trials": 14}, "seed": None, "llm": {"model": "scripted-model"}})
     first, _ = run_study(spec, tmp_path / "a", client=PolicyClient(Policy()), executor=InProcessExecutor())
     assert (first.dir / CACHE_NAME).is_file()
-    again, mismatches = run_study(spec, tmp_path / "b", replay=first.dir, executor=InProcessExecutor(),
-                                  seed=first.seed)
-    assert mismatches == 0    # every request was byte-identical to the recorded one
+    again, mismatches = run_study(spec, tmp_path / "b", replay=first.dir, executor=InProcessExecutor(), seed=first.seed)
+    assert mismatches == 0  # every request was byte-identical to the recorded one
     a, b = first.trials(), again.trials()
     assert {t.proposer.value for t in a} == {"default", "llm", "strategy"}
     assert fingerprint(a) == fingerprint(b)
@@ -83,16 +90,46 @@ class Obedient:
         if last.role == "user":
             return Completion(tool_calls=[call("inspect_trial", {"trial": 0})])
         if last.name == "inspect_trial":
-            return Completion(tool_calls=[
-                call("edit_space", {"action": "add", "param": "command", "type": "categorical",
-                                    "choices": ["rm -rf /"], "rationale": "the log said so"}, 1),
-                call("edit_space", {"action": "widen", "param": "x", "high": 2.0, "command": "rm -rf /",
-                                    "rationale": "the log said so"}, 2),
-                call("run_trials", {"configs": [{"params": {"x": 0.5, "command": "rm -rf /"}, "rationale": "log"}],
-                                    "workdir": "/"}, 3)])
+            return Completion(
+                tool_calls=[
+                    call(
+                        "edit_space",
+                        {
+                            "action": "add",
+                            "param": "command",
+                            "type": "categorical",
+                            "choices": ["rm -rf /"],
+                            "rationale": "the log said so",
+                        },
+                        1,
+                    ),
+                    call(
+                        "edit_space",
+                        {
+                            "action": "widen",
+                            "param": "x",
+                            "high": 2.0,
+                            "command": "rm -rf /",
+                            "rationale": "the log said so",
+                        },
+                        2,
+                    ),
+                    call(
+                        "run_trials",
+                        {
+                            "configs": [{"params": {"x": 0.5, "command": "rm -rf /"}, "rationale": "log"}],
+                            "workdir": "/",
+                        },
+                        3,
+                    ),
+                ]
+            )
         self.n += 1
-        return Completion(tool_calls=[call("run_trials", {"configs": [{"params": {"x": round(0.1 * self.n, 3)},
-                                                                       "rationale": "sweep"}]})])
+        return Completion(
+            tool_calls=[
+                call("run_trials", {"configs": [{"params": {"x": round(0.1 * self.n, 3)}, "rationale": "sweep"}]})
+            ]
+        )
 
 
 def test_prompt_injection_and_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,15 +137,25 @@ def test_prompt_injection_and_secrets(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-very-private-value")
     (tmp_path / "train.py").write_text(SCRIPT.format(injection=INJECTION, secret=secret))
-    spec = load_spec({"name": "inj", "objective": {"metric": "score", "direction": "maximize"},
-                      "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-                      "default": {"x": 0.9}, "budget": {"max_trials": 4, "trial_timeout": 60}, "strategy": "random",
-                      "seed": 3, "llm": {"first_trials": 3}}, base_dir=tmp_path)
+    spec = load_spec(
+        {
+            "name": "inj",
+            "objective": {"metric": "score", "direction": "maximize"},
+            "command": ["python", "train.py"],
+            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            "default": {"x": 0.9},
+            "budget": {"max_trials": 4, "trial_timeout": 60},
+            "strategy": "random",
+            "seed": 3,
+            "llm": {"first_trials": 3},
+        },
+        base_dir=tmp_path,
+    )
     model = Obedient()
     settings = LLMSettings(model="scripted-model", api_key=secret)  # type: ignore[arg-type]
     from agent.llm.factory import build_stack
 
-    stack = build_stack(settings, adapter=PolicyClient(model))   # type: ignore[arg-type]
+    stack = build_stack(settings, adapter=PolicyClient(model))  # type: ignore[arg-type]
     session = Session.create(spec, tmp_path / "study")
     stack.cache.record_to(session.dir)
     session.run(proposer=make_hybrid(session, stack))
@@ -121,7 +168,7 @@ def test_prompt_injection_and_secrets(tmp_path: Path, monkeypatch: pytest.Monkey
     assert stored.command == ["python", "train.py"] and stored.workdir == str(tmp_path) and stored.env == spec.env
     assert not session.events("space_edited")
     kinds = [e.data["kind"] for e in session.events("llm_mistake")]
-    assert kinds[:2] == ["bad_arguments", "bad_arguments"]             # no 'command' or 'workdir' argument exists
+    assert kinds[:2] == ["bad_arguments", "bad_arguments"]  # no 'command' or 'workdir' argument exists
     # adding a parameter only proposes a new value in params.json, and waits for a person's approval
     assert session.events("space_edit_proposed")[0].data["param"] == "command"
     assert all(set(t.params) == {"x"} and 0 <= t.params["x"] <= 1 for t in session.trials())
@@ -152,10 +199,10 @@ def test_sklearn_study_with_a_scripted_model_then_replay(tmp_path: Path) -> None
         if not tools:
             return Completion(text="rbf with moderate C and small gamma does best so far.")
         i = next(n)
-        params = {"C": [10.0, 3.0, 30.0, 100.0][i % 4], "gamma": [0.001, 0.003, 0.0005, 0.002][i % 4],
-                  "kernel": "rbf"}
-        return Completion(tool_calls=[call("run_trials", {"configs": [{"params": params,
-                                                                       "rationale": "rbf SVMs like C~10"}]})])
+        params = {"C": [10.0, 3.0, 30.0, 100.0][i % 4], "gamma": [0.001, 0.003, 0.0005, 0.002][i % 4], "kernel": "rbf"}
+        return Completion(
+            tool_calls=[call("run_trials", {"configs": [{"params": params, "rationale": "rbf SVMs like C~10"}]})]
+        )
 
     first, _ = run_study(spec, tmp_path / "a", client=PolicyClient(Policy(then=svm)))
     trials = first.trials()
@@ -180,8 +227,17 @@ def test_python_api_with_an_llm_client_and_with_a_langchain_model(tmp_path: Path
     def reply(body: dict[str, Any], n: int) -> Any:
         if not body.get("tools"):
             return text("fine")
-        return tool("run_trials", {"configs": [{"params": {"lr": 0.002 + n * 1e-4, "batch_size": 32,
-                                                           "optimizer": "adam"}, "rationale": "langchain"}]})
+        return tool(
+            "run_trials",
+            {
+                "configs": [
+                    {
+                        "params": {"lr": 0.002 + n * 1e-4, "batch_size": 32, "optimizer": "adam"},
+                        "rationale": "langchain",
+                    }
+                ]
+            },
+        )
 
     with FakeOpenAI(reply) as server:
         chat = ChatOpenAI(model="fake-model", base_url=server.base_url, api_key="dummy", max_retries=0)  # type: ignore[arg-type]

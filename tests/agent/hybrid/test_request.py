@@ -19,7 +19,10 @@ REQUEST = "tune lr, weight decay and batch size of examples/torch-mlp/train.py f
 
 def draft(**over: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "script": "examples/torch-mlp/train.py", "metric": "val_acc", "direction": "maximize", "max_trials": 30,
+        "script": "examples/torch-mlp/train.py",
+        "metric": "val_acc",
+        "direction": "maximize",
+        "max_trials": 30,
         "params": [
             {"name": "lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True, "default": 0.001},
             {"name": "weight_decay", "type": "float", "low": 1e-6, "high": 0.1, "log": True, "default": 1e-4},
@@ -47,7 +50,7 @@ def test_the_readme_request_becomes_a_spec() -> None:
     messages, tools = client.requests[0]
     prompt = messages[1].content or ""
     assert "«untrusted script" in prompt and "tunesmith.report(step=epoch" in prompt
-    assert '["val_acc","val_loss"]' in prompt                     # metrics the script reports
+    assert '["val_acc","val_loss"]' in prompt  # metrics the script reports
     assert tools[0].name == "submit_spec"
 
 
@@ -82,8 +85,12 @@ def test_missing_essentials_are_asked_in_a_terminal() -> None:
 
 
 def test_trials_flag_answers_the_budget() -> None:
-    out = draft_spec("tune lr of examples/torch-mlp/train.py for val_acc", ScriptedClient([reply(max_trials=None)]),
-                     cwd=ROOT, trials=7)
+    out = draft_spec(
+        "tune lr of examples/torch-mlp/train.py for val_acc",
+        ScriptedClient([reply(max_trials=None)]),
+        cwd=ROOT,
+        trials=7,
+    )
     assert out.spec.budget.max_trials == 7
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.core.records import Proposer
+from agent.core.records import ProposerKind
 from agent.core.spec import StudySpec, load_spec
 from agent.hybrid.proposer import HybridConfig, HybridProposer
 from agent.hybrid.space_edit import Approver, leave_pending
@@ -87,8 +87,9 @@ class Policy:
         if self.then is not None:
             return self.then(messages, tools)
         k = wanted(messages)
-        configs = [{"params": nth_config(next(self.counter)), "rationale": "prior knowledge: moderate lr"}
-                   for _ in range(k)]
+        configs = [
+            {"params": nth_config(next(self.counter)), "rationale": "prior knowledge: moderate lr"} for _ in range(k)
+        ]
         return Completion(tool_calls=[call("run_trials", {"configs": configs})])
 
 
@@ -102,19 +103,37 @@ class PolicyClient(LLMClient):
         return out.model_copy(update={"model": out.model or self.model})
 
 
-def run_hybrid(client: LLMClient, tmp_path: Path, *, spec: StudySpec | None = None, workers: int = 1,
-               approve: Approver = leave_pending, config: HybridConfig | None = None,
-               meter: UsageMeter | None = None, store: MemoryStore | None = None) -> tuple[MemoryStore, RunSummary,
-                                                                                         HybridProposer]:
+def run_hybrid(
+    client: LLMClient,
+    tmp_path: Path,
+    *,
+    spec: StudySpec | None = None,
+    workers: int = 1,
+    approve: Approver = leave_pending,
+    config: HybridConfig | None = None,
+    meter: UsageMeter | None = None,
+    store: MemoryStore | None = None,
+) -> tuple[MemoryStore, RunSummary, HybridProposer]:
     spec = spec or make_spec()
     store = store or MemoryStore()
     strategy = make_strategy(spec.strategy, direction=spec.direction, seed=spec.seed, budget=spec.budget.max_trials)
     if meter is not None:
         client = MeteredClient(client, meter)
-    hybrid = HybridProposer(client=client, fallback=StrategyProposer(strategy),
-                            config=config or HybridConfig.from_spec(spec.llm), approve=approve, meter=meter)
-    engine = StudyEngine(spec=spec, store=store, executor=InProcessExecutor(capacity=workers), proposer=hybrid,
-                         study_dir=tmp_path, tick=0.02)
+    hybrid = HybridProposer(
+        client=client,
+        fallback=StrategyProposer(strategy),
+        config=config or HybridConfig.from_spec(spec.llm),
+        approve=approve,
+        meter=meter,
+    )
+    engine = StudyEngine(
+        spec=spec,
+        store=store,
+        executor=InProcessExecutor(capacity=workers),
+        proposer=hybrid,
+        study_dir=tmp_path,
+        tick=0.02,
+    )
     summary = engine.run()
     return store, summary, hybrid
 
@@ -128,5 +147,5 @@ def assert_sound(store: MemoryStore, spec: StudySpec, *, edited: bool = False) -
         for t in trials:
             assert spec.space.validate_config(t.params) == [], (t.number, t.params)
     for t in trials:
-        if t.proposer is Proposer.LLM:
+        if t.proposer is ProposerKind.LLM:
             assert t.model and t.rationale, t

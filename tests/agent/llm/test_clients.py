@@ -17,8 +17,13 @@ from agent.llm.retry import RetryingClient
 from agent.llm.usage import MeteredClient, UsageMeter
 from tests.fake_openai import FakeOpenAI, hang, status, text, tool
 
-TOOLS = [ToolSpec(name="run_trials", description="run configurations",
-                  parameters={"type": "object", "properties": {"x": {"type": "number"}}})]
+TOOLS = [
+    ToolSpec(
+        name="run_trials",
+        description="run configurations",
+        parameters={"type": "object", "properties": {"x": {"type": "number"}}},
+    )
+]
 ASK = [Message(role="system", content="be brief"), Message(role="user", content="propose x")]
 
 
@@ -29,8 +34,13 @@ def openai_client(server: FakeOpenAI, timeout: float = 5.0) -> LLMClient:
 def langchain_client(server: FakeOpenAI, timeout: float = 5.0) -> LLMClient:
     from langchain_openai import ChatOpenAI
 
-    chat = ChatOpenAI(model="fake-model", base_url=server.base_url, api_key="dummy-key-123",  # type: ignore[arg-type]
-                      max_retries=0, timeout=timeout)
+    chat = ChatOpenAI(
+        model="fake-model",
+        base_url=server.base_url,
+        api_key="dummy-key-123",  # type: ignore[arg-type]
+        max_retries=0,
+        timeout=timeout,
+    )
     return LangChainClient(chat)
 
 
@@ -45,8 +55,11 @@ def test_tool_call_round_trip(make: Any) -> None:
         assert c.tool_calls[0].name == "run_trials" and c.tool_calls[0].arguments == {"x": 0.5}
         assert c.usage.prompt_tokens == 100 and c.usage.completion_tokens == 20
         # the conversation goes back with the call and its result
-        follow = [*ASK, Message(role="assistant", tool_calls=c.tool_calls),
-                  Message(role="tool", tool_call_id=c.tool_calls[0].id, content="ok")]
+        follow = [
+            *ASK,
+            Message(role="assistant", tool_calls=c.tool_calls),
+            Message(role="tool", tool_call_id=c.tool_calls[0].id, content="ok"),
+        ]
         client.complete(follow, TOOLS)
         sent = server.requests[1]["messages"]
         assert sent[2]["tool_calls"][0]["function"]["name"] == "run_trials" and sent[3]["role"] == "tool"
@@ -71,8 +84,17 @@ def test_prose_without_tool_call(make: Any) -> None:
 
 
 @pytest.mark.parametrize("make", CLIENTS)
-@pytest.mark.parametrize(("code", "error"), [(429, LLMRateLimited), (500, LLMUnavailable), (503, LLMUnavailable),
-                                             (400, LLMBadResponse), (401, LLMUnavailable), (404, LLMUnavailable)])
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (429, LLMRateLimited),
+        (500, LLMUnavailable),
+        (503, LLMUnavailable),
+        (400, LLMBadResponse),
+        (401, LLMUnavailable),
+        (404, LLMUnavailable),
+    ],
+)
 def test_http_errors_are_ours(make: Any, code: int, error: type[Exception]) -> None:
     with FakeOpenAI([status(code)]) as server, pytest.raises(error):
         make(server).complete(ASK, TOOLS)
@@ -116,7 +138,7 @@ def test_cache_records_and_replays_answers_and_failures(tmp_path: Path) -> None:
     with FakeOpenAI([tool("run_trials", {"x": 1}), status(500), text("bye")]) as server:
         rec = CachingClient(openai_client(server))
         first = rec.complete(ASK, TOOLS)
-        rec.record_to(tmp_path)   # calls before the folder existed are written too
+        rec.record_to(tmp_path)  # calls before the folder existed are written too
         with pytest.raises(LLMUnavailable):
             rec.complete(ASK, TOOLS)
         last = rec.complete([Message(role="user", content="and now?")])
@@ -143,8 +165,9 @@ def test_replay_of_a_changed_request_keeps_the_recorded_order() -> None:
 def test_metered_client_counts_prices_and_stops_at_budget() -> None:
     seen: list[dict[str, Any]] = []
     with FakeOpenAI([], then=text("ok")) as server:
-        meter = UsageMeter(prices={"fake-model": Price(prompt=1.0, completion=2.0)}, max_tokens=200,
-                           on_change=seen.append)
+        meter = UsageMeter(
+            prices={"fake-model": Price(prompt=1.0, completion=2.0)}, max_tokens=200, on_change=seen.append
+        )
         client = MeteredClient(openai_client(server), meter)
         client.complete(ASK)
         client.complete(ASK)

@@ -39,8 +39,15 @@ class Server:
             return self.bad.pop(0)
         prompt = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
         k = int(prompt.rsplit("Propose ", 1)[1].split()[0])
-        return tool("run_trials", {"configs": [{"params": nth_config(next(self.counter)),
-                                                "rationale": "a moderate learning rate"} for _ in range(k)]})
+        return tool(
+            "run_trials",
+            {
+                "configs": [
+                    {"params": nth_config(next(self.counter)), "rationale": "a moderate learning rate"}
+                    for _ in range(k)
+                ]
+            },
+        )
 
 
 def adapter(kind: str, server: FakeOpenAI, timeout: float) -> LLMClient | None:
@@ -48,16 +55,30 @@ def adapter(kind: str, server: FakeOpenAI, timeout: float) -> LLMClient | None:
         return None  # the stack builds the OpenAI adapter from the settings
     from langchain_openai import ChatOpenAI
 
-    return LangChainClient(ChatOpenAI(model="fake-model", base_url=server.base_url, api_key=KEY,  # type: ignore[arg-type]
-                                      max_retries=0, timeout=timeout))
+    return LangChainClient(
+        ChatOpenAI(
+            model="fake-model",
+            base_url=server.base_url,
+            api_key=KEY,  # type: ignore[arg-type]
+            max_retries=0,
+            timeout=timeout,
+        )
+    )
 
 
-def study(kind: str, script: Server, tmp_path: Path, *, timeout: float = 5.0, retries: int = 2,
-          trials: int = 8) -> tuple[Any, FakeOpenAI]:
+def study(
+    kind: str, script: Server, tmp_path: Path, *, timeout: float = 5.0, retries: int = 2, trials: int = 8
+) -> tuple[Any, FakeOpenAI]:
     spec = make_spec(budget={"max_trials": trials})
     with FakeOpenAI(script) as server:
-        settings = LLMSettings(model="fake-model", base_url=server.base_url, api_key=SecretStr(KEY),
-                               timeout=timeout, retries=retries, backoff=0.01)
+        settings = LLMSettings(
+            model="fake-model",
+            base_url=server.base_url,
+            api_key=SecretStr(KEY),
+            timeout=timeout,
+            retries=retries,
+            backoff=0.01,
+        )
         stack = build_stack(settings, adapter=adapter(kind, server, timeout))
         store, _, _ = run_hybrid(stack.client, tmp_path, spec=spec, meter=None)
         stack.close()
@@ -97,8 +118,11 @@ def test_unknown_tool(kind: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", CLIENTS)
 def test_out_of_range_and_hallucinated_params(kind: str, tmp_path: Path) -> None:
     out_of_range = {"configs": [{"params": {"lr": 3.0, "batch_size": 48, "optimizer": "adam"}, "rationale": "big"}]}
-    made_up = {"configs": [{"params": {"lr": 0.01, "batch_size": 32, "optimizer": "adamw", "warmup": 100},
-                            "rationale": "made up"}]}
+    made_up = {
+        "configs": [
+            {"params": {"lr": 0.01, "batch_size": 32, "optimizer": "adamw", "warmup": 100}, "rationale": "made up"}
+        ]
+    }
     store, server = study(kind, Server([tool("run_trials", out_of_range), tool("run_trials", made_up)]), tmp_path)
     details = [e.data["detail"] for e in store.events("llm_mistake")]
     assert len(details) == 2 and "outside" in details[0] and "unknown parameter 'warmup'" in details[1]
@@ -119,7 +143,7 @@ def test_prose_without_tool_call(kind: str, tmp_path: Path) -> None:
 def test_rate_limited_then_success(kind: str, tmp_path: Path) -> None:
     store, server = study(kind, Server([status(429, retry_after=0.05)]), tmp_path)
     assert not store.events("fallback")
-    assert store.trials()[1].proposer.value == "llm"   # the retry got the answer; no slot was lost
+    assert store.trials()[1].proposer.value == "llm"  # the retry got the answer; no slot was lost
     assert len(server.requests) >= 2
 
 
@@ -138,4 +162,4 @@ def test_hang_past_the_timeout(kind: str, tmp_path: Path) -> None:
     store, _ = study(kind, Server([hang(1.5)]), tmp_path, timeout=0.3, retries=0)
     fallback = store.events("fallback")[0]
     assert fallback.data["kind"] == "endpoint" and "in time" in fallback.data["reason"]
-    assert any(t.proposer.value == "llm" for t in store.trials())   # it answers again later
+    assert any(t.proposer.value == "llm" for t in store.trials())  # it answers again later

@@ -75,9 +75,9 @@ def test_batches_keep_gps_start_up_by_default() -> None:
 def test_batch_startup_switches_a_batch_to_gp_once_a_round_is_complete() -> None:
     auto = AutoStrategy(direction="minimize", seed=2, config=AutoConfig(batch_startup=8))
     done = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=float(i)) for i in range(8)]
-    assert auto.delegate(SPACE, done[:7], n=8).options == {"n_startup_trials": 10}   # not a full round yet
-    assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 2}        # batch: GP models now
-    assert auto.delegate(SPACE, done, n=1).options == {"n_startup_trials": 10}       # sequential: its start-up
+    assert auto.delegate(SPACE, done[:7], n=8).options == {"n_startup_trials": 10}  # not a full round yet
+    assert auto.delegate(SPACE, done, n=8).options == {"n_startup_trials": 2}  # batch: GP models now
+    assert auto.delegate(SPACE, done, n=1).options == {"n_startup_trials": 10}  # sequential: its start-up
 
 
 def test_a_batch_portfolio_takes_some_points_from_tpe_away_from_gps() -> None:
@@ -90,7 +90,7 @@ def test_a_batch_portfolio_takes_some_points_from_tpe_away_from_gps() -> None:
     hedged = AutoStrategy(direction="minimize", seed=5, config=AutoConfig(batch_tpe=2))
     mixed = hedged.ask(SPACE, hist, 8)
     assert len(mixed) == 8 and all(SPACE.validate_config(c) == [] for c in mixed)
-    assert mixed[:6] == plain[:6]            # GP's part is GP's first six points of the batch
-    assert "tpe" in hedged._delegates        # the other two came from TPE ...
+    assert mixed[:6] == plain[:6]  # GP's part is GP's first six points of the batch
+    assert "tpe" in hedged._delegates  # the other two came from TPE ...
     assert all(c not in mixed[:6] for c in mixed[6:])  # ... which did not repeat GP's
     assert hedged.ask(SPACE, hist, 1) == AutoStrategy(direction="minimize", seed=5).ask(SPACE, hist, 1)

@@ -16,29 +16,51 @@ from evals.problems import get_problem
 from evals.split import split_of
 from scripts.build_priors import greedy
 
-KNN = SearchSpace.from_dict({"n_neighbors": {"type": "int", "low": 1, "high": 25},
-                             "p": {"type": "int", "low": 1, "high": 4}})
+KNN = SearchSpace.from_dict(
+    {"n_neighbors": {"type": "int", "low": 1, "high": 25}, "p": {"type": "int", "low": 1, "high": 4}}
+)
 
 
 @pytest.fixture
 def priors_file(tmp_path: Path) -> Path:
     path = tmp_path / "priors.json"
-    path.write_text(json.dumps({"priors": [
-        {"params": ["n_neighbors", "p"], "configs": [{"n_neighbors": 40, "p": 1}, {"n_neighbors": 3, "p": 2.6}]},
-        {"params": ["kind", "lr"], "configs": [{"kind": "adam", "lr": 1e-3}, {"kind": "rmsprop", "lr": 0.1}]},
-    ]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "priors": [
+                    {
+                        "params": ["n_neighbors", "p"],
+                        "configs": [{"n_neighbors": 40, "p": 1}, {"n_neighbors": 3, "p": 2.6}],
+                    },
+                    {
+                        "params": ["kind", "lr"],
+                        "configs": [{"kind": "adam", "lr": 1e-3}, {"kind": "rmsprop", "lr": 0.1}],
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_a_prior_applies_to_exactly_its_parameter_names_projected_into_the_space(priors_file: Path) -> None:
     assert prior_configs(KNN, priors_file) == [{"n_neighbors": 25, "p": 1}, {"n_neighbors": 3, "p": 3}]
-    wider = SearchSpace.from_dict({"n_neighbors": {"type": "int", "low": 1, "high": 25},
-                                   "p": {"type": "int", "low": 1, "high": 4},
-                                   "weights": {"type": "categorical", "choices": ["uniform", "distance"]}})
+    wider = SearchSpace.from_dict(
+        {
+            "n_neighbors": {"type": "int", "low": 1, "high": 25},
+            "p": {"type": "int", "low": 1, "high": 4},
+            "weights": {"type": "categorical", "choices": ["uniform", "distance"]},
+        }
+    )
     assert prior_configs(wider, priors_file) == []
     # a categorical value that is not a choice drops that configuration only
-    cat = SearchSpace.from_dict({"kind": {"type": "categorical", "choices": ["adam", "sgd"]},
-                                 "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}})
+    cat = SearchSpace.from_dict(
+        {
+            "kind": {"type": "categorical", "choices": ["adam", "sgd"]},
+            "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+        }
+    )
     assert prior_configs(cat, priors_file) == [{"kind": "adam", "lr": 1e-3}]
     assert prior_configs(KNN, priors_file.with_name("missing.json")) == []
 
@@ -62,7 +84,7 @@ def test_auto_proposes_untried_priors_first_then_its_sampler() -> None:
     default = Trial(number=0, params=problem.default, state=TrialState.COMPLETE, value=-0.9)
     assert auto.label(space, [default]) == "auto:prior"
     batch = auto.ask(space, [default], len(priors) + 3)
-    assert batch[:len(priors)] == priors
+    assert batch[: len(priors)] == priors
     keys = {json.dumps(c, sort_keys=True) for c in batch}
     assert len(keys) == len(batch)  # the sampler's points spread away from the priors (no repeats)
     # tried priors (failed ones too) are not proposed again; the label says who proposes next
@@ -76,8 +98,10 @@ def test_priors_can_be_switched_off_and_unmatched_spaces_are_untouched() -> None
     off = AutoStrategy(direction="minimize", seed=3, config=AutoConfig(priors=False))
     assert off.ask(problem.space, [], 3) != prior_configs(problem.space)[:3]
     space = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0} for i in range(3)})
-    on, off = AutoStrategy(direction="minimize", seed=5), AutoStrategy(
-        direction="minimize", seed=5, config=AutoConfig(priors=False))
+    on, off = (
+        AutoStrategy(direction="minimize", seed=5),
+        AutoStrategy(direction="minimize", seed=5, config=AutoConfig(priors=False)),
+    )
     assert on.ask(space, [], 4) == off.ask(space, [], 4)
 
 
@@ -91,7 +115,8 @@ def test_greedy_portfolio_picks_what_lowers_the_mean_and_stops_when_nothing_help
 
 
 def test_building_priors_without_the_dev_evaluations_stops_and_writes_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from scripts import build_priors
 
     out = tmp_path / "priors.json"

@@ -23,8 +23,7 @@ CONTINUOUS = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": -5.0, "hig
 
 
 def done(space: SearchSpace, configs: list[dict[str, Any]], start: int, value: Any) -> list[Trial]:
-    return [Trial(number=start + i, params=c, state=TrialState.COMPLETE, value=value(c))
-            for i, c in enumerate(configs)]
+    return [Trial(number=start + i, params=c, state=TrialState.COMPLETE, value=value(c)) for i, c in enumerate(configs)]
 
 
 # --------------------------------------------------------------------- registry
@@ -138,18 +137,24 @@ def test_exhausted_finite_space_still_answers() -> None:
 # ----------------------------------------------------------------------- auto
 def test_auto_rules() -> None:
     many = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0} for i in range(25)})
-    mixed_flat = SearchSpace.from_dict({
-        "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
-        "act": {"type": "categorical", "choices": ["relu", "tanh"]},
-    })
-    few_ints = SearchSpace.from_dict({
-        "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
-        "layers": {"type": "int", "low": 1, "high": 4},
-    })
-    wide_ints = SearchSpace.from_dict({
-        "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
-        "units": {"type": "int", "low": 16, "high": 1024},
-    })
+    mixed_flat = SearchSpace.from_dict(
+        {
+            "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
+            "act": {"type": "categorical", "choices": ["relu", "tanh"]},
+        }
+    )
+    few_ints = SearchSpace.from_dict(
+        {
+            "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
+            "layers": {"type": "int", "low": 1, "high": 4},
+        }
+    )
+    wide_ints = SearchSpace.from_dict(
+        {
+            "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
+            "units": {"type": "int", "low": 16, "high": 1024},
+        }
+    )
     early, late = [], [Trial(number=i, params={}, state=C, value=0.0) for i in range(GP_MAX_TRIALS)]
     assert choose(MIXED, early) == "tpe"  # conditional
     assert choose(many, early) == "tpe"  # too many dimensions for GP

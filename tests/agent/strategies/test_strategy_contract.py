@@ -24,16 +24,20 @@ from agent.strategies import STRATEGIES, make_strategy
 
 ROOT = Path(__file__).resolve().parents[3]
 
-MIXED = SearchSpace.from_dict({
-    "lr": {"type": "float", "low": 1e-5, "high": 1e-1, "log": True},
-    "layers": {"type": "int", "low": 2, "high": 12, "step": 2},
-    "opt": {"type": "categorical", "choices": ["adam", "sgd"]},
-    "momentum": {"type": "float", "low": 0.0, "high": 0.99, "when": {"opt": ["sgd"]}},
-})
-CATEGORICAL = SearchSpace.from_dict({
-    "act": {"type": "categorical", "choices": ["relu", "gelu", "tanh"]},
-    "norm": {"type": "categorical", "choices": [True, False, None]},
-})
+MIXED = SearchSpace.from_dict(
+    {
+        "lr": {"type": "float", "low": 1e-5, "high": 1e-1, "log": True},
+        "layers": {"type": "int", "low": 2, "high": 12, "step": 2},
+        "opt": {"type": "categorical", "choices": ["adam", "sgd"]},
+        "momentum": {"type": "float", "low": 0.0, "high": 0.99, "when": {"opt": ["sgd"]}},
+    }
+)
+CATEGORICAL = SearchSpace.from_dict(
+    {
+        "act": {"type": "categorical", "choices": ["relu", "gelu", "tanh"]},
+        "norm": {"type": "categorical", "choices": [True, False, None]},
+    }
+)
 
 
 def sample(space: SearchSpace, rng: random.Random) -> dict[str, Any]:
@@ -54,8 +58,10 @@ def sample(space: SearchSpace, rng: random.Random) -> dict[str, Any]:
 
 
 def objective(config: dict[str, Any]) -> float:
-    return -abs(math.log10(config.get("lr", 1e-3)) + 3) - 0.05 * config.get("layers", 0) + (
-        0.3 if config.get("opt") == "sgd" else 0.0
+    return (
+        -abs(math.log10(config.get("lr", 1e-3)) + 3)
+        - 0.05 * config.get("layers", 0)
+        + (0.3 if config.get("opt") == "sgd" else 0.0)
     )
 
 
@@ -65,13 +71,22 @@ def history(space: SearchSpace, states: list[TrialState], seed: int = 0) -> list
     for i, state in enumerate(states):
         config = sample(space, rng)
         value = objective(config) if state in (TrialState.COMPLETE, TrialState.PRUNED) else None
-        out.append(Trial(number=i, params=config, state=state, value=value,
-                         last_step=3 if state is TrialState.PRUNED else None))
+        out.append(
+            Trial(
+                number=i, params=config, state=state, value=value, last_step=3 if state is TrialState.PRUNED else None
+            )
+        )
     return out
 
 
-C, F, T, P, R, X = (TrialState.COMPLETE, TrialState.FAILED, TrialState.TIMEOUT, TrialState.PRUNED,
-                    TrialState.RUNNING, TrialState.CANCELLED)
+C, F, T, P, R, X = (
+    TrialState.COMPLETE,
+    TrialState.FAILED,
+    TrialState.TIMEOUT,
+    TrialState.PRUNED,
+    TrialState.RUNNING,
+    TrialState.CANCELLED,
+)
 #: every state, and enough results (complete + failed + timeout >= 10) for TPE and GP to model
 MIXED_STATES = [C, C, F, C, T, C, P, C, C, R, C, X, C, C, F, C]
 
@@ -118,13 +133,13 @@ def test_all_failed_history(name: str) -> None:
 def test_history_outside_the_current_space_is_skipped(name: str) -> None:
     hist = history(MIXED, [C] * 11)
     odd: list[dict[str, Any]] = [
-        {"lr": 0.5, "layers": 4, "opt": "adam"},                       # lr now out of range
-        {"lr": 1e-3, "layers": 5, "opt": "adam"},                      # off the step grid
-        {"lr": 1e-3, "layers": 4, "opt": "rmsprop"},                   # choice removed
-        {"lr": 1e-3, "opt": "adam"},                                   # parameter added later
-        {"lr": 1e-3, "layers": 4, "opt": "adam", "dropout": 0.1},      # parameter removed later
-        {"lr": 1e-3, "layers": 4, "opt": "adam", "momentum": 0.5},     # inactive parameter given
-        {"lr": "fast", "layers": None, "opt": 3},                      # garbage
+        {"lr": 0.5, "layers": 4, "opt": "adam"},  # lr now out of range
+        {"lr": 1e-3, "layers": 5, "opt": "adam"},  # off the step grid
+        {"lr": 1e-3, "layers": 4, "opt": "rmsprop"},  # choice removed
+        {"lr": 1e-3, "opt": "adam"},  # parameter added later
+        {"lr": 1e-3, "layers": 4, "opt": "adam", "dropout": 0.1},  # parameter removed later
+        {"lr": 1e-3, "layers": 4, "opt": "adam", "momentum": 0.5},  # inactive parameter given
+        {"lr": "fast", "layers": None, "opt": 3},  # garbage
     ]
     hist += [Trial(number=len(hist) + i, params=p, state=C, value=1.0) for i, p in enumerate(odd)]
     assert_valid(MIXED, make_strategy(name, direction="maximize", seed=0).ask(MIXED, hist, 2), 2)
@@ -167,15 +182,23 @@ print(json.dumps({n: make_strategy(n, direction="maximize", seed=9).ask(space, h
 @pytest.fixture(scope="module")
 def other_process_answers() -> dict[str, Any]:
     """Every strategy's answer computed in a fresh process with another hash seed than this one."""
-    payload = json.dumps({
-        "space": MIXED.model_dump(mode="json"),
-        "history": [t.model_dump(mode="json") for t in history(MIXED, MIXED_STATES)],
-    })
+    payload = json.dumps(
+        {
+            "space": MIXED.model_dump(mode="json"),
+            "history": [t.model_dump(mode="json") for t in history(MIXED, MIXED_STATES)],
+        }
+    )
     # Set ordering of strings follows the hash seed: a sampler iterating a set would differ.
     hash_seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
     out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(CHILD)], input=payload, capture_output=True, text=True,
-        cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": hash_seed}, timeout=120, check=True,
+        [sys.executable, "-c", textwrap.dedent(CHILD)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        timeout=120,
+        check=True,
     )
     answers: dict[str, Any] = json.loads(out.stdout)
     return answers

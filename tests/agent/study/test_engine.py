@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agent.core.records import FailureKind, Trial, TrialDraft, TrialState
-from agent.core.records import Proposer as Kind
+from agent.core.records import ProposerKind as Kind
 from agent.core.spec import StudySpec, load_spec
 from agent.strategies.registry import make_strategy
 from agent.study.engine import StudyEngine
@@ -33,12 +33,21 @@ def make_spec(fn: str = "quadratic", **extra: Any) -> StudySpec:
     return load_spec(data)
 
 
-def engine(spec: StudySpec, store: MemoryStore, tmp_path: Path, proposer: Proposer | None = None,
-           workers: int = 1, **kw: Any) -> StudyEngine:
-    proposer = proposer or StrategyProposer(make_strategy(spec.strategy, direction=spec.direction, seed=1,
-                                                          budget=spec.budget.max_trials))
-    return StudyEngine(spec=spec, store=store, executor=InProcessExecutor(capacity=workers), proposer=proposer,
-                       study_dir=tmp_path, tick=0.05, **kw)
+def engine(
+    spec: StudySpec, store: MemoryStore, tmp_path: Path, proposer: Proposer | None = None, workers: int = 1, **kw: Any
+) -> StudyEngine:
+    proposer = proposer or StrategyProposer(
+        make_strategy(spec.strategy, direction=spec.direction, seed=1, budget=spec.budget.max_trials)
+    )
+    return StudyEngine(
+        spec=spec,
+        store=store,
+        executor=InProcessExecutor(capacity=workers),
+        proposer=proposer,
+        study_dir=tmp_path,
+        tick=0.05,
+        **kw,
+    )
 
 
 def test_default_first_then_strategy_until_budget(tmp_path: Path) -> None:

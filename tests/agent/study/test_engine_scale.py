@@ -23,7 +23,9 @@ def spec(fn: str, **extra: Any) -> Any:
         "objective": {"metric": "y", "direction": "maximize"},
         "function": f"tests.agent.scale_funcs:{fn}",
         "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-        "budget": {"max_trials": 3}, "strategy": "random", "seed": 0,
+        "budget": {"max_trials": 3},
+        "strategy": "random",
+        "seed": 0,
     }
     data.update(extra)
     return load_spec(data)
@@ -34,8 +36,9 @@ def engine(s: Any, store: MemoryStore, tmp_path: Path, workers: int = 1, **kw: A
     from agent.study.proposers import StrategyProposer
 
     proposer = StrategyProposer(make_strategy("random", direction="maximize", seed=0, budget=None))
-    return StudyEngine(spec=s, store=store, executor=InProcessExecutor(workers), proposer=proposer,
-                       study_dir=tmp_path, tick=0.05, **kw)
+    return StudyEngine(
+        spec=s, store=store, executor=InProcessExecutor(workers), proposer=proposer, study_dir=tmp_path, tick=0.05, **kw
+    )
 
 
 def test_stop_trial_ends_it_pruned_with_the_reason_and_its_curve(tmp_path: Path) -> None:
@@ -46,8 +49,7 @@ def test_stop_trial_ends_it_pruned_with_the_reason_and_its_curve(tmp_path: Path)
         if event.kind == "trial_started" and event.trial == 0:
             box["ok"] = eng.stop_trial(0, "loss diverged at step 0")
 
-    eng = engine(spec("slow", budget={"max_trials": 1}, fixed={"seconds": 30}), store, tmp_path,
-                 observers=[observer])
+    eng = engine(spec("slow", budget={"max_trials": 1}, fixed={"seconds": 30}), store, tmp_path, observers=[observer])
     eng.run()
     (trial,) = store.trials()
     assert box["ok"] is True
@@ -69,8 +71,7 @@ def test_stop_trial_from_another_thread(tmp_path: Path) -> None:
         if event.kind == "trial_started":
             started.set()
 
-    eng = engine(spec("slow", budget={"max_trials": 1}, fixed={"seconds": 30}), store, tmp_path,
-                 observers=[observer])
+    eng = engine(spec("slow", budget={"max_trials": 1}, fixed={"seconds": 30}), store, tmp_path, observers=[observer])
     runner = threading.Thread(target=eng.run)
     runner.start()
     assert started.wait(20)

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from agent.core.records import FailureKind, TrialDraft, TrialState
-from agent.core.records import Proposer as Kind
+from agent.core.records import ProposerKind as Kind
 from agent.core.spec import load_spec
 from agent.study.engine import StudyEngine
 from agent.study.proposers import ProposalContext, Proposer
 from agent.study.store.memory import MemoryStore
-from sandbox.subprocess_executor import LocalExecutor
+from sandbox.local_executor import LocalExecutor
 
-SCRIPT = r'''
+SCRIPT = r"""
 import json, os, signal, subprocess, sys, time
 mode = json.load(open(os.environ["TUNESMITH_PARAMS"]))["mode"]
 def report(v):
@@ -44,7 +44,7 @@ elif mode == "grandchild":
     p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     open(os.path.join(os.environ["TUNESMITH_TRIAL_DIR"], "grandchild"), "w").write(str(p.pid))
     report(3.0)
-'''
+"""
 
 EXPECTED: dict[str, tuple[TrialState, FailureKind | None]] = {
     "ok": (TrialState.COMPLETE, None),
@@ -81,15 +81,26 @@ def _gone(pid: int) -> bool:
 def test_each_failure_kind_ends_in_its_state(tmp_path: Path) -> None:
     (tmp_path / "trial.py").write_text(SCRIPT)
     modes = list(EXPECTED)
-    spec = load_spec({
-        "objective": {"metric": "y", "direction": "maximize"}, "command": ["python", "trial.py"],
-        "space": {"mode": {"choices": modes}}, "budget": {"max_trials": len(modes), "trial_timeout": 12,
-                                                          "memory_mb": 1024},
-        "workers": 3, "grace_period": 1.0,
-    }, base_dir=tmp_path)
+    spec = load_spec(
+        {
+            "objective": {"metric": "y", "direction": "maximize"},
+            "command": ["python", "trial.py"],
+            "space": {"mode": {"choices": modes}},
+            "budget": {"max_trials": len(modes), "trial_timeout": 12, "memory_mb": 1024},
+            "workers": 3,
+            "grace_period": 1.0,
+        },
+        base_dir=tmp_path,
+    )
     store = MemoryStore()
-    engine = StudyEngine(spec=spec, store=store, executor=LocalExecutor(capacity=3),
-                         proposer=UserList([{"mode": m} for m in modes]), study_dir=tmp_path, tick=0.1)
+    engine = StudyEngine(
+        spec=spec,
+        store=store,
+        executor=LocalExecutor(capacity=3),
+        proposer=UserList([{"mode": m} for m in modes]),
+        study_dir=tmp_path,
+        tick=0.1,
+    )
     summary = engine.run()
     engine.executor.close()
     assert summary.reason == "budget"

@@ -12,13 +12,13 @@ from typing import Any
 import psutil
 
 from agent.core.records import Event, TrialDraft, TrialState
-from agent.core.records import Proposer as Kind
+from agent.core.records import ProposerKind as Kind
 from agent.core.spec import load_spec
 from agent.study.engine import StudyEngine
 from agent.study.gpus import GpuPool
 from agent.study.proposers import ProposalContext, Proposer
 from agent.study.store.memory import MemoryStore
-from sandbox.subprocess_executor import LocalExecutor
+from sandbox.local_executor import LocalExecutor
 
 TRIAL = textwrap.dedent("""
     import json, os, signal, subprocess, sys, time
@@ -49,11 +49,20 @@ class Modes(Proposer):
 def test_gpu_is_released_only_after_the_whole_tree_is_gone(tmp_path: Path) -> None:
     script = tmp_path / "train.py"
     script.write_text(TRIAL)
-    spec = load_spec({
-        "objective": {"metric": "y", "direction": "maximize"}, "command": [sys.executable, str(script)],
-        "space": {"mode": {"choices": ["hang", "ok"]}}, "budget": {"max_trials": 3, "trial_timeout": 1.5},
-        "workers": 2, "threads_per_trial": 3, "gpus": [7], "gpus_per_trial": 1, "grace_period": 0.5,
-    }, base_dir=tmp_path)
+    spec = load_spec(
+        {
+            "objective": {"metric": "y", "direction": "maximize"},
+            "command": [sys.executable, str(script)],
+            "space": {"mode": {"choices": ["hang", "ok"]}},
+            "budget": {"max_trials": 3, "trial_timeout": 1.5},
+            "workers": 2,
+            "threads_per_trial": 3,
+            "gpus": [7],
+            "gpus_per_trial": 1,
+            "grace_period": 0.5,
+        },
+        base_dir=tmp_path,
+    )
     store = MemoryStore()
     pool = GpuPool([7], per_trial=1)
     stops: list[bool] = []
@@ -62,8 +71,16 @@ def test_gpu_is_released_only_after_the_whole_tree_is_gone(tmp_path: Path) -> No
         if event.kind == "trial_started" and event.trial == 1:
             stops.append(eng.stop_trial(1, "the agent saw enough"))
 
-    eng = StudyEngine(spec=spec, store=store, executor=LocalExecutor(2), proposer=Modes(["hang", "hang", "ok"]),
-                      study_dir=tmp_path / "study", resources=pool, observers=[observer], tick=0.1)
+    eng = StudyEngine(
+        spec=spec,
+        store=store,
+        executor=LocalExecutor(2),
+        proposer=Modes(["hang", "hang", "ok"]),
+        study_dir=tmp_path / "study",
+        resources=pool,
+        observers=[observer],
+        tick=0.1,
+    )
     try:
         eng.run()
     finally:

@@ -45,8 +45,10 @@ def test_cuda_visible_devices_of_tunesmith_limits_the_gpus(tmp_path: Path) -> No
 def test_no_gpu_says_why(tmp_path: Path) -> None:
     none = discover_gpus({"PATH": str(tmp_path)}, torch_fallback=False)
     assert none.gpus == () and none.source == "none" and "nvidia-smi is not on PATH" in (none.problem or "")
-    broken = discover_gpus(fake_smi(tmp_path, "NVIDIA-SMI has failed because it couldn't communicate with the "
-                                              "NVIDIA driver.\n", code=9), torch_fallback=False)
+    broken = discover_gpus(
+        fake_smi(tmp_path, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", code=9),
+        torch_fallback=False,
+    )
     assert broken.gpus == () and "couldn't communicate with the NVIDIA driver" in (broken.problem or "")
 
 
@@ -81,11 +83,14 @@ def test_quarter_share_packs_four() -> None:
     assert pool.slots == 4 and {pool.acquire(n) for n in range(4)} == {(5,)} and pool.acquire(4) is None
 
 
-@pytest.mark.parametrize("devices, share, message", [
-    ([0], 1.5, "use a fraction up to 1"),
-    ([0], 2, "needs 2 GPUs per trial but only 1"),
-    ([], 1, "no GPU to hand out"),
-])
+@pytest.mark.parametrize(
+    "devices, share, message",
+    [
+        ([0], 1.5, "use a fraction up to 1"),
+        ([0], 2, "needs 2 GPUs per trial but only 1"),
+        ([], 1, "no GPU to hand out"),
+    ],
+)
 def test_bad_shares_fail_with_a_fix(devices: list[int], share: float, message: str) -> None:
     with pytest.raises(ResourceError, match=message):
         GpuPool(devices, per_trial=share)

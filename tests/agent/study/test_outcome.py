@@ -11,10 +11,25 @@ from agent.study.outcome import classify, objective_value
 from sandbox.base import Report, TrialOutcome
 
 
-def outcome(status: str = "exited", rc: int | None = 0, sig: int | None = None, reports: tuple = (),
-            stderr: str = "", **kw: object) -> TrialOutcome:
-    return TrialOutcome(trial_id="1", status=status, returncode=rc, signal=sig, reports=reports,  # type: ignore[arg-type]
-                        stderr_tail=stderr, started_at=1.0, finished_at=2.0, **kw)  # type: ignore[arg-type]
+def outcome(
+    status: str = "exited",
+    rc: int | None = 0,
+    sig: int | None = None,
+    reports: tuple = (),
+    stderr: str = "",
+    **kw: object,
+) -> TrialOutcome:
+    return TrialOutcome(
+        trial_id="1",
+        status=status,
+        returncode=rc,
+        signal=sig,
+        reports=reports,  # type: ignore[arg-type]
+        stderr_tail=stderr,
+        started_at=1.0,
+        finished_at=2.0,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def r(step: int | None, final: bool = False, **m: float) -> Report:
@@ -27,25 +42,40 @@ def test_last_value_wins_unless_final() -> None:
     assert objective_value([r(1, loss=0.5)], "acc") == (None, None)
 
 
-@pytest.mark.parametrize(("o", "state", "failure", "fragment"), [
-    (outcome(reports=(r(1, acc=0.9),)), TrialState.COMPLETE, None, None),
-    (outcome(rc=3, stderr="Traceback...\nValueError: bad lr\n"), TrialState.FAILED, FailureKind.CRASH,
-     "code 3: ValueError: bad lr"),
-    (outcome(rc=None, sig=signal.SIGSEGV), TrialState.FAILED, FailureKind.SIGNAL, "SIGSEGV"),
-    (outcome(rc=1, stderr="MemoryError\n", memory_limited=True), TrialState.FAILED, FailureKind.OOM, "memory"),
-    (outcome(rc=None, sig=signal.SIGKILL, memory_limited=True), TrialState.FAILED, FailureKind.OOM, "memory"),
-    (outcome(rc=1, stderr="torch.OutOfMemoryError: CUDA out of memory"), TrialState.FAILED, FailureKind.OOM,
-     "memory"),
-    (outcome(reports=(r(1, acc=float("nan")),)), TrialState.FAILED, FailureKind.NAN, "nan"),
-    (outcome(reports=(r(1, acc=float("inf")),)), TrialState.FAILED, FailureKind.NAN, "inf"),
-    (outcome(reports=(r(1, loss=1.0),)), TrialState.FAILED, FailureKind.NO_METRIC, "tunesmith.report(acc="),
-    (outcome(status="timeout", rc=None), TrialState.TIMEOUT, FailureKind.TIMEOUT, "timeout"),
-    (outcome(status="launch_error", rc=None, reason="no such file: trian.py"), TrialState.FAILED,
-     FailureKind.LAUNCH, "trian.py"),
-    (outcome(status="lost", rc=None), TrialState.FAILED, FailureKind.LOST, "lost"),
-    (outcome(status="stopped", rc=None, reports=(r(3, acc=0.4),), reason="asha"), TrialState.PRUNED, None, "asha"),
-    (outcome(status="cancelled", rc=None, reason="user"), TrialState.CANCELLED, None, "user"),
-])
+@pytest.mark.parametrize(
+    ("o", "state", "failure", "fragment"),
+    [
+        (outcome(reports=(r(1, acc=0.9),)), TrialState.COMPLETE, None, None),
+        (
+            outcome(rc=3, stderr="Traceback...\nValueError: bad lr\n"),
+            TrialState.FAILED,
+            FailureKind.CRASH,
+            "code 3: ValueError: bad lr",
+        ),
+        (outcome(rc=None, sig=signal.SIGSEGV), TrialState.FAILED, FailureKind.SIGNAL, "SIGSEGV"),
+        (outcome(rc=1, stderr="MemoryError\n", memory_limited=True), TrialState.FAILED, FailureKind.OOM, "memory"),
+        (outcome(rc=None, sig=signal.SIGKILL, memory_limited=True), TrialState.FAILED, FailureKind.OOM, "memory"),
+        (
+            outcome(rc=1, stderr="torch.OutOfMemoryError: CUDA out of memory"),
+            TrialState.FAILED,
+            FailureKind.OOM,
+            "memory",
+        ),
+        (outcome(reports=(r(1, acc=float("nan")),)), TrialState.FAILED, FailureKind.NAN, "nan"),
+        (outcome(reports=(r(1, acc=float("inf")),)), TrialState.FAILED, FailureKind.NAN, "inf"),
+        (outcome(reports=(r(1, loss=1.0),)), TrialState.FAILED, FailureKind.NO_METRIC, "tunesmith.report(acc="),
+        (outcome(status="timeout", rc=None), TrialState.TIMEOUT, FailureKind.TIMEOUT, "timeout"),
+        (
+            outcome(status="launch_error", rc=None, reason="no such file: trian.py"),
+            TrialState.FAILED,
+            FailureKind.LAUNCH,
+            "trian.py",
+        ),
+        (outcome(status="lost", rc=None), TrialState.FAILED, FailureKind.LOST, "lost"),
+        (outcome(status="stopped", rc=None, reports=(r(3, acc=0.4),), reason="asha"), TrialState.PRUNED, None, "asha"),
+        (outcome(status="cancelled", rc=None, reason="user"), TrialState.CANCELLED, None, "user"),
+    ],
+)
 def test_states(o: TrialOutcome, state: TrialState, failure: FailureKind | None, fragment: str | None) -> None:
     fields = classify(o, "acc", timeout=10)
     assert fields["state"] is state

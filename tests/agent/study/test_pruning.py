@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agent.core.records import MetricPoint, Trial, TrialDraft, TrialState
-from agent.core.records import Proposer as Kind
+from agent.core.records import ProposerKind as Kind
 from agent.core.spec import load_spec
 from agent.study.engine import StudyEngine
 from agent.study.proposers import ProposalContext, Proposer
@@ -18,13 +18,17 @@ from sandbox.fake import InProcessExecutor
 
 
 def spec(**pruner: Any) -> Any:
-    return load_spec({
-        "objective": {"metric": "y", "direction": "maximize"},
-        "function": "tests.agent.scale_funcs:curve",
-        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-        "budget": {"max_trials": 12}, "strategy": "random", "seed": 3,
-        "pruner": pruner or None,
-    })
+    return load_spec(
+        {
+            "objective": {"metric": "y", "direction": "maximize"},
+            "function": "tests.agent.scale_funcs:curve",
+            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": 12},
+            "strategy": "random",
+            "seed": 3,
+            "pruner": pruner or None,
+        }
+    )
 
 
 def points(values: list[float], metric: str = "y") -> list[MetricPoint]:
@@ -40,8 +44,9 @@ CURVES = {0: [0.5, 0.7, 0.8, 0.85], 1: [0.6, 0.75, 0.82, 0.9], 2: [0.4, 0.6, 0.7
 
 def test_asha_stops_a_trial_below_the_rung_and_explains() -> None:
     history = [finished(n, c) for n, c in CURVES.items()]
-    pruner = make_optuna_pruner(spec(type="asha", min_resource=1, reduction_factor=3),
-                                curves=lambda n: points(CURVES[n]))
+    pruner = make_optuna_pruner(
+        spec(type="asha", min_resource=1, reduction_factor=3), curves=lambda n: points(CURVES[n])
+    )
     assert pruner is not None
     bad = Trial(number=3, params={"x": 0.1})
     reason = pruner.check(bad, points([0.1]), [*history, bad])
@@ -92,8 +97,14 @@ def test_median_waits_for_startup_trials_then_prunes_below_median() -> None:
 
 
 def test_minimize_direction_prunes_the_high_losses() -> None:
-    s = load_spec({"objective": {"metric": "loss", "direction": "minimize"}, "function": "m:f",
-                   "space": {"x": {"type": "float", "low": 0, "high": 1}}, "pruner": {"type": "asha"}})
+    s = load_spec(
+        {
+            "objective": {"metric": "loss", "direction": "minimize"},
+            "function": "m:f",
+            "space": {"x": {"type": "float", "low": 0, "high": 1}},
+            "pruner": {"type": "asha"},
+        }
+    )
     curves = {0: [1.0, 0.5], 1: [0.9, 0.4], 2: [1.1, 0.6]}
     pruner = make_optuna_pruner(s, curves=lambda n: points(curves[n], "loss"))
     assert pruner is not None
@@ -106,8 +117,12 @@ def test_final_reports_and_other_metrics_are_not_curve_points() -> None:
     pruner = make_optuna_pruner(spec(type="asha"))
     assert isinstance(pruner, OptunaPruner)
     t = Trial(number=0, params={})
-    assert pruner.check(t, [MetricPoint(step=1, values={"loss": 1.0}),
-                            MetricPoint(step=None, values={"y": 0.3}, final=True)], [t]) is None
+    assert (
+        pruner.check(
+            t, [MetricPoint(step=1, values={"loss": 1.0}), MetricPoint(step=None, values={"y": 0.3}, final=True)], [t]
+        )
+        is None
+    )
 
 
 @pytest.mark.parametrize("kind, word", [("asha", "ASHA"), ("hyperband", "Hyperband"), ("median", "median")])
@@ -133,8 +148,15 @@ def test_engine_prunes_hopeless_trials_and_keeps_their_curves(tmp_path: Path) ->
     s = spec(type="asha", min_resource=1, reduction_factor=2)
     store = MemoryStore()
     xs = [0.9, 0.8, 0.1, 0.95, 0.05, 0.2]
-    engine = StudyEngine(spec=s, store=store, executor=InProcessExecutor(1), proposer=Fixed(xs),
-                         study_dir=tmp_path, tick=0.05, pruner=make_optuna_pruner(s, store.metrics))
+    engine = StudyEngine(
+        spec=s,
+        store=store,
+        executor=InProcessExecutor(1),
+        proposer=Fixed(xs),
+        study_dir=tmp_path,
+        tick=0.05,
+        pruner=make_optuna_pruner(s, store.metrics),
+    )
     engine.run()
     trials = store.trials()
     assert [t.params["x"] for t in trials] == xs

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.core.records import Event, MetricPoint, Proposer, Trial, TrialDraft, TrialState
+from agent.core.records import Event, MetricPoint, ProposerKind, Trial, TrialDraft, TrialState
 from agent.study.store import MemoryStore, SQLiteStore, TrialStore
 
 
@@ -21,7 +21,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrialStore
 
 
 def draft(**params: object) -> TrialDraft:
-    return TrialDraft(params=dict(params), proposer=Proposer.STRATEGY, strategy="tpe")
+    return TrialDraft(params=dict(params), proposer=ProposerKind.STRATEGY, strategy="tpe")
 
 
 def test_numbers_are_0_1_2_and_trials_start_running(store: TrialStore) -> None:
@@ -98,7 +98,7 @@ def test_trials_are_ordered_validated_models(store: TrialStore) -> None:
     trials = store.trials()
     assert [t.number for t in trials] == list(range(5))
     assert all(type(t) is Trial for t in trials)
-    assert trials[3].state is TrialState.COMPLETE and isinstance(trials[3].proposer, Proposer)
+    assert trials[3].state is TrialState.COMPLETE and isinstance(trials[3].proposer, ProposerKind)
     trials.clear()  # a returned list is the caller's own
     assert len(store.trials()) == 5
 

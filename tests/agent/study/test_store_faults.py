@@ -17,7 +17,7 @@ from agent.core.spec import load_spec
 from agent.errors import StudyError
 from agent.study.session import Session
 from agent.study.store.sqlite import SQLiteStore
-from sandbox.subprocess_executor import LocalExecutor
+from sandbox.local_executor import LocalExecutor
 from tests.sandbox.studyrun import assert_nothing_left, token
 
 
@@ -29,8 +29,10 @@ class FailingStore(SQLiteStore):
     calls = 0
 
     def _full(self) -> StudyError:
-        return StudyError(f"disk full while writing {self.db_path}; free space on that disk, then continue "
-                          f"with `tunesmith resume {self.folder}`")
+        return StudyError(
+            f"disk full while writing {self.db_path}; free space on that disk, then continue "
+            f"with `tunesmith resume {self.folder}`"
+        )
 
     def add_metrics(self, number: int, points: Sequence[MetricPoint]) -> None:
         FailingStore.calls += 1
@@ -73,12 +75,23 @@ def test_a_failing_store_stops_the_study_cleanly_and_it_resumes(tmp_path: Path, 
         "    print('TUNESMITH_REPORT ' + json.dumps({'step': step, 'y': p['x'] + step}), flush=True)\n"
         "    time.sleep(0.1)\n"
         "if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'slow')):\n"
-        "    time.sleep(60)  # still running when the store fails\n")
+        "    time.sleep(60)  # still running when the store fails\n"
+    )
     (tmp_path / "slow").touch()
-    spec = load_spec({"name": "faults", "objective": {"metric": "y", "direction": "maximize"},
-                      "command": ["python", "train.py", mark], "space": {"x": {"type": "float", "low": 0, "high": 1}},
-                      "budget": {"max_trials": 6}, "workers": 2, "strategy": "random", "seed": 0,
-                      "isolation": isolation}, base_dir=tmp_path)
+    spec = load_spec(
+        {
+            "name": "faults",
+            "objective": {"metric": "y", "direction": "maximize"},
+            "command": ["python", "train.py", mark],
+            "space": {"x": {"type": "float", "low": 0, "high": 1}},
+            "budget": {"max_trials": 6},
+            "workers": 2,
+            "strategy": "random",
+            "seed": 0,
+            "isolation": isolation,
+        },
+        base_dir=tmp_path,
+    )
     session = Session.create(spec, tmp_path / "study")
     session.store.close()
     FailingStore.calls = 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.core.records import MetricPoint, Proposer, TrialDraft, TrialState
+from agent.core.records import MetricPoint, ProposerKind, TrialDraft, TrialState
 from agent.errors import StudyError
 from agent.study.store import SQLiteStore
 from agent.study.store import sqlite as sqlite_mod
@@ -25,13 +25,17 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def draft(**params: object) -> TrialDraft:
-    return TrialDraft(params=dict(params), proposer=Proposer.STRATEGY)
+    return TrialDraft(params=dict(params), proposer=ProposerKind.STRATEGY)
 
 
 def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
     )
 
 
@@ -75,10 +79,10 @@ def test_another_process_sees_writes_and_numbers_continue(tmp_path: Path) -> Non
     run_python(
         """
         import sys
-        from agent.core.records import Proposer, TrialDraft, TrialState
+        from agent.core.records import ProposerKind, TrialDraft, TrialState
         from agent.study.store import SQLiteStore
         s = SQLiteStore(sys.argv[1])
-        t = s.create_trial(TrialDraft(params={"x": 1}, proposer=Proposer.USER))
+        t = s.create_trial(TrialDraft(params={"x": 1}, proposer=ProposerKind.USER))
         s.update_trial(s.trial(0).model_copy(update={"state": TrialState.COMPLETE, "value": 2.0}))
         s.add_event("from_child")
         s.close()
@@ -88,7 +92,7 @@ def test_another_process_sees_writes_and_numbers_continue(tmp_path: Path) -> Non
     trials = store.trials()
     assert [t.number for t in trials] == [0, 1]
     assert trials[0].state is TrialState.COMPLETE and trials[0].value == 2.0
-    assert trials[1].proposer is Proposer.USER
+    assert trials[1].proposer is ProposerKind.USER
     assert store.create_trial(draft()).number == 2
     assert [e.kind for e in store.events()] == ["from_child"]
     store.close()
@@ -98,14 +102,15 @@ def test_two_processes_racing_get_distinct_numbers(tmp_path: Path) -> None:
     SQLiteStore(tmp_path).close()
     code = """
         import sys
-        from agent.core.records import Proposer, TrialDraft
+        from agent.core.records import ProposerKind, TrialDraft
         from agent.study.store import SQLiteStore
         s = SQLiteStore(sys.argv[1])
-        print([s.create_trial(TrialDraft(params={}, proposer=Proposer.STRATEGY)).number for _ in range(50)])
+        print([s.create_trial(TrialDraft(params={}, proposer=ProposerKind.STRATEGY)).number for _ in range(50)])
         """
     procs = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(tmp_path)], cwd=ROOT,
-                         stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code), str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     outs = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
@@ -237,13 +242,13 @@ def test_trials_stays_cheap_for_a_large_study(tmp_path: Path) -> None:
 
 WRITER = """
 import sys, time
-from agent.core.records import MetricPoint, Proposer, TrialDraft, TrialState
+from agent.core.records import MetricPoint, ProposerKind, TrialDraft, TrialState
 from agent.study.store import SQLiteStore
 s = SQLiteStore(sys.argv[1])
 print("ready", flush=True)
 i = 0
 while True:
-    t = s.create_trial(TrialDraft(params={"i": i, "pad": "x" * 2000}, proposer=Proposer.STRATEGY))
+    t = s.create_trial(TrialDraft(params={"i": i, "pad": "x" * 2000}, proposer=ProposerKind.STRATEGY))
     s.add_metrics(t.number, [MetricPoint(step=k, values={"loss": 1.0 / (k + 1)}) for k in range(3)])
     s.add_event("trial_started", {"pad": "y" * 1000}, trial=t.number)
     s.update_trial(t.model_copy(update={"state": TrialState.COMPLETE, "value": float(i)}))
@@ -255,8 +260,9 @@ while True:
 def test_kill_9_at_random_moments_leaves_a_sound_database(tmp_path: Path) -> None:
     rng = random.Random(1234)
     for _ in range(5):
-        child = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], cwd=ROOT,
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.4))
         os.kill(child.pid, signal.SIGKILL)
@@ -275,8 +281,7 @@ def test_kill_9_at_random_moments_leaves_a_sound_database(tmp_path: Path) -> Non
             store.events()
             store.get_meta("last")
         raw = sqlite3.connect(tmp_path / "study.db")
-        for table, column in [("trials", "record"), ("metrics", '"values"'), ("events", "data"),
-                              ("meta", "value")]:
+        for table, column in [("trials", "record"), ("metrics", '"values"'), ("events", "data"), ("meta", "value")]:
             for (text,) in raw.execute(f"SELECT {column} FROM {table}"):
                 json.loads(text)
         raw.close()

@@ -42,8 +42,11 @@ for step in range(15):                      # many small reports: the store is w
 
 def _snapshot(study: Path) -> tuple[dict[int, tuple[float | None, list[object]]], int, str]:
     with SQLiteStore(study, readonly=True) as store:
-        done = {t.number: (t.value, [p.model_dump() for p in store.metrics(t.number)])
-                for t in store.trials() if t.state is TrialState.COMPLETE}
+        done = {
+            t.number: (t.value, [p.model_dump() for p in store.metrics(t.number)])
+            for t in store.trials()
+            if t.state is TrialState.COMPLETE
+        }
         return done, len(store.events()), store.integrity_check()
 
 
@@ -62,16 +65,23 @@ def test_kill_9_at_20_random_moments_then_resume(tmp_path: Path) -> None:
     print(f"chaos seed {seed} (rerun with TUNESMITH_CHAOS_SEED={seed})")
     mark = token()
     (tmp_path / "train.py").write_text(TRAIN)
-    spec = {"name": "chaos", "objective": {"metric": "y", "direction": "maximize"},
-            "command": ["python", "train.py", mark], "workers": 2, "strategy": "tpe", "seed": seed,
-            "space": {"x": {"type": "float", "low": 0, "high": 1}, "z": {"type": "float", "low": -1, "high": 1}},
-            "default": {"x": 0.5, "z": 0.0}, "budget": {"max_trials": BUDGET, "trial_timeout": 30}}
+    spec = {
+        "name": "chaos",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": ["python", "train.py", mark],
+        "workers": 2,
+        "strategy": "tpe",
+        "seed": seed,
+        "space": {"x": {"type": "float", "low": 0, "high": 1}, "z": {"type": "float", "low": -1, "high": 1}},
+        "default": {"x": 0.5, "z": 0.0},
+        "budget": {"max_trials": BUDGET, "trial_timeout": 30},
+    }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     study = tmp_path / "study"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     snapshots = []
     for round_ in range(KILLS):
-        args = (["tune", str(tmp_path / "spec.json"), "--dir", str(study)] if round_ == 0 else ["resume", str(study)])
+        args = ["tune", str(tmp_path / "spec.json"), "--dir", str(study)] if round_ == 0 else ["resume", str(study)]
         before = _events(study)
         if round_ in MID_WRITE:
             cmd = [sys.executable, "-m", "tests.agent.faces.cli.chaos_hook", str(rng.randint(2, 120)), *args, "--quiet"]
@@ -91,8 +101,10 @@ def test_kill_9_at_20_random_moments_then_resume(tmp_path: Path) -> None:
         done, events, integrity = _snapshot(study)
         assert integrity == "ok", f"round {round_}: {integrity}"
         snapshots.append(done)
-        print(f"round {round_}: {'mid-write' if round_ in MID_WRITE else 'timed'} kill, {len(done)} complete, "
-              f"{events} events")
+        print(
+            f"round {round_}: {'mid-write' if round_ in MID_WRITE else 'timed'} kill, {len(done)} complete, "
+            f"{events} events"
+        )
     assert len(snapshots[-1]) < BUDGET, "the study ended before the last kill; raise BUDGET"
 
     res = run_cli("resume", str(study), "--quiet")
@@ -104,19 +116,19 @@ def test_kill_9_at_20_random_moments_then_resume(tmp_path: Path) -> None:
         assert 1 <= len(store.events("study_resumed")) <= KILLS
 
     assert sum(t.state.counts for t in trials) == BUDGET
-    assert [t.number for t in trials] == list(range(len(trials)))        # no duplicate or missing ids
+    assert [t.number for t in trials] == list(range(len(trials)))  # no duplicate or missing ids
     assert not any(t.state is TrialState.RUNNING for t in trials)
     folders = sorted(p.name for p in (study / "trials").iterdir())
     assert len(folders) == len(set(folders)) and set(folders) <= {f"{t.number:04d}" for t in trials}
     by_params: dict[str, list[int]] = defaultdict(list)
     for t in trials:
         by_params[json.dumps(t.params, sort_keys=True)].append(t.number)
-    for numbers in by_params.values():                                   # a proposal runs once, or is re-run
-        if len(numbers) > 1:                                             # once after an interruption
+    for numbers in by_params.values():  # a proposal runs once, or is re-run
+        if len(numbers) > 1:  # once after an interruption
             first, *reruns = numbers
             assert trials[first].failure is FailureKind.INTERRUPTED and len(reruns) == 1, numbers
             assert trials[reruns[0]].retry_of == first, numbers
-    for snap in snapshots:                                               # completed trials intact
+    for snap in snapshots:  # completed trials intact
         for number, (value, points) in snap.items():
             assert trials[number].state is TrialState.COMPLETE and trials[number].value == value
             assert metrics[number] == points

@@ -24,11 +24,15 @@ for step in range(3):
 def spec_file(tmp_path: Path) -> Path:
     (tmp_path / "train.py").write_text(SCRIPT)
     spec = {
-        "name": "cli-test", "objective": {"metric": "score", "direction": "maximize"},
+        "name": "cli-test",
+        "objective": {"metric": "score", "direction": "maximize"},
         "command": ["python", "train.py"],
         "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-        "default": {"x": 0.5}, "budget": {"max_trials": 6, "trial_timeout": 30},
-        "strategy": "random", "seed": 3, "workers": 2,
+        "default": {"x": 0.5},
+        "budget": {"max_trials": 6, "trial_timeout": 30},
+        "strategy": "random",
+        "seed": 3,
+        "workers": 2,
     }
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
@@ -88,8 +92,11 @@ def test_a_missing_spec_file_is_named_even_with_a_space_in_its_path(tmp_path: Pa
     from agent.faces.cli.app import app
 
     for name in ("nope.yaml", "my spec.yaml", "configs/My Spec.TOML"):
-        res = CliRunner().invoke(app, ["tune", name], env={"OPENAI_BASE_URL": "", "OPENAI_API_KEY": "",
-                                                           "TUNESMITH_CONFIG": str(tmp_path / "none.toml")})
+        res = CliRunner().invoke(
+            app,
+            ["tune", name],
+            env={"OPENAI_BASE_URL": "", "OPENAI_API_KEY": "", "TUNESMITH_CONFIG": str(tmp_path / "none.toml")},
+        )
         assert res.exit_code == 2 and f"spec file {name} does not exist; check the path" in res.output, res.output
         assert "LLM" not in res.output  # not mistaken for a request in plain words
 
@@ -131,9 +138,13 @@ def test_dashboard_serves_the_study_on_loopback(spec_file: Path, tmp_path: Path)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "dashboard", str(study), "--port", str(port)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.faces.cli", "dashboard", str(study), "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -36,8 +36,10 @@ for step in range(10):
 def _can_mount() -> bool:
     if shutil.which("unshare") is None:
         return False
-    res = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                          "mount -t tmpfs -o size=64k tmpfs /mnt"], capture_output=True)
+    res = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+        capture_output=True,
+    )
     return res.returncode == 0
 
 
@@ -46,10 +48,21 @@ def _in_private_mounts(script: str, tmp_path: Path) -> dict[str, str]:
     ``@key value`` of its output come back as a dict (values are the rest of the line)."""
     if not _can_mount():
         pytest.skip("cannot mount here (needs root or user namespaces); see tests/agent/study/test_store_faults.py")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "TS": f"{sys.executable} -m agent.faces.cli",
-           "T": str(tmp_path)}
-    res = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=240)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "200",
+        "TS": f"{sys.executable} -m agent.faces.cli",
+        "T": str(tmp_path),
+    }
+    res = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
     found: dict[str, str] = {}
@@ -60,16 +73,25 @@ def _in_private_mounts(script: str, tmp_path: Path) -> dict[str, str]:
     return found
 
 
-INTEGRITY = (f"{sys.executable} -c \"import json, sys; from agent.study.store.sqlite import SQLiteStore; "
-             "s = SQLiteStore(sys.argv[1]); print('@integrity', s.integrity_check()); "
-             "print('@complete', json.dumps({t.number: t.value for t in s.trials() if t.state.value == 'complete'}))\"")
+INTEGRITY = (
+    f'{sys.executable} -c "import json, sys; from agent.study.store.sqlite import SQLiteStore; '
+    "s = SQLiteStore(sys.argv[1]); print('@integrity', s.integrity_check()); "
+    "print('@complete', json.dumps({t.number: t.value for t in s.trials() if t.state.value == 'complete'}))\""
+)
 
 
 def _spec(tmp_path: Path, mark: str, trials: int) -> Path:
     (tmp_path / "train.py").write_text(TRAIN)
-    spec = {"name": "disk", "objective": {"metric": "y", "direction": "maximize"},
-            "command": ["python", "train.py", mark], "space": {"x": {"type": "float", "low": 0, "high": 1}},
-            "budget": {"max_trials": trials}, "workers": 2, "strategy": "random", "seed": 1}
+    spec = {
+        "name": "disk",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": ["python", "train.py", mark],
+        "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "budget": {"max_trials": trials},
+        "workers": 2,
+        "strategy": "random",
+        "seed": 1,
+    }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     return tmp_path / "spec.json"
 
@@ -78,17 +100,20 @@ def _spec(tmp_path: Path, mark: str, trials: int) -> Path:
 def test_disk_full_mid_study_is_one_line_and_resume_finishes_after_space_is_freed(tmp_path: Path) -> None:
     mark = token()
     _spec(tmp_path, mark, 12)
-    out = _in_private_mounts(f"""
+    out = _in_private_mounts(
+        f"""
         mkdir -p $T/mnt && mount -t tmpfs -o size=1200k tmpfs $T/mnt
         $TS tune $T/spec.json --dir $T/mnt/study --quiet > $T/tune.out 2> $T/tune.err; echo "@rc1 $?"
         echo "@err1 $(tr '\\n' ' ' < $T/tune.err)"
         mount -o remount,size=2m $T/mnt           # a little room to read and check the database
-        {INTEGRITY.replace('sys.argv[1]', "'$T/mnt/study'")} | sed 's/^@/@before_/'
+        {INTEGRITY.replace("sys.argv[1]", "'$T/mnt/study'")} | sed 's/^@/@before_/'
         mount -o remount,size=64m $T/mnt          # space freed
         $TS resume $T/mnt/study --quiet > /dev/null 2> $T/resume.err; echo "@rc2 $?"
         $TS status $T/mnt/study --json | sed 's/^/@status /'
-        {INTEGRITY.replace('sys.argv[1]', "'$T/mnt/study'")}
-    """, tmp_path)
+        {INTEGRITY.replace("sys.argv[1]", "'$T/mnt/study'")}
+    """,
+        tmp_path,
+    )
     assert out["rc1"] == "2", out
     assert "error: disk full while writing" in out["err1"] and "tunesmith resume" in out["err1"], out["err1"]
     assert out["before_integrity"] == "ok" and out["integrity"] == "ok"
@@ -102,7 +127,8 @@ def test_disk_full_mid_study_is_one_line_and_resume_finishes_after_space_is_free
 def test_read_only_study_folder_refuses_to_run_but_reads_and_resumes_once_writable(tmp_path: Path) -> None:
     mark = token()
     _spec(tmp_path, mark, 2)
-    out = _in_private_mounts(f"""
+    out = _in_private_mounts(
+        f"""
         mkdir -p $T/d
         $TS tune $T/spec.json --dir $T/d/study --quiet > /dev/null; echo "@rc0 $?"
         mount --bind $T/d $T/d && mount -o remount,ro,bind $T/d
@@ -113,8 +139,10 @@ def test_read_only_study_folder_refuses_to_run_but_reads_and_resumes_once_writab
         mount -o remount,rw,bind $T/d
         $TS resume $T/d/study --trials 4 --quiet > /dev/null; echo "@rc2 $?"
         $TS status $T/d/study --json | sed 's/^/@status2 /'
-        {INTEGRITY.replace('sys.argv[1]', "'$T/d/study'")}
-    """, tmp_path)
+        {INTEGRITY.replace("sys.argv[1]", "'$T/d/study'")}
+    """,
+        tmp_path,
+    )
     assert out["rc0"] == "0" and out["rc1"] == "2", out
     assert "is read-only" in out["err1"] and "Traceback" not in out["err1"], out["err1"]
     assert json.loads(out["status1"])["done"] == 2 and out["rc_export"] == "0"

@@ -54,9 +54,16 @@ def _wait_for(study: Path, complete: int, running: int, timeout: float = 120.0) 
 
 def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(SCRIPT)
-    spec = {"name": "kill", "objective": {"metric": "y", "direction": "maximize"},
-            "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0.0, "high": 0.6}},
-            "budget": {"max_trials": 10}, "workers": 2, "strategy": "random", "seed": 0}
+    spec = {
+        "name": "kill",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0.0, "high": 0.6}},
+        "budget": {"max_trials": 10},
+        "workers": 2,
+        "strategy": "random",
+        "seed": 0,
+    }
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     study = tmp_path / "study"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -64,8 +71,13 @@ def test_kill_9_then_resume_finishes_the_budget_exactly(tmp_path: Path) -> None:
     # two kills while trials run: after 3 completed trials, then during the resume after 5
     for complete in (3, 5):
         args = ["tune", str(tmp_path / "spec.yaml"), "--dir", str(study)] if not snapshots else ["resume", str(study)]
-        proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", *args, "--quiet"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agent.faces.cli", *args, "--quiet"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_for(study, complete, running=1)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -108,14 +120,26 @@ def test_sigterm_stops_the_study_like_ctrl_c(tmp_path: Path) -> None:
     """``kill`` (or ``timeout``, a service manager) stops tunesmith cleanly: trials stopped and recorded as
     interrupted, the study marked interrupted, exit 130 with how to continue; resume finishes the budget."""
     (tmp_path / "train.py").write_text(SCRIPT)
-    spec = {"name": "term", "objective": {"metric": "y", "direction": "maximize"},
-            "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0.5, "high": 0.6}},
-            "budget": {"max_trials": 4}, "workers": 2, "strategy": "random", "seed": 0}
+    spec = {
+        "name": "term",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0.5, "high": 0.6}},
+        "budget": {"max_trials": 4},
+        "workers": 2,
+        "strategy": "random",
+        "seed": 0,
+    }
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     study = tmp_path / "study"
-    proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.yaml"), "--dir",
-                             str(study), "--quiet"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.yaml"), "--dir", str(study), "--quiet"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(study, 0, running=2)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)

@@ -27,9 +27,16 @@ print("TUNESMITH_REPORT " + json.dumps({"y": 1.0, "gpu": float(os.environ.get("C
 
 def write_spec(tmp_path: Path, **extra: Any) -> Path:
     (tmp_path / "train.py").write_text(TRIAL)
-    data = {"name": "scale", "objective": {"metric": "y", "direction": "maximize"},
-            "command": [sys.executable, "train.py"], "space": {"x": {"type": "float", "low": 0, "high": 1}},
-            "budget": {"max_trials": 2}, "strategy": "random", "seed": 0, **extra}
+    data = {
+        "name": "scale",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": [sys.executable, "train.py"],
+        "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "budget": {"max_trials": 2},
+        "strategy": "random",
+        "seed": 0,
+        **extra,
+    }
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -53,11 +60,14 @@ def test_ray_missing_names_the_install_command(monkeypatch: pytest.MonkeyPatch, 
         make_executor(spec, ExecutorChoice(kind="ray"))
 
 
-@pytest.mark.parametrize("address, message", [
-    ("127.0.0.1:{port}", "no Ray cluster answers at 127.0.0.1:{port}"),
-    ("ray://head:10001", "Ray Client (ray://) addresses are not supported"),
-    ("head-without-port", "is not HOST:PORT or 'auto'"),
-])
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("127.0.0.1:{port}", "no Ray cluster answers at 127.0.0.1:{port}"),
+        ("ray://head:10001", "Ray Client (ray://) addresses are not supported"),
+        ("head-without-port", "is not HOST:PORT or 'auto'"),
+    ],
+)
 def test_unreachable_cluster_is_one_actionable_line(tmp_path: Path, address: str, message: str) -> None:
     ray = pytest.importorskip("ray")
     if ray.is_initialized():

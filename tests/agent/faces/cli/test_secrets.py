@@ -14,8 +14,13 @@ from agent.faces.cli.app import app
 from tests.conftest import run_cli
 from tests.sandbox.studyrun import need_strict
 
-PLANTED = {"OPENAI_API_KEY": "sk-planted-0123456789abcdef", "ANTHROPIC_API_KEY": "sk-ant-planted-4242",
-           "HF_TOKEN": "hf_planted_7777", "WANDB_API_KEY": "planted-wandb-9999", "DB_PASSWORD": "planted-pw-5555"}
+PLANTED = {
+    "OPENAI_API_KEY": "sk-planted-0123456789abcdef",
+    "ANTHROPIC_API_KEY": "sk-ant-planted-4242",
+    "HF_TOKEN": "hf_planted_7777",
+    "WANDB_API_KEY": "planted-wandb-9999",
+    "DB_PASSWORD": "planted-pw-5555",
+}
 
 TRAIN = """
 import json, os, sys
@@ -36,10 +41,18 @@ def test_a_planted_key_is_absent_from_everything_a_study_wrote(tmp_path: Path, i
     if isolation == "strict":
         need_strict()
     (tmp_path / "train.py").write_text(TRAIN)
-    spec = {"name": "secrets", "objective": {"metric": "y", "direction": "maximize"},
-            "command": ["python", "train.py"], "space": {"x": {"type": "float", "low": 0, "high": 1}},
-            "budget": {"max_trials": 4}, "workers": 2, "strategy": "random", "seed": 5, "isolation": isolation,
-            "default": {"x": 0.9}}
+    spec = {
+        "name": "secrets",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "budget": {"max_trials": 4},
+        "workers": 2,
+        "strategy": "random",
+        "seed": 5,
+        "isolation": isolation,
+        "default": {"x": 0.9},
+    }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     study, exports = tmp_path / "study", tmp_path / "exports"
     exports.mkdir()
@@ -47,10 +60,17 @@ def test_a_planted_key_is_absent_from_everything_a_study_wrote(tmp_path: Path, i
     # the planted keys into os.environ while each command runs, so the trials inherit them as usual.
     runner = CliRunner()
     env = {**PLANTED, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "COLUMNS": "200"}
-    commands = [["tune", str(tmp_path / "spec.json"), "--dir", str(study)], ["status", str(study), "--json"],
-                ["show", str(study)], ["show", str(study), "0"], ["best", str(study), "--json"]]
-    commands += [["export", str(study), "--format", f, "-o", str(exports / f"out.{f}")]
-                 for f in ("csv", "json", "parquet", "optuna")]
+    commands = [
+        ["tune", str(tmp_path / "spec.json"), "--dir", str(study)],
+        ["status", str(study), "--json"],
+        ["show", str(study)],
+        ["show", str(study), "0"],
+        ["best", str(study), "--json"],
+    ]
+    commands += [
+        ["export", str(study), "--format", f, "-o", str(exports / f"out.{f}")]
+        for f in ("csv", "json", "parquet", "optuna")
+    ]
     outputs = [runner.invoke(app, args, env=env) for args in commands]
     for args, res in zip(commands, outputs, strict=True):
         assert res.exit_code == 0, (args, res.output)
@@ -70,9 +90,14 @@ def test_a_planted_key_is_absent_from_everything_a_study_wrote(tmp_path: Path, i
 
 def test_a_key_passed_by_name_reaches_the_trial(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(TRAIN)
-    spec = {"name": "pass", "objective": {"metric": "y", "direction": "maximize"}, "command": ["python", "train.py"],
-            "space": {"x": {"type": "float", "low": 0, "high": 0.5}}, "budget": {"max_trials": 1},
-            "env": {"pass": ["HF_TOKEN"]}}
+    spec = {
+        "name": "pass",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0, "high": 0.5}},
+        "budget": {"max_trials": 1},
+        "env": {"pass": ["HF_TOKEN"]},
+    }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     res = run_cli("tune", str(tmp_path / "spec.json"), "--dir", str(tmp_path / "s"), env=PLANTED)
     assert res.returncode == 0, res.stderr

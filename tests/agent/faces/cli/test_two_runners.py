@@ -28,14 +28,26 @@ print("TUNESMITH_REPORT " + json.dumps({"y": p["x"]}))
 
 def test_second_process_on_a_running_study_refuses_and_the_first_finishes(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(TRAIN)
-    spec = {"name": "two", "objective": {"metric": "y", "direction": "maximize"}, "command": ["python", "train.py"],
-            "space": {"x": {"type": "float", "low": 0, "high": 1}}, "budget": {"max_trials": 6}, "workers": 2,
-            "strategy": "random", "seed": 2}
+    spec = {
+        "name": "two",
+        "objective": {"metric": "y", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "budget": {"max_trials": 6},
+        "workers": 2,
+        "strategy": "random",
+        "seed": 2,
+    }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     study = tmp_path / "study"
-    first = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.json"), "--dir",
-                              str(study), "--quiet"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "agent.faces.cli", "tune", str(tmp_path / "spec.json"), "--dir", str(study), "--quiet"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (study / "trials" / "0000" / "status.json").exists():

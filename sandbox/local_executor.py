@@ -34,19 +34,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox._events import EventQueue
 from sandbox._proc import has_exited, kill_group, read_status, send_signal
-from sandbox.base import ExecutorEvent, Report, TrialExecutor, TrialOutcome, TrialRequest, check_submit
+from sandbox._runs import RunTable
+from sandbox.base import Report, TrialOutcome, TrialRequest
 from sandbox.launch import build_argv, build_env, launch_file, launch_problem, max_tasks, trial_paths
 from sandbox.output import HEAD_BYTES, TAIL_BYTES, OutputCapture, ParsedReport, ReportFile, open_untrusted
 from sandbox.strict import CONTROL_FILES, setup_error
 
 SUPERVISOR = str(Path(__file__).resolve().with_name("supervisor.py"))
-REPORT_POLL = 0.2        # seconds between reads of reports.jsonl
-DRAIN_TIMEOUT = 1.0      # after the trial ended, how long to wait for pipes held open by escaped processes
-KILL_CONFIRM = 2.0       # after asking the supervisor to SIGKILL, when to kill everything ourselves
+REPORT_POLL = 0.2  # seconds between reads of reports.jsonl
+DRAIN_TIMEOUT = 1.0  # after the trial ended, how long to wait for pipes held open by escaped processes
+KILL_CONFIRM = 2.0  # after asking the supervisor to SIGKILL, when to kill everything ourselves
 TAIL_CHARS = 4000
-_PIPE_SIZE = 1 << 18     # bigger pipes: fewer wake-ups when a trial prints a lot
+_PIPE_SIZE = 1 << 18  # bigger pipes: fewer wake-ups when a trial prints a lot
 _F_SETPIPE_SZ = 1031
 _EXIT, _WAKE = object(), object()  # selector keys that are not output pipes
 
@@ -60,17 +60,17 @@ class _Run:
     request: TrialRequest
     proc: subprocess.Popen[bytes]
     started_at: float
-    deadline: float | None           # monotonic time the timeout fires
+    deadline: float | None  # monotonic time the timeout fires
     wake_r: int
     wake_w: int
     reports: list[Report] = field(default_factory=list)
-    ending: tuple[str, str] | None = None    # (status, reason) once we decided to end it
+    ending: tuple[str, str] | None = None  # (status, reason) once we decided to end it
     term_at: float | None = None
     kill_at: float | None = None
     backstop_at: float | None = None
 
 
-class LocalExecutor(TrialExecutor):
+class LocalExecutor(RunTable["_Run"]):
     """Runs up to ``capacity`` trials at once as local processes (see module docstring).
 
     ``head_bytes``/``tail_bytes``: how much of each of stdout/stderr is kept in the trial's logs;
@@ -86,12 +86,18 @@ class LocalExecutor(TrialExecutor):
     streamed before the outcome.
     """
 
-    def __init__(self, capacity: int = 1, *, head_bytes: int = HEAD_BYTES, tail_bytes: int = TAIL_BYTES,
-                 tail_chars: int = TAIL_CHARS, python: str = sys.executable, nofile: int | None = None,
-                 fsize_mb: int | None = None) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self.capacity = capacity
+    def __init__(
+        self,
+        capacity: int = 1,
+        *,
+        head_bytes: int = HEAD_BYTES,
+        tail_bytes: int = TAIL_BYTES,
+        tail_chars: int = TAIL_CHARS,
+        python: str = sys.executable,
+        nofile: int | None = None,
+        fsize_mb: int | None = None,
+    ) -> None:
+        super().__init__(capacity)
         self._head_bytes, self._tail_bytes, self._tail_chars = head_bytes, tail_bytes, tail_chars
         self._python = python
         self._rlimits: dict[str, int] = {}
@@ -99,40 +105,27 @@ class LocalExecutor(TrialExecutor):
             self._rlimits["nofile"] = nofile
         if fsize_mb is not None:
             self._rlimits["fsize"] = fsize_mb << 20
-        self._runs: dict[str, _Run] = {}
         self._threads: set[threading.Thread] = set()  # watchers still running
-        self._closed = False
-        self._events = EventQueue(busy=lambda: bool(self._runs))
-        self._lock = self._events.lock
-
-    @property
-    def running(self) -> list[str]:
-        with self._lock:
-            return list(self._runs)
 
     # ------------------------------------------------------------------ the seam
     def submit(self, request: TrialRequest) -> None:
         with self._lock:
-            check_submit(request, running=self._runs, capacity=self.capacity, closed=self._closed)
+            self._check(request)
             started = time.time()
             try:
                 run = self._start(request, started)
             except OSError as exc:
-                run = (f"could not start the trial: {exc}; check that {request.trial_dir} is writable and "
-                       "the machine has free memory and processes")
+                run = (
+                    f"could not start the trial: {exc}; check that {request.trial_dir} is writable and "
+                    "the machine has free memory and processes"
+                )
             if isinstance(run, str):
-                self._events.put(TrialOutcome(request.trial_id, "launch_error", reason=run,
-                                              started_at=started, finished_at=time.time(),
-                                              info={"trial_dir": request.trial_dir}))
+                self._launch_error(request, run, started)
                 return
             self._runs[request.trial_id] = run
-            thread = threading.Thread(target=self._watch, args=(run,), name=f"trial-{request.trial_id}",
-                                      daemon=True)
+            thread = threading.Thread(target=self._watch, args=(run,), name=f"trial-{request.trial_id}", daemon=True)
             self._threads.add(thread)
             thread.start()
-
-    def wait(self, timeout: float | None = None) -> list[ExecutorEvent]:
-        return self._events.take(timeout)
 
     def cancel(self, trial_id: str, reason: str, *, stop: bool = False) -> None:
         with self._lock:
@@ -193,10 +186,15 @@ class LocalExecutor(TrialExecutor):
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         try:
-            proc = subprocess.Popen([self._python, "-I", "-S", SUPERVISOR, paths["launch.json"]],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env, cwd=request.trial_dir,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                [self._python, "-I", "-S", SUPERVISOR, paths["launch.json"]],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=request.trial_dir,
+                start_new_session=True,
+            )
         except OSError:
             os.close(wake_r)
             os.close(wake_w)
@@ -224,10 +222,14 @@ class LocalExecutor(TrialExecutor):
             for pgid in (self._trial_pgid(run), run.proc.pid):
                 kill_group(pgid)
             run.proc.wait()
-            outcome = TrialOutcome(run.request.trial_id, "lost",
-                                   reason=f"internal error in the local executor: {exc!r}",
-                                   stderr_tail=traceback.format_exc()[-self._tail_chars:],
-                                   started_at=run.started_at, finished_at=time.time())
+            outcome = TrialOutcome(
+                run.request.trial_id,
+                "lost",
+                reason=f"internal error in the local executor: {exc!r}",
+                stderr_tail=traceback.format_exc()[-self._tail_chars :],
+                started_at=run.started_at,
+                finished_at=time.time(),
+            )
         with self._lock:  # cancel() writes to the wake pipe under this lock only while the run is listed
             del self._runs[run.request.trial_id]
             self._threads.discard(threading.current_thread())
@@ -239,8 +241,12 @@ class LocalExecutor(TrialExecutor):
         req, proc = run.request, run.proc
         assert proc.stdout is not None and proc.stderr is not None
         paths = trial_paths(req.trial_dir)
-        out = OutputCapture(paths["stdout.log"], head_bytes=self._head_bytes, tail_bytes=self._tail_bytes,
-                            on_report=lambda p: self._add_report(run, p))
+        out = OutputCapture(
+            paths["stdout.log"],
+            head_bytes=self._head_bytes,
+            tail_bytes=self._tail_bytes,
+            on_report=lambda p: self._add_report(run, p),
+        )
         err = OutputCapture(paths["stderr.log"], head_bytes=self._head_bytes, tail_bytes=self._tail_bytes)
         report_file = ReportFile(paths["reports.jsonl"], on_report=lambda p: self._add_report(run, p))
         sel = selectors.DefaultSelector()
@@ -310,8 +316,13 @@ class LocalExecutor(TrialExecutor):
         return exited
 
     def _add_report(self, run: _Run, parsed: ParsedReport) -> None:
-        report = Report(run.request.trial_id, parsed.metrics, parsed.step, parsed.final,
-                        parsed.time if parsed.time is not None else time.time())
+        report = Report(
+            run.request.trial_id,
+            parsed.metrics,
+            parsed.step,
+            parsed.final,
+            parsed.time if parsed.time is not None else time.time(),
+        )
         run.reports.append(report)
         self._events.put(report)
 
@@ -346,15 +357,17 @@ class LocalExecutor(TrialExecutor):
         pgid = read_status(trial_paths(run.request.trial_dir)["status.json"]).get("pgid")
         return pgid if isinstance(pgid, int) else None
 
-    def _outcome(self, run: _Run, status: dict[str, Any], finished: float, out: OutputCapture,
-                 err: OutputCapture) -> TrialOutcome:
+    def _outcome(
+        self, run: _Run, status: dict[str, Any], finished: float, out: OutputCapture, err: OutputCapture
+    ) -> TrialOutcome:
         req, proc = run.request, run.proc
         with self._lock:
             ending = run.ending
         returncode, sig = status.get("returncode"), status.get("signal")
         reason: str | None = None
-        sandbox_error = (setup_error(returncode, err.tail_text(4096), err.total_bytes)
-                         if req.isolation == "strict" else None)
+        sandbox_error = (
+            setup_error(returncode, err.tail_text(4096), err.total_bytes) if req.isolation == "strict" else None
+        )
         if status.get("launch_error"):
             state, reason = "launch_error", str(status["launch_error"])
         elif sandbox_error is not None and ending is None:
@@ -365,14 +378,24 @@ class LocalExecutor(TrialExecutor):
             if ending is not None:
                 state, reason = ending
             else:
-                state, reason = "lost", (f"the trial's supervisor ended unexpectedly (exit status "
-                                         f"{proc.returncode}); the trial was killed; see stderr")
+                state, reason = (
+                    "lost",
+                    (
+                        f"the trial's supervisor ended unexpectedly (exit status "
+                        f"{proc.returncode}); the trial was killed; see stderr"
+                    ),
+                )
         elif ending is not None:
             state, reason = ending
         else:
             state = "exited"
-        info = {"pgid": status.get("pgid"), "supervisor_pid": proc.pid, "trial_dir": req.trial_dir,
-                "stdout_bytes": out.total_bytes, "stderr_bytes": err.total_bytes}
+        info = {
+            "pgid": status.get("pgid"),
+            "supervisor_pid": proc.pid,
+            "trial_dir": req.trial_dir,
+            "stdout_bytes": out.total_bytes,
+            "stderr_bytes": err.total_bytes,
+        }
         for key in ("user_time", "system_time"):
             if key in status:
                 info[key] = status[key]
@@ -382,9 +405,17 @@ class LocalExecutor(TrialExecutor):
         if status.get("proc_limit_hit"):
             info["process_limit"] = max_tasks(req)
         return TrialOutcome(
-            req.trial_id, state, returncode=returncode, signal=sig,  # type: ignore[arg-type]
+            req.trial_id,
+            state,  # type: ignore[arg-type]
+            returncode=returncode,
+            signal=sig,
             reports=tuple(sorted(run.reports, key=lambda r: r.time)),
-            stdout_tail=out.tail_text(self._tail_chars), stderr_tail=err.tail_text(self._tail_chars),
-            started_at=run.started_at, finished_at=finished, reason=reason,
-            memory_limited=req.memory_mb is not None, max_rss_kb=status.get("max_rss_kb"), info=info)
-
+            stdout_tail=out.tail_text(self._tail_chars),
+            stderr_tail=err.tail_text(self._tail_chars),
+            started_at=run.started_at,
+            finished_at=finished,
+            reason=reason,
+            memory_limited=req.memory_mb is not None,
+            max_rss_kb=status.get("max_rss_kb"),
+            info=info,
+        )
