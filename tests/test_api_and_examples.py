@@ -117,3 +117,27 @@ def test_ctrl_c_in_the_python_api_is_a_keyboard_interrupt(tmp_path: Path, monkey
     }
     with pytest.raises(KeyboardInterrupt):
         tunesmith.tune(spec, dir=tmp_path / "s", quiet=False)
+
+
+def test_the_readme_imports_only_the_public_api() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "from agent" not in readme and "import agent" not in readme
+    for name in tunesmith.__all__:
+        assert getattr(tunesmith, name) is not None, name
+
+
+def test_langchain_tools_over_a_study_folder(tmp_path: Path) -> None:
+    tunesmith.tune(
+        {
+            "objective": {"metric": "y", "direction": "minimize"},
+            "function": "tests.agent.trial_funcs:quadratic",
+            "workdir": str(ROOT),
+            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": 2},
+        },
+        dir=tmp_path / "s",
+    )
+    tools = {t.name: t for t in tunesmith.langchain_tools(tmp_path / "s")}
+    assert {"query_history", "run_trials", "edit_space"} <= set(tools)
+    assert "trial" in str(tools["query_history"].invoke({}))
+    assert set(t.name for t in tunesmith.langchain_tools(tmp_path / "s", read_only=True)) < set(tools)

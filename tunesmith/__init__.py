@@ -11,14 +11,22 @@ from typing import TYPE_CHECKING, Any
 from sandbox.report import params, report, should_stop
 
 if TYPE_CHECKING:
+    from agent.core.records import ProposerKind, Trial, TrialDraft
     from agent.core.space import SearchSpace
     from agent.core.spec import StudySpec, load_spec
-    from agent.faces.api import Study, load, resume, tune
+    from agent.faces.api import Study, langchain_tools, load, resume, tune
+    from agent.study.proposers import ProposalContext, Proposer
 
 __all__ = [
+    "ProposalContext",
+    "Proposer",
+    "ProposerKind",
     "SearchSpace",
     "Study",
     "StudySpec",
+    "Trial",
+    "TrialDraft",
+    "langchain_tools",
     "load",
     "load_spec",
     "params",
@@ -34,6 +42,12 @@ _LAZY = {
     "load": "agent.faces.api",
     "resume": "agent.faces.api",
     "Study": "agent.faces.api",
+    "langchain_tools": "agent.faces.api",
+    "Proposer": "agent.study.proposers",
+    "ProposalContext": "agent.study.proposers",
+    "ProposerKind": "agent.core.records",
+    "Trial": "agent.core.records",
+    "TrialDraft": "agent.core.records",
     "SearchSpace": "agent.core.space",
     "StudySpec": "agent.core.spec",
     "load_spec": "agent.core.spec",

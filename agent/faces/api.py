@@ -147,3 +147,17 @@ def resume(dir: str | Path) -> Study:
     session = Session.open(Path(dir))
     session.run()
     return Study(session)
+
+
+def langchain_tools(dir: str | Path, *, read_only: bool = False) -> list[Any]:
+    """tunesmith's tools over a study folder as LangChain ``StructuredTool``s (query_history, run_trials,
+    inspect_trial, ask_optimizer, edit_space, finish), for a LangChain or LangGraph agent.
+
+    Proposals are queued into the study (they run when it runs); space edits wait for a person's approval.
+    ``read_only`` offers only the reading tools.
+    """
+    from agent.hybrid.actions import session_toolbox
+    from tools.langchain import to_langchain
+
+    session = Session.open(Path(dir), readonly=read_only)
+    return to_langchain(session_toolbox(session, read_only=read_only))
