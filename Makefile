@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install install-test sysdeps demo test test-slow test-fast bench bench-agent lint clean
+.PHONY: install install-test peers sysdeps demo test test-slow test-fast bench bench-agent lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,10 +17,20 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Test-only extras: the Ray executor's tests run a local two-node cluster.
+# Test-only extras: the Ray executor's tests run a local two-node cluster; the peers' tests (tests/evals/test_peers.py)
+# run HEBO and SMAC3 (about a minute of installing with a warm pip cache).
 $(BIN)/.test-installed: $(BIN)/.installed
-	$(BIN)/python -m pip install -q -e '.[dev,web,ray]'
+	$(BIN)/python -m pip install -q -e '.[dev,web,ray,peers]' torch==2.13.0
+	$(BIN)/python -m pip install -q --no-deps HEBO==0.3.6   # pins numpy<1.25; runs on numpy 2 (evals/peers/hebo.py)
 	touch $@
+
+# The eval contenders hebo, hebo-2020, smac, smac-hpo (evals/peers/): the extra, then HEBO without its pins.
+$(BIN)/.peers-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[dev,web,peers]' torch==2.13.0
+	$(BIN)/python -m pip install -q --no-deps HEBO==0.3.6
+	touch $@
+
+peers: $(BIN)/.peers-installed
 
 install-test: sysdeps $(BIN)/.test-installed
 

@@ -59,7 +59,12 @@ def select_problems(suite: str, problems: str | None, split: str | None) -> list
 
 
 def protocols(budget: str, batch: str) -> list[tuple[int, int]]:
+    """(budget, batch) pairs from the comma lists of ``--budget`` and ``--batch``: one batch per budget, or a
+    single batch for all of them. One budget with several batches (``--budget 30`` with the default
+    ``--batch 1,8``) takes the first batch, as the default pairs it with the first budget."""
     budgets, batches = _ints(budget, "--budget"), _ints(batch, "--batch")
+    if len(budgets) == 1 and len(batches) > 1:
+        batches = batches[:1]
     if len(batches) == 1:
         batches = batches * len(budgets)
     if len(budgets) != len(batches):
@@ -160,11 +165,18 @@ def eval_command(
     baselines: _Baselines = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
     list_: _List = False,
+    model: Annotated[
+        str | None, typer.Option("--model", help="the LLM of the 'agent' contender (endpoint: OPENAI_BASE_URL)")
+    ] = None,
 ) -> None:
     """Benchmark strategies on a suite: resumable, parallel; writes results and a report with plots."""
     if list_:
         list_problems()
         return
+    if model:
+        import os
+
+        os.environ["TUNESMITH_MODEL"] = model  # read by the agent contender, in this process and its workers
     try:
         if out_dir is None:
             raise TunesmithError("--out DIR is required: the folder for the cache, results and report")

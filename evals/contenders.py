@@ -13,6 +13,10 @@ Built in:
 ``random``
 ``default``        control: the default configuration only (one evaluation)
 ``random+default`` control: the default configuration, then random search
+``hebo``           peers (``evals.peers``, the optional ``tunesmith[peers]`` extra): HEBO 0.3.6 with its
+``hebo-2020``      defaults, HEBO's 2020 challenge entry, SMAC3's BlackBox (GP) and HPO (random forest)
+``smac``           facades; each runs the default configuration first, like ``auto``, and is told it
+``smac-hpo``
 =================  ==============================================================================
 
 **Hook for the LLM agent** (and any other optimizer): ``register_contender(Contender(name, build, ...))``.
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from agent.core.records import TrialDraft
@@ -36,6 +41,7 @@ from agent.errors import TunesmithError
 from agent.strategies import make_strategy
 from agent.strategies.auto import VERSION as AUTO_VERSION
 from agent.study.proposers import ProposalContext, Proposer, StrategyProposer
+from evals.peers import PEERS, check_peer
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class ContenderContext:
     seed: int
     budget: int
     batch: int
+    task: str = ""  # what is tuned, in words (``Problem.task``): the LLM agent's task description
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,8 @@ class Contender:
     description: str = ""
     #: bump when the contender's behaviour changes, so cached results of the old one are recomputed
     version: str = "1"
+    #: raises ``TunesmithError`` (one line: what to install) when the contender cannot run here; cheap
+    check: Callable[[], None] | None = None
 
 
 class NothingProposer(Proposer):
@@ -88,6 +97,17 @@ def _agent(ctx: ContenderContext) -> Proposer:
     from evals.llm_contender import make_eval_proposer
 
     return make_eval_proposer(ctx)
+
+
+def _peer(name: str) -> Callable[[ContenderContext], Proposer]:
+    """A peer library's optimizer (evals/peers/); its package is imported only when a unit is built."""
+
+    def build(ctx: ContenderContext) -> Proposer:
+        from evals.peers import build_peer
+
+        return build_peer(name, ctx)
+
+    return build
 
 
 _REGISTRY: dict[str, Contender] = {}
@@ -132,15 +152,23 @@ register_contender(
     )
 )
 register_contender(Contender("agent", _agent, default_first=True, description="the LLM agent (needs an endpoint)"))
+for _name, _desc in PEERS.items():
+    register_contender(
+        Contender(_name, _peer(_name), default_first=True, description=_desc, check=partial(check_peer, _name))
+    )
 
 #: what ``tunesmith eval`` compares when ``--strategies`` is not given
 DEFAULT_CONTENDERS = ("auto", "tpe", "gp", "cmaes", "qmc", "random", "default", "random+default")
 
 
 def get_contender(name: str) -> Contender:
+    """The contender ``name``; ``TunesmithError`` when it is unknown or cannot run here (its ``check``)."""
     if name not in _REGISTRY:
         raise TunesmithError(f"unknown strategy '{name}'; choose from {', '.join(_REGISTRY)}")
-    return _REGISTRY[name]
+    contender = _REGISTRY[name]
+    if contender.check is not None:
+        contender.check()
+    return contender
 
 
 def contender_names() -> list[str]:

@@ -74,6 +74,7 @@ def run_unit(unit: Unit, problem: Problem | None = None) -> dict[str, Any]:
             seed=unit.study_seed(),
             budget=unit.budget,
             batch=unit.batch,
+            task=problem.task,
         )
     )
     history: list[Trial] = []
@@ -186,6 +187,7 @@ def _record(
         "invalid": invalid,
         "wall_s": wall_s,
         "tokens": tokens,
+        "cost": getattr(proposer, "cost", None),
     }
 
 
@@ -201,7 +203,20 @@ def load_cached(out: Path, unit: Unit) -> dict[str, Any] | None:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if data.get("version") == get_contender(unit.contender).version else None
+    if data.get("version") != get_contender(unit.contender).version:
+        return None
+    if unit.contender == "agent" and (data.get("cost") or {}).get("model") != _configured_model():
+        return None  # another model's run: an agent unit is cached per model
+    return data
+
+
+def _configured_model() -> str | None:
+    from agent.llm.settings import resolve_settings
+
+    try:
+        return resolve_settings().model
+    except Exception:  # a broken config file: the agent contender reports it when it is built
+        return None
 
 
 def _save(out: Path, unit: Unit, result: dict[str, Any]) -> None:

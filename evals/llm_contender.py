@@ -50,6 +50,8 @@ class EvalContext(Protocol):
     def budget(self) -> int: ...
     @property
     def batch(self) -> int: ...
+    @property
+    def task(self) -> str: ...
 
 
 class _Control:
@@ -77,11 +79,18 @@ class EvalHost:
     def space(self) -> SearchSpace:
         return self.state.space
 
+    @property
+    def seed(self) -> int | None:
+        return self.spec.seed
+
     def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
         return self.store.add_event(kind, data or {}, trial=trial)
 
     def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None:
         self.state.set_space(space, rationale=rationale, source=source)
+
+    def stop_trial(self, number: int, reason: str, *, source: str = "agent") -> bool:
+        return False  # the harness evaluates each configuration at once: nothing is ever running
 
     def record(self, trial: Trial) -> None:
         """Mirror a finished trial of the harness (same number) into the store, its loss as one metric point."""
@@ -108,6 +117,12 @@ class EvalAgentProposer(HybridProposer):
         t = self.meter.snapshot() if self.meter else {}
         return Usage(prompt_tokens=int(t.get("prompt_tokens", 0)), completion_tokens=int(t.get("completion_tokens", 0)))
 
+    @property
+    def cost(self) -> dict[str, Any]:
+        """USD spent (``known`` is False when the model has no price) and the model, for the report."""
+        t = self.meter.snapshot() if self.meter else {}
+        return {"usd": float(t.get("cost", 0.0)), "known": bool(t.get("cost_known", True)), "model": self.client.model}
+
     def observe(self, trial: Trial, history: Sequence[Trial]) -> None:
         self.eval_host.record(trial)
 
@@ -122,8 +137,9 @@ def eval_spec(ctx: EvalContext) -> StudySpec:
     spec = load_spec(
         {
             "name": ctx.problem,
+            "task": ctx.task or f"the benchmark problem {ctx.problem}",
             "objective": {"metric": "loss", "direction": ctx.direction},
-            "command": ["tunesmith-eval-in-process"],
+            "function": f"evals.problems:{ctx.problem}",  # evaluated in-process by the harness; shown, never run
             "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
             "budget": {"max_trials": ctx.budget},
             "workers": ctx.batch,

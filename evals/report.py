@@ -16,6 +16,11 @@ import pandas as pd
 from evals.scoring import OBJECTIVES, Baseline, unit_scores
 from evals.stats import bootstrap_ci, paired
 
+SCORE_NOTE = (
+    "A score of 0 is as good as the median random configuration and 100 reaches the best loss a long random "
+    "search found (the problem's baseline in evals/data/baselines.json). Above 100 means a loss lower than that "
+    "search's best: possible on problems it did not solve, and capped at 200 (bayesmark's clipping)."
+)
 OBJECTIVE_TITLES = {"val": "validation (what the optimizer saw)", "test": "held-out test (generalization)"}
 
 
@@ -121,8 +126,20 @@ def summary_table(wide: pd.DataFrame, order: Sequence[str]) -> tuple[str, dict[s
     return _md_table(["strategy", "mean score", "95% bootstrap CI", "median", "units"], rows), means
 
 
+#: the significance level the report's wording assumes
+ALPHA = 0.05
+
+
+def min_p_value(differing: int) -> float:
+    """The smallest two-sided p-value an exact Wilcoxon signed-rank test can give with ``differing`` non-tied
+    pairs (every pair favouring one side): ``2 / 2**n``. Below 6 pairs it is above 0.05."""
+    return min(1.0, 2.0 / 2**differing) if differing > 0 else 1.0
+
+
 def paired_table(wide: pd.DataFrame, reference: str, order: Sequence[str]) -> tuple[str, dict[str, Any]]:
-    rows, out = [], {}
+    """The paired comparisons as a table; a warning line follows for each pair with too few differing units
+    to ever reach p < 0.05, whatever the scores."""
+    rows, out, warnings = [], {}, []
     for c in order:
         if c == reference or c not in wide or reference not in wide:
             continue
@@ -138,8 +155,16 @@ def paired_table(wide: pd.DataFrame, reference: str, order: Sequence[str]) -> tu
                 f"{p.p_value:.3g}",
             ]
         )
-    header = ["pair", "win/tie/loss", "win rate", "mean score difference", "Wilcoxon p"]
-    return _md_table(header, rows), out
+        differing = p.wins + p.losses
+        if min_p_value(differing) > ALPHA:
+            warnings.append(
+                f"Warning: {reference} vs {c} has only {differing} unit(s) that differ; the Wilcoxon test cannot "
+                f"reach p < {ALPHA:g} with fewer than 6 whatever the scores (its smallest p here is "
+                f"{min_p_value(differing):.3g}). Run more seeds or problems before reading a winner."
+            )
+    header = ["pair", "win/tie/loss", "win rate (a tie counts half)", "mean score difference", "Wilcoxon p"]
+    table = _md_table(header, rows)
+    return ("\n\n".join([table, *warnings]) if warnings else table), out
 
 
 def per_problem_table(scores: pd.DataFrame, protocol: str, order: Sequence[str]) -> str:
@@ -148,6 +173,72 @@ def per_problem_table(scores: pd.DataFrame, protocol: str, order: Sequence[str])
     cols = [c for c in order if c in table]
     rows = [[p, *(_fmt(table.loc[p, c]) for c in cols)] for p in table.index]
     return _md_table(["problem", *cols], rows)
+
+
+ANYTIME = (2, 5, 10, 20, 30)
+
+
+def anytime_table(scores: pd.DataFrame, protocol: str, order: Sequence[str], objective: str = "val") -> str:
+    """Mean score after 2, 5, 10, 20 and 30 evaluations (the last checkpoint at or before each), per contender:
+    where an LLM's prior knowledge shows, it shows early."""
+    sub = scores[(scores.protocol == protocol) & (scores.objective == objective)]
+    points = [n for n in ANYTIME if n <= sub.evals.max()] if len(sub) else []
+    rows = []
+    for c in order:
+        g = sub[sub.contender == c]
+        if g.empty:
+            continue
+        cells = []
+        for n in points:
+            at = g[g.evals <= n]
+            if at.empty:
+                cells.append("-")
+                continue
+            last = at[at.evals == at.evals.max()]
+            cells.append(_fmt(last.score.mean()))
+        rows.append([str(c), *cells])
+    return _md_table(["strategy", *[f"{n} evals" for n in points]], rows)
+
+
+def agent_table(results: Sequence[Mapping[str, Any]], order: Sequence[str]) -> str:
+    """For contenders that used an LLM: tokens and USD per study, the LLM's share of the evaluations, and how
+    many evaluations of each proposer improved the study's best (in evaluation order)."""
+    rows = []
+    for c in order:
+        runs = [r for r in results if r["contender"] == c and r.get("tokens")]
+        if not runs:
+            continue
+        tokens = [r["tokens"]["prompt"] + r["tokens"]["completion"] for r in runs]
+        costs = [r.get("cost") or {} for r in runs]
+        known = all(x.get("known", False) for x in costs)
+        usd = sum(float(x.get("usd", 0.0)) for x in costs) / len(runs)
+        n_llm = n_all = 0
+        improved: dict[str, int] = {}
+        for r in runs:
+            best = None
+            for e in r["evals"]:
+                who = e["proposer"]
+                n_all += 1
+                n_llm += who == "llm"
+                if e["state"] == "complete" and (best is None or e["loss"] < best):
+                    if best is not None:
+                        improved[who] = improved.get(who, 0) + 1
+                    best = e["loss"]
+        models = sorted({str(x.get("model")) for x in costs if x.get("model")})
+        rows.append(
+            [
+                str(c),
+                ", ".join(models) or "-",
+                f"{sum(tokens) / len(runs):.0f}",
+                f"${usd:.4f}" if known else "unknown (no price)",
+                f"{n_llm / max(1, n_all):.0%}",
+                ", ".join(f"{k} {v}" for k, v in sorted(improved.items())) or "-",
+            ]
+        )
+    return _md_table(
+        ["strategy", "model", "tokens / study", "USD / study", "LLM share of evals", "improvements of the best by"],
+        rows,
+    )
 
 
 def cost_table(units: pd.DataFrame, order: Sequence[str]) -> str:
@@ -252,6 +343,8 @@ def write_report(
             proto_summary[objective] = {"means": means, "pairs": pairs}
             parts += [
                 f"**Final score, {OBJECTIVE_TITLES[objective]}**\n",
+                SCORE_NOTE,
+                "",
                 table,
                 "",
                 f"Paired over (problem, seed) units, {reference} against each:\n",
@@ -267,11 +360,23 @@ def write_report(
                 f"![per-problem scores, {protocol}](plots/heatmap_{protocol}.png)\n",
             ]
         parts += [
+            f"**Mean validation score after n evaluations, {protocol}** (the default's share of the gain shows "
+            "early; a score is clipped at the median random configuration)\n",
+            anytime_table(scores, protocol, order),
+            "",
+        ]
+        parts += [
             f"<details><summary>Per-problem mean final validation score, {protocol}</summary>\n",
             per_problem_table(scores, protocol, order),
             "\n</details>\n",
         ]
     parts += ["### Cost\n", cost_table(units, order), ""]
+    if any(r.get("tokens") for r in results):
+        parts += ["### The LLM agent\n", agent_table(results, order), ""]
+    from evals.ttr import section as ttr_section
+
+    protocols = sorted(scores.protocol.unique(), key=lambda p: int(p.split("x")[1]))
+    parts += [ttr_section(results, baselines, order, out if plots else None, protocols), ""]
     markdown = "\n".join(parts)
     (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
     summary["markdown"] = markdown

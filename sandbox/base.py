@@ -12,7 +12,7 @@ Stdlib only (see package docstring): the agent turns these into ``agent.core.rec
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +20,8 @@ from typing import Any, Literal
 EndStatus = Literal["exited", "timeout", "cancelled", "stopped", "launch_error", "lost"]
 
 REPORT_PREFIX = "TUNESMITH_REPORT "
+STOP_GRACE_FLOOR = 1.0  # seconds: the shortest grace an early-stopped trial gets (unless grace is shorter)
+STOP_GRACE_STEPS = 2.0  # an early-stopped trial's grace, in its own steps: time to finish one and exit
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,21 @@ class TrialOutcome:
 ExecutorEvent = Report | TrialOutcome
 
 
+def stop_grace(grace: float, reports: Sequence[Report], started_at: float) -> float:
+    """Seconds between SIGTERM and SIGKILL for an early-stopped trial: ``STOP_GRACE_STEPS`` times its mean
+    interval between steps so far (the first step counted from ``started_at``; reports at one step count
+    once), at least ``STOP_GRACE_FLOOR``, at most ``grace`` (the request's, i.e. the spec's grace_period).
+    A trial with no report yet gets ``grace``: nothing tells how long its steps are."""
+    firsts: dict[object, float] = {}
+    for i, r in enumerate(reports):
+        firsts.setdefault(r.step if r.step is not None else ("unnumbered", i), r.time)
+    if not firsts:
+        return grace
+    times = sorted(firsts.values())
+    interval = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else times[0] - started_at
+    return min(grace, max(STOP_GRACE_FLOOR, STOP_GRACE_STEPS * max(0.0, interval)))
+
+
 def check_submit(request: TrialRequest, *, running: Collection[str], capacity: int, closed: bool) -> None:
     """The misuse every executor's ``submit`` refuses: ``ValueError`` for a request with neither or both of
     command and function; ``RuntimeError`` once closed, for an id already running, or with every slot busy."""
@@ -111,9 +128,12 @@ class TrialExecutor(abc.ABC):
 
     @abc.abstractmethod
     def cancel(self, trial_id: str, reason: str, *, stop: bool = False) -> None:
-        """End a running trial. ``stop=True`` is an early stop (pruning): the trial is asked to stop
-        (stop file, then SIGTERM, then SIGKILL after the grace period) and ends with status 'stopped';
-        otherwise it ends 'cancelled'. Unknown or finished ids are ignored."""
+        """End a running trial: SIGTERM at once, SIGKILL after the grace period; it ends 'cancelled'.
+        ``stop=True`` is an early stop (pruning): the stop file is written and SIGTERM sent at once too
+        (a script that never polls ``should_stop()`` dies of it, one that polls finishes its step), and
+        the grace before SIGKILL is ``stop_grace`` (about two of the trial's steps); it ends 'stopped',
+        with ``info['stop_seen']`` saying whether the trial acted on the stop (``should_stop()`` returned
+        True to it), when the executor can tell. Unknown or finished ids are ignored."""
 
     @property
     def running(self) -> list[str]:

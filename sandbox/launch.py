@@ -49,8 +49,18 @@ __all__ = [
 
 
 def trial_paths(trial_dir: str) -> dict[str, str]:
-    """The files of a trial folder that tunesmith reads or writes."""
-    names = ("params.json", "reports.jsonl", "STOP", "status.json", "launch.json", "stdout.log", "stderr.log")
+    """The files of a trial folder that tunesmith reads or writes (``STOP.seen``: written by the trial's
+    ``should_stop()`` when it acts on ``STOP``)."""
+    names = (
+        "params.json",
+        "reports.jsonl",
+        "STOP",
+        "STOP.seen",
+        "status.json",
+        "launch.json",
+        "stdout.log",
+        "stderr.log",
+    )
     return {name: os.path.join(trial_dir, name) for name in names}
 
 

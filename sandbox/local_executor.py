@@ -9,7 +9,10 @@ writes ``status.json`` (see its docstring). One watcher thread per trial then
   parsed from stdout and from ``reports.jsonl`` (polled every ``REPORT_POLL`` s) as they arrive;
 - enforces the timeout and carries out cancels: SIGTERM, ``grace`` seconds, SIGKILL of the trial group
   (asked of the supervisor, so it can still reap the tree and write the status; if it does not, the
-  watcher kills both groups itself after ``KILL_CONFIRM`` s);
+  watcher kills both groups itself after ``KILL_CONFIRM`` s). An early stop writes the stop file and
+  sends SIGTERM at once too, with ``base.stop_grace`` (about two of the trial's steps, at most
+  ``grace``) before SIGKILL, and its outcome says in ``info['stop_seen']`` whether the trial acted on
+  it (``should_stop()`` returned True to it, which leaves ``STOP.seen`` in the trial folder);
 - wakes the moment the supervisor exits (a pidfd in the same ``select``), kills anything left in its
   group without waiting for the pipes to close, and emits one ``TrialOutcome``.
 
@@ -36,7 +39,7 @@ from typing import Any
 
 from sandbox._proc import has_exited, kill_group, read_status, send_signal
 from sandbox._runs import RunTable
-from sandbox.base import Report, TrialOutcome, TrialRequest
+from sandbox.base import Report, TrialOutcome, TrialRequest, stop_grace
 from sandbox.launch import build_argv, build_env, launch_file, launch_problem, max_tasks, trial_paths
 from sandbox.output import HEAD_BYTES, TAIL_BYTES, OutputCapture, ParsedReport, ReportFile, open_untrusted
 from sandbox.strict import CONTROL_FILES, setup_error
@@ -65,6 +68,7 @@ class _Run:
     wake_w: int
     reports: list[Report] = field(default_factory=list)
     ending: tuple[str, str] | None = None  # (status, reason) once we decided to end it
+    kill_grace: float | None = None  # seconds from SIGTERM to SIGKILL, when not ``request.grace``
     term_at: float | None = None
     kill_at: float | None = None
     backstop_at: float | None = None
@@ -132,19 +136,18 @@ class LocalExecutor(RunTable["_Run"]):
             run = self._runs.get(trial_id)
             if run is None:
                 return
-            now = time.monotonic()
             if run.ending is None:
                 run.ending = ("stopped" if stop else "cancelled", reason)
-                run.term_at = now
+                # SIGTERM at once, also for an early stop: a script that never polls should_stop() would
+                # otherwise run on (and use the compute the stop was meant to save) for the whole grace.
+                run.term_at = time.monotonic()
                 if stop:
+                    run.kill_grace = stop_grace(run.request.grace, list(run.reports), run.started_at)
                     try:  # the trial owns its folder: never follow a link or block on a FIFO it planted
                         with open_untrusted(trial_paths(run.request.trial_dir)["STOP"], write=True) as fh:
                             fh.write(reason.encode())
-                        run.term_at = now + run.request.grace  # give the trial time to stop by itself
                     except OSError:
                         pass
-            elif not stop and run.term_at is not None:
-                run.term_at = now  # e.g. close() during a stop: do not wait out the stop's grace
             self._wake(run)
 
     def close(self) -> None:
@@ -165,7 +168,7 @@ class LocalExecutor(RunTable["_Run"]):
         """Start ``request``; a ``_Run``, or the reason it cannot start (no process was spawned)."""
         paths = trial_paths(request.trial_dir)
         os.makedirs(request.trial_dir, exist_ok=True)
-        for stale in ("reports.jsonl", "STOP", "status.json"):  # a re-used folder must not leak old results
+        for stale in ("reports.jsonl", "STOP", "STOP.seen", "status.json"):  # a re-used folder: no old results
             try:
                 os.unlink(paths[stale])
             except FileNotFoundError:
@@ -334,15 +337,16 @@ class LocalExecutor(RunTable["_Run"]):
             return min((t for t in times if t is not None), default=float("inf"))
 
     def _escalate(self, run: _Run, now: float) -> None:
-        """Timeout and cancel, step by step: SIGTERM, then (after ``grace``) SIGKILL via the supervisor,
-        then (after ``KILL_CONFIRM``) SIGKILL of both groups by us."""
+        """Timeout and cancel, step by step: SIGTERM, then (after ``grace``, or an early stop's
+        ``kill_grace``) SIGKILL via the supervisor, then (after ``KILL_CONFIRM``) SIGKILL of both groups by us."""
         with self._lock:
             req = run.request
             if run.ending is None and run.deadline is not None and now >= run.deadline:
                 run.ending = ("timeout", f"ran past its {req.timeout:g} s timeout")
                 run.term_at = now
             if run.term_at is not None and now >= run.term_at:
-                run.term_at, run.kill_at = None, now + req.grace
+                grace = run.kill_grace if run.kill_grace is not None else req.grace
+                run.term_at, run.kill_at = None, now + grace
                 send_signal(run.proc.pid, signal.SIGTERM)  # the supervisor forwards it to the trial's group
             if run.kill_at is not None and now >= run.kill_at:
                 run.kill_at, run.backstop_at = None, now + KILL_CONFIRM
@@ -404,6 +408,8 @@ class LocalExecutor(RunTable["_Run"]):
                 info[f"{name}_log_error"] = capture.write_error
         if status.get("proc_limit_hit"):
             info["process_limit"] = max_tasks(req)
+        if ending is not None and ending[0] == "stopped":
+            info["stop_seen"] = os.path.lexists(trial_paths(req.trial_dir)["STOP.seen"])
         return TrialOutcome(
             req.trial_id,
             state,  # type: ignore[arg-type]

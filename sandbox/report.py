@@ -11,18 +11,37 @@ Each call appends one JSON line to the file named by ``TUNESMITH_REPORT_FILE`` (
 folder) and, when no such file is set (the script runs outside tunesmith), prints a
 ``TUNESMITH_REPORT {json}`` line so the output stays readable. The last value of the objective is the
 trial's result unless a report passes ``final=True``.
+
+Stopping: tunesmith stops a trial early by writing the stop file (``TUNESMITH_STOP_FILE``) and sending
+SIGTERM at once, then SIGKILL after a grace of about two of the trial's steps. A script that never calls
+``should_stop()`` simply dies of the SIGTERM. The first call of ``should_stop()`` (in the main thread,
+under tunesmith, while SIGTERM has its default action) installs a SIGTERM handler that only remembers
+the signal, so a script that polls finishes its step and stops by itself; when ``should_stop()`` first
+returns True it leaves ``<stop file>.seen``, which tells tunesmith that the trial stopped because it
+was asked (recorded pruned) rather than having finished its run anyway (recorded complete).
+
+Functional fingerprint: ``fingerprint(outputs)`` reports a hash of what the model computes on a fixed probe
+batch, early in training (a report line ``{"_fingerprint": N}``, N the first 52 bits of a SHA-256 as an
+integer, exact as a JSON number and a float). A trial whose fingerprint equals a finished trial's computes
+the same function: tunesmith stops it at once and records that trial's result for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
 PREFIX = "TUNESMITH_REPORT "
+FINGERPRINT_KEY = "_fingerprint"  # the report key of a functional fingerprint (not a metric)
+FINGERPRINT_HEX = 13  # hex digits kept: 52 bits, exact in a float
+SEEN_SUFFIX = ".seen"  # appended to the stop file's path: the trial acted on the stop
 
 
 def _clean(value: Any) -> Any:
@@ -57,10 +76,86 @@ def report(step: int | None = None, *, final: bool = False, **metrics: Any) -> N
         sys.stdout.flush()
 
 
+class _RememberSigterm:
+    """The SIGTERM handler ``should_stop()`` installs: the signal becomes a stop request, not death."""
+
+    tunesmith_stop = True  # how ``should_stop()`` recognises it (also when another copy of this module set it)
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.received = True
+
+
+_acknowledged = False
+
+
+def _sigterm_handler() -> Any:
+    """Our SIGTERM handler (installed now if SIGTERM still has its default action), or None when the
+    script has its own or this is not the main thread (signal handlers can be set only there)."""
+    current = signal.getsignal(signal.SIGTERM)
+    if getattr(current, "tunesmith_stop", False):
+        return current
+    if current is not signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
+        return None
+    handler = _RememberSigterm()
+    signal.signal(signal.SIGTERM, handler)
+    return handler
+
+
 def should_stop() -> bool:
-    """True once tunesmith has asked this trial to stop early (pruning)."""
+    """True once tunesmith has asked this trial to stop: the stop file exists (an early stop), or the
+    process got SIGTERM after the first call (an early stop, a timeout, a cancel). Always False outside
+    tunesmith. See the module docstring for the SIGTERM handler the first call installs and the
+    ``.seen`` file the first True leaves."""
+    global _acknowledged
     path = os.environ.get("TUNESMITH_STOP_FILE")
-    return bool(path) and os.path.exists(path or "")
+    if not path:
+        return False
+    handler = _sigterm_handler()
+    stop = bool(handler is not None and handler.received) or os.path.exists(path)
+    if stop and not _acknowledged:
+        _acknowledged = True
+        try:
+            with open(path + SEEN_SUFFIX, "a", encoding="utf-8"):
+                pass
+        except OSError:
+            pass  # a read-only or full folder: the trial is then recorded as if it had not seen the stop
+    return stop
+
+
+def _fingerprint_bytes(data: Any) -> bytes:
+    """The bytes a fingerprint hashes: bytes as they are, arrays with their dtype and shape (``tobytes()``,
+    or ``numpy()`` first for a tensor), else the JSON of ``tolist()`` (or of the value itself)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    array = data
+    if not hasattr(array, "tobytes") and hasattr(array, "numpy"):  # a torch tensor
+        array = array.detach().cpu().numpy() if hasattr(array, "detach") else array.numpy()
+    if hasattr(array, "tobytes"):
+        head = f"{getattr(array, 'dtype', '')}{tuple(getattr(array, 'shape', ()))}".encode()
+        return head + b"\0" + bytes(array.tobytes())
+    if hasattr(data, "tolist"):
+        data = data.tolist()
+    try:
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"fingerprint() needs bytes, an array (tobytes/tolist) or JSON-like data, got {type(data).__name__}"
+        ) from None
+
+
+def fingerprint(data: Any, step: int | None = None) -> str:
+    """Report the functional fingerprint of ``data`` (the model's outputs on a fixed probe batch: bytes, a
+    numpy array or tensor, or anything with ``tolist()``) and return it as hex. Report it early (after the
+    first epoch, or before training): an equivalent trial is stopped as soon as it arrives."""
+    digest = hashlib.sha256(_fingerprint_bytes(data)).hexdigest()[:FINGERPRINT_HEX]
+    line: dict[str, Any] = {FINGERPRINT_KEY: int(digest, 16)}
+    report(step, **line)
+    return digest
 
 
 def params() -> dict[str, Any]:

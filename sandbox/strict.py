@@ -17,11 +17,20 @@ its own trial folder                                       read-write (control f
 
 Namespaces: pid, ipc, uts, cgroup, and network unless ``request.network`` (a new network namespace has
 only a loopback of its own, so 127.0.0.1 services of the host are out of reach too); no capabilities;
-the sandbox dies with its supervisor. Folders in ``request.hide`` (the study folder) and the folder
-holding the trial folders are covered by an empty read-only tmpfs wherever they lie under a readable
-path, so the study database and the other trials stay out of sight even when the study lives inside
-the workdir. No readable path may contain the user's home folder (that would expose ~/.ssh and the
-like); the interpreter's own folders under home are fine. The trial's environment is not the agent's
+the sandbox dies with its supervisor. Every study stays out of sight, not only the running one
+(``hidden_paths``): an empty read-only tmpfs covers, wherever they lie under a readable path,
+
+- the folders in ``request.hide`` (the running study's folder) and the folder holding the trial folders;
+- the studies root: the folder holding a study folder of ``request.hide``, when every sub-folder in it is
+  a study folder (the default ``studies/`` layout), so studies started while the trial runs are hidden
+  too. It is left visible when it is, or contains, a readable path (``--dir`` in the project itself);
+- every other study folder (one holding ``study.db``) up to ``STUDY_SCAN_DEPTH`` levels below the workdir
+  and each of ``request.read_paths`` (not inside ``SCAN_SKIP`` folders such as ``.git``), found when
+  the trial starts: another study's database, LLM cache, logs and trials.
+
+The trial's own folder is bound read-write on top. No readable path may lie inside a hidden folder, nor
+contain the user's home folder (that would expose ~/.ssh and the like); the interpreter's own folders
+under home are fine. The trial's environment is not the agent's
 (``base_env``). Its process count is capped like any trial's (proclimit.py; ``SANDBOX_TASKS`` more
 for bwrap's own two processes).
 
@@ -67,12 +76,18 @@ CONTROL_FILES = ("params.json", "launch.json", "status.json", "stdout.log", "std
 #: The only variables of the agent's environment a strict trial gets (plus those passed by name).
 ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "TZ")
 OUR_PACKAGES = ("tunesmith", "agent", "tools", "prompts", "sandbox", "evals")
+STUDY_DB = "study.db"  # the file that makes a folder a study folder (agent/study/folder.py's DB_NAME)
+#: how deep below the workdir and each read_path other study folders are looked for (studies/NAME is 2)
+STUDY_SCAN_DEPTH = 3
+#: folders never searched for study folders: no study lives there, and they can hold many files
+SCAN_SKIP = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__"})
 
 __all__ = [
     "CONTROL_FILES",
     "STRICT_MAX_TASKS",
     "base_env",
     "find_bwrap",
+    "hidden_paths",
     "preflight",
     "problem",
     "readable_paths",
@@ -178,16 +193,81 @@ def _interpreter_paths(python: str) -> tuple[str, ...]:
 def readable_paths(request: TrialRequest, python: str = sys.executable) -> list[str]:
     """Folders bound read-only into the sandbox (outermost only, sorted), besides the system's."""
     wanted = [*_interpreter_paths(python), request.workdir, *request.read_paths]
-    wanted = sorted({os.path.abspath(p) for p in wanted if not any(_within(p, s) for s in SYSTEM_DIRS)})
+    return _outermost(os.path.abspath(p) for p in wanted if not any(_within(p, s) for s in SYSTEM_DIRS))
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
     outer: list[str] = []
-    for path in wanted:  # sorted: a parent comes before its children
+    for path in sorted(set(paths)):  # sorted: a parent comes before its children
         if not any(_within(path, kept) for kept in outer):
             outer.append(path)
     return outer
 
 
-def _hidden(request: TrialRequest) -> list[str]:
-    return sorted({os.path.abspath(p) for p in (*request.hide, os.path.dirname(request.trial_dir))})
+def _is_study(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, STUDY_DB))
+
+
+def _studies_root(study: str, readable: list[str]) -> str | None:
+    """The folder holding ``study`` when it is a studies root that may be hidden whole (module
+    docstring), else None."""
+    parent = os.path.dirname(study)
+    if parent == study or not any(_within(parent, r) for r in readable):
+        return None  # the filesystem root, or not visible to trials anyway
+    if any(_within(r, parent) for r in readable):
+        return None  # hiding it would hide the workdir, a read_path or the interpreter
+    try:
+        with os.scandir(parent) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and entry.path != study and not _is_study(entry.path):
+                    return None  # it holds more than studies: hide the study folders one by one instead
+    except OSError:
+        return None
+    return parent
+
+
+def _study_folders(root: str, hidden: list[str]) -> list[str]:
+    """Study folders at most ``STUDY_SCAN_DEPTH`` levels below ``root`` (``root`` included), outside
+    ``hidden``. Links are not followed: what they point at is visible only where it is bound anyway."""
+    found: list[str] = []
+    level = [root]
+    for depth in range(STUDY_SCAN_DEPTH + 1):
+        below: list[str] = []
+        for folder in level:
+            if any(_within(folder, h) for h in hidden):
+                continue
+            if depth == STUDY_SCAN_DEPTH:  # the last level: one stat each, no listing
+                if _is_study(folder):
+                    found.append(folder)
+                continue
+            try:
+                with os.scandir(folder) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            if any(e.name == STUDY_DB and e.is_file() for e in entries):
+                found.append(folder)  # hidden whole: nothing below it needs a look
+                continue
+            below += [e.path for e in entries if e.name not in SCAN_SKIP and e.is_dir(follow_symlinks=False)]
+        level = below
+    return found
+
+
+def hidden_paths(request: TrialRequest, readable: list[str] | None = None) -> list[str]:
+    """The folders a strict trial must not see (outermost only, sorted; module docstring): the running
+    study, the trial folders, the studies root, and other study folders below the workdir and read_paths.
+    ``readable``: ``readable_paths(request)``, when the caller has it already."""
+    if readable is None:
+        readable = readable_paths(request)
+    hidden = {os.path.abspath(p) for p in (*request.hide, os.path.dirname(request.trial_dir))}
+    for study in request.hide:
+        root = _studies_root(os.path.abspath(study), readable)
+        if root is not None:
+            hidden.add(root)
+    outer = _outermost(hidden)
+    for start in _outermost(os.path.abspath(p) for p in (request.workdir, *request.read_paths)):
+        hidden.update(_study_folders(start, outer))
+    return _outermost(hidden)
 
 
 def problem(request: TrialRequest, argv: list[str], env: Mapping[str, str], python: str = sys.executable) -> str | None:
@@ -197,17 +277,18 @@ def problem(request: TrialRequest, argv: list[str], env: Mapping[str, str], pyth
         return found
     readable = readable_paths(request, python)
     home = os.path.realpath(os.path.expanduser("~"))
+    hidden = hidden_paths(request, readable)
     for path in readable:
         if home != "/" and _within(home, os.path.realpath(path)):
             return (
                 f"isolation 'strict': {path} is readable by trials and contains your home folder {home} "
                 "(~/.ssh, credentials); point workdir/read_paths at the project folder itself"
             )
-        for hidden in _hidden(request):
-            if _within(path, hidden):
+        for folder in hidden:
+            if _within(path, folder):
                 return (
-                    f"isolation 'strict': {path} lies inside {hidden}, which trials may not see; "
-                    "move it out of the study folder"
+                    f"isolation 'strict': {path} lies inside {folder}, a study folder trials may not see; "
+                    "copy what trials need out of the study folder"
                 )
     visible = [*SYSTEM_DIRS, *readable]
     exe = argv[0] if os.sep in argv[0] else shutil.which(argv[0], path=env.get("PATH", os.defpath)) or argv[0]
@@ -253,7 +334,7 @@ def wrap(request: TrialRequest, argv: list[str], python: str = sys.executable) -
     args = [bwrap, *_namespace_args(request.network), *_system_args(), *_gpu_args(request)]
     for path in readable:
         args += ["--ro-bind", path, path]
-    masks = [h for h in _hidden(request) if os.path.isdir(h) and any(_within(h, r) for r in readable)]
+    masks = [h for h in hidden_paths(request, readable) if os.path.isdir(h) and any(_within(h, r) for r in readable)]
     for path in masks:
         args += ["--tmpfs", path]
     trial_dir = os.path.abspath(request.trial_dir)

@@ -165,10 +165,17 @@ def _write_status(path: str, data: dict[str, Any]) -> None:
         except FileExistsError:
             continue
         try:
-            os.write(fd, text)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+            try:
+                os.write(fd, text)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except OSError:  # a full disk: leave no empty temporary file behind
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
         return
     raise OSError(f"cannot write {path}: every temporary name is taken")
 

@@ -178,7 +178,9 @@ def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:
 
     naive = Message(
         role="user",
-        content=render("hybrid_reflect", trials=[compact(trial_view(t), rationale=True) for t in trials], best=None),
+        content=render(
+            "hybrid_reflect", trials=[compact(trial_view(t), rationale=True) for t in trials], best=None, limit=600
+        ),
     )
     baseline = estimate_tokens([system, naive], timed.requests[-1][1])
     return {

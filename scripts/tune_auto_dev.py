@@ -52,6 +52,9 @@ VARIANTS: dict[str, AutoConfig] = {
     ),
     # session 2026-11-27b, on the enlarged dev split: a shorter random start-up; a GP/TPE batch portfolio
     "gp5b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=5, batch_startup=8),
+    # session 2026-12-06: v5 (the default) and v6, whose default and priors add to GP's start-up design
+    "v5": AutoConfig(startup_adds=False),
+    "v6": AutoConfig(startup_adds=True),
     "gp10b-tpe2": AutoConfig(
         startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8, batch_tpe=2
     ),

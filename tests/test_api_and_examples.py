@@ -141,3 +141,12 @@ def test_langchain_tools_over_a_study_folder(tmp_path: Path) -> None:
     assert {"query_history", "run_trials", "edit_space"} <= set(tools)
     assert "trial" in str(tools["query_history"].invoke({}))
     assert set(t.name for t in tunesmith.langchain_tools(tmp_path / "s", read_only=True)) < set(tools)
+
+
+@pytest.mark.slow
+def test_the_tiny_lm_example_tries_the_step_law_point_after_the_default(tmp_path: Path) -> None:
+    res = run_cli("tune", str(ROOT / "examples/tiny-lm/spec.yaml"), "--dir", str(tmp_path / "s"), "--trials", "2")
+    assert res.returncode == 0, res.stderr
+    study = tunesmith.load(tmp_path / "s")
+    assert [t.strategy for t in study.trials][1] == "prior:steplaw"
+    assert all(t.value is not None for t in study.trials)

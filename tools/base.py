@@ -42,9 +42,32 @@ class ToolResult:
         return cls(content=json.dumps({"error": message}), data={"error": message}, mistake=kind)
 
 
+def compact_schema(node: Any) -> Any:
+    """A JSON schema with what a model does not need removed: titles, ``default: null``, and the
+    ``anyOf [X, null]`` of optional fields (absent means null). Tool schemas are resent with every proposal
+    request, so their size is money; what they allow is unchanged (the arguments are validated here)."""
+    if isinstance(node, list):
+        return [compact_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key == "default" and value is None:
+            continue
+        out[key] = compact_schema(value) if key != "properties" else {k: compact_schema(v) for k, v in value.items()}
+    options = out.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = next(o for o in options if o != {"type": "null"})
+        del out["anyOf"]
+        out = {**other, **out}
+    return out
+
+
 @functools.cache
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema()
+    return dict(compact_schema(model.model_json_schema()))
 
 
 def validation_problems(exc: ValidationError, limit: int = 5) -> str:

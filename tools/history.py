@@ -65,7 +65,10 @@ class QueryHistory(Tool):
             chosen = best + sorted(rest, key=lambda t: -t.number)
         else:
             chosen = sorted(chosen, key=lambda t: -t.number)
-        data: dict[str, Any] = {"matching": len(chosen), "trials": [compact(t) for t in chosen[: args.limit]]}
+        data: dict[str, Any] = {
+            "matching": len(chosen),
+            "trials": [compact(t, rationale=True) for t in chosen[: args.limit]],
+        }
         if args.summary:
             data["summary"] = summarize(trials, direction=info.direction, space=info.space, top_k=0, recent=0)
             data["summary"].pop("top", None)

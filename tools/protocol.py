@@ -74,6 +74,8 @@ class SubmitResult:
 
 
 EditAction = Literal["widen", "narrow", "add", "freeze"]
+#: ``done``: the classical strategy completes the budget; ``setup_broken``: the study pauses for the person.
+FinishKind = Literal["done", "setup_broken"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,11 @@ class StudyActions(Protocol):
         """Propose a search-space edit; applied at once only when approved."""
         ...
 
-    def finish(self, recommendation: str, best_trial: int | None) -> str:
-        """The model is done; returns what happens next (one line)."""
+    def finish(self, recommendation: str, best_trial: int | None, kind: FinishKind = "done") -> str:
+        """The model is done (``done``), or says the setup cannot measure anything (``setup_broken``: the
+        study pauses for the person); returns what happens next (one line)."""
+        ...
+
+    def stop_trials(self, numbers: Sequence[int], reason: str) -> list[str]:
+        """Ask running trials to stop early (recorded as pruned, with ``reason``); one line per trial."""
         ...

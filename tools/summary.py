@@ -7,11 +7,18 @@ number of trials: the prompt of a decision at trial 500 is as large as at trial 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tools.protocol import TrialView
-from tools.untrusted import short
+from tools.untrusted import short, words
+
+#: The longest rationale a proposal may carry (run_trials' schema); shown whole in later prompts.
+RATIONALE_CHARS = 500
+#: Points of a learning curve shown per trial (first and last always among them).
+CURVE_POINTS = 8
+
+Curve = Callable[[int], Sequence[float] | None]
 
 FINISHED = ("complete", "failed", "timeout", "pruned")
 
@@ -23,8 +30,19 @@ def num(v: Any, digits: int = 6) -> Any:
     return v
 
 
-def compact(t: TrialView, *, rationale: bool = False) -> dict[str, Any]:
-    """One trial in few tokens; failure reasons are cleaned and truncated (they may quote stderr)."""
+def downsample(values: Sequence[float], points: int = CURVE_POINTS) -> list[Any]:
+    """At most ``points`` evenly spaced values of a curve, the first and the last included, 4 digits each."""
+    if len(values) <= points:
+        picked = list(values)
+    else:
+        picked = [values[round(i * (len(values) - 1) / (points - 1))] for i in range(points)]
+    return [num(float(v), 4) for v in picked]
+
+
+def compact(t: TrialView, *, rationale: bool = False, curve: Sequence[float] | None = None) -> dict[str, Any]:
+    """One trial in few tokens; failure reasons are cleaned and truncated (they may quote stderr); the
+    rationale (the model's own words) is kept whole up to ``RATIONALE_CHARS``; ``curve``: the objective's
+    values over the trial's reports, downsampled."""
     out: dict[str, Any] = {"trial": t.number, "state": t.state, "params": {k: num(v) for k, v in t.params.items()}}
     if t.value is not None:
         out["value"] = num(t.value)
@@ -34,7 +52,9 @@ def compact(t: TrialView, *, rationale: bool = False) -> dict[str, Any]:
     if t.last_step is not None:
         out["steps"] = t.last_step
     if rationale and t.rationale:
-        out["rationale"] = short(t.rationale, 160)
+        out["rationale"] = words(t.rationale, RATIONALE_CHARS)
+    if curve and len(curve) > 1:
+        out["curve"] = downsample(curve)
     return out
 
 
@@ -70,8 +90,16 @@ def summarize(
     top_k: int = 5,
     recent: int = 5,
     failures: int = 3,
+    curve: Curve | None = None,
 ) -> dict[str, Any]:
-    """Counts, best, per-proposer record, top-k, most recent, latest failures, ranges of the top quartile."""
+    """Counts, best, per-proposer record, top-k, most recent, latest failures, ranges of the top quartile.
+
+    ``curve(number)`` gives a trial's objective curve; only the trials shown are asked (the summary's size and
+    cost stay bounded), and each shows at most ``CURVE_POINTS`` points."""
+
+    def show(t: TrialView) -> dict[str, Any]:
+        return compact(t, curve=curve(t.number) if curve else None)
+
     counts: dict[str, int] = {}
     for t in trials:
         counts[t.state] = counts.get(t.state, 0) + 1
@@ -99,12 +127,12 @@ def summarize(
         "states": counts,
         "best": compact(best[0]) if best else None,
         "by_proposer": by,
-        "top": [compact(t) for t in best[:top_k]],
-        "recent": [compact(t) for t in sorted(trials, key=lambda t: t.number)[-recent:]] if recent else [],
+        "top": [show(t) for t in best[:top_k]],
+        "recent": [show(t) for t in sorted(trials, key=lambda t: t.number)[-recent:]] if recent else [],
     }
     if failed:
         out["failure_kinds"] = kinds
-        out["latest_failures"] = [compact(t) for t in failed[-failures:]]
+        out["latest_failures"] = [show(t) for t in failed[-failures:]]
     if space and len(best) >= 3:
         out["top_quartile_ranges"] = param_ranges(quartile, space)
     return out

@@ -17,8 +17,17 @@ from tools.history import InspectTrial, QueryHistory
 from tools.optimizer import AskOptimizer
 from tools.protocol import StudyActions
 from tools.run_trials import RunTrials
+from tools.stop_trials import StopTrials
 
-ALL_TOOLS: tuple[type[Tool], ...] = (RunTrials, QueryHistory, InspectTrial, AskOptimizer, EditSpace, Finish)
+ALL_TOOLS: tuple[type[Tool], ...] = (
+    RunTrials,
+    QueryHistory,
+    InspectTrial,
+    AskOptimizer,
+    StopTrials,
+    EditSpace,
+    Finish,
+)
 #: the tools that only read: safe to offer to anyone watching a study
 READ_ONLY = ("query_history", "inspect_trial", "ask_optimizer")
 

@@ -35,3 +35,12 @@ def short(text: str | None, limit: int = 200) -> str | None:
     if not text:
         return None
     return clean(" ".join(text.split()), limit)
+
+
+def words(text: str | None, limit: int) -> str | None:
+    """The model's own words on one line, whole up to ``limit`` characters (cut at the end, never the front:
+    a rationale's or a note's conclusion comes last)."""
+    if not text:
+        return None
+    text = clean(" ".join(text.split()), len(text) + 1)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,6 +1,7 @@
 """tunesmith's public Python API (a facade: no logic lives here).
 
-``report``/``should_stop``/``params`` are the trial-side helpers and import only the standard library,
+``report``/``should_stop``/``params``/``fingerprint`` and the checkpoint helpers (``checkpoint_dir``,
+``save_checkpoint``, ``restore_from``) are the trial-side helpers and import only the standard library,
 so training scripts stay light; everything else is imported on first use.
 """
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.report import params, report, should_stop
+from sandbox.checkpoint import checkpoint_dir, restore_from, save_checkpoint
+from sandbox.report import fingerprint, params, report, should_stop
 
 if TYPE_CHECKING:
     from agent.core.records import ProposerKind, Trial, TrialDraft
@@ -26,12 +28,16 @@ __all__ = [
     "StudySpec",
     "Trial",
     "TrialDraft",
+    "checkpoint_dir",
+    "fingerprint",
     "langchain_tools",
     "load",
     "load_spec",
     "params",
     "report",
+    "restore_from",
     "resume",
+    "save_checkpoint",
     "should_stop",
     "tune",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +65,26 @@ class MetricPoint(BaseModel):
     final: bool = False
 
 
+#: How a segment of Population Based Training began: a new member from scratch, its own training continued
+#: (after a pause, or re-run after an interruption), or a better member's checkpoint with explored params.
+SegmentKind = Literal["start", "continue", "retry", "exploit"]
+
+
+class Lineage(BaseModel):
+    """Where a segment of Population Based Training comes from (agent/study/pbt.py): the population
+    member it trains, and the checkpoint it started from. A member's segments, in number order, are its
+    hyperparameter schedule; ``parent`` links draw the population's family tree."""
+
+    model_config = ConfigDict(frozen=True)
+    member: int = Field(ge=0)
+    kind: SegmentKind = "start"
+    parent: int | None = Field(default=None, description="trial whose checkpoint this segment loaded")
+    parent_member: int | None = Field(default=None, description="the member that trial trained")
+    start_step: int | None = Field(default=None, description="step of the checkpoint loaded (None: from scratch)")
+    checkpoint: str | None = Field(default=None, description="path of the checkpoint loaded, as launched")
+    explore: dict[str, str] = Field(default_factory=dict, description="param -> how it changed ('* 1.2', ...)")
+
+
 class TrialDraft(BaseModel):
     """What a proposer hands to the store: the store assigns the number."""
 
@@ -75,6 +95,7 @@ class TrialDraft(BaseModel):
     model: str | None = None
     strategy: str | None = None
     retry_of: int | None = None
+    lineage: Lineage | None = None
 
 
 class Trial(BaseModel):
@@ -90,6 +111,7 @@ class Trial(BaseModel):
     model: str | None = None
     strategy: str | None = None
     retry_of: int | None = None
+    lineage: Lineage | None = None  # a segment of Population Based Training
     created_at: float = Field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -136,6 +158,12 @@ class EventKind(StrEnum):
     COMMAND = "command"
     COMMAND_DONE = "command_done"
     CHAT = "chat"
+    IDENTICAL_FAILURES = "identical_failures"  # the setup looks broken: the study stopped (study/doctor.py)
+    IDENTICAL_METRICS = "identical_metrics"  # params seem not to reach the script: the study stopped
+    NO_CHECKPOINT = "no_checkpoint"  # PBT: a segment saved no checkpoint to continue from: the study stopped
+    PBT_DECISION = "pbt_decision"  # PBT: a member paused, exploited (with its donor) or kept training
+    DUPLICATE_PROPOSAL = "duplicate_proposal"  # a proposal equal to a tried configuration (canonical hash)
+    EQUIVALENT_TRIAL = "equivalent_trial"  # a trial's functional fingerprint equals a finished trial's
     FALLBACK = "fallback"
     INVALID_PROPOSAL = "invalid_proposal"
     LLM_BUDGET_EXHAUSTED = "llm_budget_exhausted"

@@ -8,6 +8,12 @@ in ``space.order`` is always well defined.
 Contract of ``validate_config``: returns a list of human-readable problems (empty when valid). A valid
 config holds exactly the active parameters, each of the right type, inside its range/choices and on
 its step grid. ``check_config`` raises ``ConfigError`` instead.
+
+Identity: ``config_key(config, space)`` is the one hash of a configuration. Through the space it is
+canonical (``SearchSpace.canonical``): inactive and unknown params dropped, ints as ints, floats as floats
+snapped to their step grid and rounded to 12 significant digits, a categorical value as the choice it
+equals (``1.0`` and ``1`` of ``choices: [1, 2]`` are one value); so equivalent encodings of one
+configuration have one key.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import random
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
@@ -136,6 +143,11 @@ def _same(a: Any, b: Any) -> bool:
     )
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two parameter values are one value: equal numbers (``1`` and ``1.0``), never ``1`` and ``True``."""
+    return _same(a, b)
+
+
 Param = Annotated[FloatParam | IntParam | CategoricalParam, Field(discriminator="type")]
 
 
@@ -153,6 +165,18 @@ def _infer_type(raw: Any) -> Any:
     return out
 
 
+def _when_fix(name: str, when: str, params: Mapping[str, Any]) -> str:
+    """The fix for ``when: kernal`` (a bare name): the condition's shape, with the parent it likely meant."""
+    others = [str(k) for k in params if str(k) != name]
+    hint = difflib.get_close_matches(when, others, n=1)
+    parent = hint[0] if hint else (others[0] if others else "parent")
+    raw = params.get(parent)
+    choices = raw.get("choices", raw.get("values")) if isinstance(raw, Mapping) else None
+    example = choices[0] if isinstance(choices, list) and choices else "value"
+    meant = f" (did you mean '{parent}'?)" if hint and parent != when else ""
+    return f"{name}.when must name a parent parameter and its values, e.g. when: {{{parent}: [{example}]}}{meant}"
+
+
 class SearchSpace(BaseModel):
     """Ordered, validated parameters. Build with ``SearchSpace.from_dict({...})``."""
 
@@ -163,7 +187,11 @@ class SearchSpace(BaseModel):
     @classmethod
     def _infer(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and isinstance(data.get("params"), Mapping):
-            return {"params": {k: _infer_type(v) for k, v in data["params"].items()}}
+            params = data["params"]
+            for name, raw in params.items():
+                if isinstance(raw, Mapping) and isinstance(raw.get("when"), str):
+                    raise ValueError(_when_fix(str(name), raw["when"], params))
+            return {"params": {k: _infer_type(v) for k, v in params.items()}}
         return data
 
     @model_validator(mode="after")
@@ -282,17 +310,67 @@ class SearchSpace(BaseModel):
         return self.normalise(config)
 
     def normalise(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` in space order with ints as int, floats as float (on their step grid: ``0.1 * 3``
+        is ``0.3``) and each categorical value as the choice it equals."""
         out: dict[str, Any] = {}
         for name in self.order:
             if name not in config:
                 continue
-            p, v = self.params[name], config[name]
-            if isinstance(p, IntParam):
-                v = int(v)
-            elif isinstance(p, FloatParam):
-                v = float(v)
+            out[name] = _norm_value(self.params[name], config[name])
+        return out
+
+    def canonical(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The canonical form of ``config`` for hashing (module docstring): only active known params,
+        normalised, floats rounded to 12 significant digits. Never raises for a bad value: it is kept."""
+        out: dict[str, Any] = {}
+        for name in self.order:
+            if name not in config or not self.is_active(name, config):
+                continue
+            p = self.params[name]
+            try:
+                v = _norm_value(p, config[name])
+            except (TypeError, ValueError, OverflowError):
+                v = config[name]
+            if isinstance(p, FloatParam) and isinstance(v, float) and math.isfinite(v):
+                v = _round12(v) + 0.0  # + 0.0: -0.0 and 0.0 are one value
             out[name] = v
         return out
+
+    def sample(self, rng: random.Random) -> dict[str, Any]:
+        """One configuration drawn from the space (uniform, or log-uniform for ``log`` params; on the step
+        grid), with only the active params; reproducible from ``rng``."""
+        config: dict[str, Any] = {}
+        for name in self.order:
+            if self.is_active(name, config):
+                config[name] = self.sample_param(name, rng)
+        return config
+
+    def sample_param(self, name: str, rng: random.Random) -> Any:
+        """One value of parameter ``name`` drawn as ``sample`` does."""
+        p = self.params[name]
+        if isinstance(p, CategoricalParam):
+            return p.choices[rng.randrange(len(p.choices))]
+        if isinstance(p, IntParam):
+            if p.log:  # log-uniform over [low, high + 1), floored
+                return min(p.high, max(p.low, int(math.exp(rng.uniform(math.log(p.low), math.log(p.high + 1))))))
+            return p.low + p.step * rng.randrange((p.high - p.low) // p.step + 1)
+        if p.log:
+            return math.exp(rng.uniform(math.log(p.low), math.log(p.high)))
+        if p.step is not None:
+            points = math.floor((p.high - p.low) / p.step + 1e-9) + 1
+            return _norm_value(p, p.low + p.step * rng.randrange(points))
+        return rng.uniform(p.low, p.high)
+
+    def warnings(self) -> list[str]:
+        """Legal but probably unintended: a float ``step`` that leaves one value in its range."""
+        found = []
+        for name, p in self.params.items():
+            if isinstance(p, FloatParam) and p.step is not None and p.high - p.low < p.step * (1 - 1e-9):
+                found.append(
+                    f"space.{name}: step {p.step:g} leaves one value ({p.low:g}) in [{p.low:g}, {p.high:g}]; "
+                    f"use a smaller step, or move {name} to fixed"
+                )
+        return found
 
     def _cond_text(self, name: str) -> str:
         cond = self.params[name].when or {}
@@ -303,7 +381,28 @@ class SearchSpace(BaseModel):
         return [{"name": n, **self.params[n].model_dump(exclude_none=True)} for n in self.order]
 
 
-def config_key(config: Mapping[str, Any]) -> str:
-    """The one identity of a configuration: equal keys mean the same trial (normalise through the space
-    first, so that ``1`` and ``1.0`` of a float, or an inactive conditional param, do not differ)."""
+def _round12(v: float) -> float:
+    return float(f"{v:.12g}")
+
+
+def _norm_value(p: FloatParam | IntParam | CategoricalParam, v: Any) -> Any:
+    if isinstance(p, IntParam):
+        return int(v)
+    if isinstance(p, FloatParam):
+        v = float(v)
+        if p.step is not None and math.isfinite(v):
+            v = _round12(p.low + round((v - p.low) / p.step) * p.step)
+        return v
+    for choice in p.choices:
+        if _same(v, choice):
+            return choice
+    return v
+
+
+def config_key(config: Mapping[str, Any], space: SearchSpace | None = None) -> str:
+    """The one identity of a configuration: equal keys mean the same trial. With ``space`` the key is
+    canonical (``SearchSpace.canonical``: inactive params, ``1`` versus ``1.0``, float noise and step
+    grids do not make two keys); without it, the config is taken as written."""
+    if space is not None:
+        config = space.canonical(config)
     return json.dumps(config, sort_keys=True, default=repr)

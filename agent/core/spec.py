@@ -9,26 +9,26 @@ folder, so a study folder stores absolute paths and ``resume`` works from anywhe
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from agent.core.messages import one_line
 from agent.core.space import SearchSpace
+from agent.core.spec_file import read_spec_file
+from agent.core.task import TaskSpec
 from agent.errors import SpecError
 
 _UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"``; ``None`` stays ``None``."""
+    """Seconds from ``90``, ``"90s"``, ``"10m"``, ``"1.5h"``, ``"1h30m"`` (what ``duration_text`` writes);
+    ``None`` stays ``None``."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -36,13 +36,37 @@ def parse_duration(value: Any) -> float | None:
     if isinstance(value, int | float):
         seconds = float(value)
     else:
-        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)\s*([a-z]*)\s*", str(value).lower())
-        if not m or (m.group(2) and m.group(2) not in _UNITS):
+        text = str(value).lower()
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)\s*([a-z]*)\s*", text)
+        parts = re.findall(r"([0-9]+)(d|h|m|s)", text) if re.fullmatch(r"(?:[0-9]+[dhms]){2,4}", text) else []
+        if parts and len({unit for _, unit in parts}) == len(parts):
+            seconds = sum(float(n) * _UNITS[unit] for n, unit in parts)  # 1h30m, 2m05s
+        elif not m or (m.group(2) and m.group(2) not in _UNITS):
             raise ValueError(f"cannot read duration {value!r}; write seconds or e.g. '30s', '10m', '2h'")
-        seconds = float(m.group(1)) * _UNITS.get(m.group(2) or "s", 1.0)
+        else:
+            seconds = float(m.group(1)) * _UNITS.get(m.group(2) or "s", 1.0)
     if seconds <= 0:
         raise ValueError(f"a duration must be > 0, got {value!r}")
     return seconds
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds as a person writes them, the inverse of ``parse_duration`` for whole seconds: ``0.4s``,
+    ``12.3s``, ``90`` -> ``1m30s``, ``120`` -> ``2m``, ``5400`` -> ``1h30m``, ``172800`` -> ``2d``. Under a
+    minute to a tenth of a second; from an hour on, to the minute."""
+    if seconds < 1:
+        return f"{seconds:.2g}s"
+    if seconds < 59.95:
+        return f"{seconds:.1f}".removesuffix(".0") + "s"
+    total = round(seconds) if seconds < 3600 else 60 * round(seconds / 60)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d" + (f"{hours}h" if hours else "") + (f"{minutes:02d}m" if minutes else "")
+    if hours:
+        return f"{hours}h" + (f"{minutes:02d}m" if minutes else "")
+    return f"{minutes}m" + (f"{secs:02d}s" if secs else "")
 
 
 Duration = Annotated[float | None, BeforeValidator(parse_duration)]
@@ -101,6 +125,34 @@ class EnvSpec(_Strict):
     )
     set: dict[str, str] = Field(default_factory=dict, description="variables set for every trial")
 
+    @model_validator(mode="after")
+    def _no_secrets(self) -> EnvSpec:
+        for name, value in self.set.items():
+            if _looks_secret(name, value):
+                raise ValueError(
+                    f"set.{name} looks like a secret, and a spec is stored with the study (and its database); "
+                    f"export {name} in your shell and list it under env.pass instead"
+                )
+        return self
+
+
+#: Words of a variable name (split at '_') that mark a secret; TOKENIZERS_PARALLELISM is not one.
+_SECRET_WORDS = {"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS", "PAT"}
+#: How common API keys begin (OpenAI, Anthropic, Hugging Face, GitHub, Slack, AWS, Stripe, W&B local).
+_SECRET_VALUE = re.compile(r"(sk-|sk_live_|rk_live_|hf_|ghp_|gho_|github_pat_|xox[abp]-|AKIA|local-)[A-Za-z0-9_-]{12}")
+
+
+def _looks_secret(name: str, value: str) -> bool:
+    """Whether ``env.set`` would store a secret: a secret-looking name (``WANDB_API_KEY``, ``HF_TOKEN``,
+    ``OPENAI_*``, ``ANTHROPIC_*``) or a value shaped like a known API key."""
+    upper = name.upper()
+    words = set(re.split(r"[^A-Z0-9]+", upper))
+    return (
+        bool(words & _SECRET_WORDS)
+        or upper.startswith(("OPENAI_", "ANTHROPIC_"))
+        or bool(_SECRET_VALUE.match(value.strip()))
+    )
+
 
 class PrunerSpec(_Strict):
     """Early stopping from intermediate reports (Optuna's pruners)."""
@@ -112,6 +164,39 @@ class PrunerSpec(_Strict):
     warmup_steps: int = Field(default=0, ge=0, description="median pruner: steps before pruning")
 
 
+class SchedulerSpec(_Strict):
+    """Population Based Training (Jaderberg et al., 2017; names after Ray Tune's where they are clear): a
+    population of ``population`` trainings runs at once; every ``interval`` reported steps a member in the
+    bottom ``quantile`` continues from a top member's checkpoint with its ``mutable`` params perturbed
+    (times one of ``perturb``, or a neighbouring choice) or, with ``resample_probability``, drawn anew.
+    The study ends when every member has finished its training; ``budget.max_trials`` does not apply
+    (``max_time`` does). ``checkpoint_root``: where checkpoints live (default: each trial's folder); a Ray
+    cluster needs a folder every node shares."""
+
+    type: Literal["pbt"] = "pbt"
+    population: int = Field(default=8, ge=2, le=1024, description="members trained at once")
+    interval: int = Field(default=2, ge=1, description="reported steps between decisions (perturbation interval)")
+    quantile: float = Field(default=0.25, gt=0.0, le=0.5, description="share of members exploited / copied")
+    resample_probability: float = Field(default=0.25, ge=0.0, le=1.0)
+    perturb: list[float] = Field(default_factory=lambda: [0.8, 1.2], min_length=1, description="factors")
+    mutable: list[str] = Field(min_length=1, description="params that may change mid-training (lr, dropout ...)")
+    max_step: int | None = Field(
+        default=None,
+        ge=1,
+        description="the step a training ends at (e.g. its epochs): no decision there; learned from the first "
+        "member to finish when absent",
+    )
+    checkpoint_root: str | None = Field(default=None, description="a folder for checkpoints (shared on Ray)")
+
+    @model_validator(mode="after")
+    def _check(self) -> SchedulerSpec:
+        if any(f <= 0 for f in self.perturb):
+            raise ValueError(f"perturb factors must be > 0, got {self.perturb}")
+        if len(set(self.mutable)) != len(self.mutable):
+            raise ValueError(f"mutable lists a param twice: {self.mutable}")
+        return self
+
+
 class LLMSpec(_Strict):
     """How an LLM takes part in the study (optional). API keys never go here: they would be stored with the
     study; they come from ``OPENAI_API_KEY`` or the config file (agent/llm/settings.py)."""
@@ -121,6 +206,9 @@ class LLMSpec(_Strict):
     share: float = Field(default=0.3, ge=0.0, le=1.0, description="starting share of trials the LLM proposes")
     min_share: float = Field(default=0.1, ge=0.0, le=0.5, description="floor of each proposer's share")
     first_trials: int = Field(default=2, ge=0, description="trials after the default that the LLM proposes")
+    min_improvement: float = Field(
+        default=0.0, ge=0.0, description="smallest gain of the best value that counts as an improvement (noise)"
+    )
     max_tokens: int | None = Field(default=None, ge=1, description="token budget for the whole study")
     max_cost: float | None = Field(default=None, gt=0.0, description="cost budget (USD) for the whole study")
     timeout: Duration = Field(default=60.0, description="one request")
@@ -154,6 +242,9 @@ class StudySpec(_Strict):
     """A complete, validated study description."""
 
     name: str | None = None
+    task: TaskSpec | None = Field(
+        default=None, description="what is being tuned, in words (+ optional facts); every LLM prompt shows it"
+    )
     objective: Objective = Field(validation_alias=AliasChoices("objective", "metric"))
     space: SearchSpace
     fixed: dict[str, Any] = Field(default_factory=dict, description="constant params passed to every trial")
@@ -169,6 +260,12 @@ class StudySpec(_Strict):
     env: EnvSpec = Field(default_factory=EnvSpec)
     threads_per_trial: int | None = Field(default=None, ge=1)
     pruner: PrunerSpec | None = None
+    scheduler: SchedulerSpec | None = Field(default=None, description="Population Based Training (type: pbt)")
+    reuse_duplicates: bool = Field(
+        default=False,
+        description="deterministic trials: a configuration equal to a finished trial's (canonical hash) gets its "
+        "result recorded instead of running again",
+    )
     isolation: Literal["process", "strict"] = "process"
     network: bool = Field(default=False, description="strict isolation: allow network access")
     read_paths: list[str] = Field(
@@ -178,6 +275,11 @@ class StudySpec(_Strict):
     gpus: Literal["auto"] | list[int] | None = None
     gpus_per_trial: float = Field(default=0.0, ge=0.0)
     grace_period: float = Field(default=5.0, ge=0.0, description="seconds between SIGTERM and SIGKILL")
+    broken_setup_after: int = Field(
+        default=3,
+        description="stop the study after this many identical failures with nothing complete, or this many "
+        "trials with different params and bit-identical results (0: never stop; agent/study/doctor.py)",
+    )
     llm: LLMSpec | None = Field(default=None, description="LLM settings; the study is classical without an LLM")
 
     @model_validator(mode="before")
@@ -211,7 +313,31 @@ class StudySpec(_Strict):
                 raise ValueError(f"default is outside the space: {problems[0]}")
         if self.strategy not in STRATEGY_NAMES:
             raise ValueError(f"unknown strategy '{self.strategy}'; choose one of {', '.join(STRATEGY_NAMES)}")
+        if self.broken_setup_after == 1 or self.broken_setup_after < 0:
+            raise ValueError(f"broken_setup_after must be 0 (never stop) or at least 2, got {self.broken_setup_after}")
+        if self.scheduler is not None:
+            self._check_scheduler(self.scheduler)
         return self
+
+    def _check_scheduler(self, pbt: SchedulerSpec) -> None:
+        if self.pruner is not None and self.pruner.type != "none":
+            raise ValueError("scheduler pbt and a pruner both decide when trials stop; drop the pruner")
+        for name in pbt.mutable:
+            if name not in self.space.params:
+                raise ValueError(f"scheduler.mutable names '{name}', which is not in the space; list space params")
+            if self.space.params[name].when:
+                raise ValueError(f"scheduler.mutable: '{name}' is conditional; only unconditional params may change")
+            children = [n for n, p in self.space.params.items() if name in (p.when or {})]
+            if children:
+                raise ValueError(
+                    f"scheduler.mutable: '{name}' decides whether {children[0]} is active; it cannot change "
+                    "mid-training"
+                )
+        if pbt.checkpoint_root is not None and self.isolation == "strict":
+            raise ValueError(
+                "scheduler.checkpoint_root: a strict trial may write only its own folder; drop checkpoint_root "
+                "(checkpoints then live in each trial's folder) or use isolation: process"
+            )
 
     @property
     def direction(self) -> str:
@@ -260,28 +386,6 @@ def script_problem(spec: StudySpec) -> str | None:
     )
 
 
-def _read_file(path: Path) -> Any:
-    if not path.exists():
-        raise SpecError(f"spec file {path} does not exist; check the path")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise SpecError(f"cannot read spec file {path} ({reason}); give a UTF-8 .yaml, .toml or .json file") from None
-    try:
-        if path.suffix in (".yaml", ".yml"):
-            return yaml.safe_load(text)
-        if path.suffix == ".toml":
-            return tomllib.loads(text)
-        if path.suffix == ".json":
-            return json.loads(text)
-    # ValueError: TOML/JSON syntax, and YAML scalars that look like impossible dates (2020-13-45)
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpecError(f"{path.name}: cannot parse ({first}); fix the syntax") from None
-    raise SpecError(f"{path.name}: unknown spec format; use .yaml, .toml or .json")
-
-
 def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: Path | None = None) -> StudySpec:
     """Validate a spec from a file path, a dict, or an existing ``StudySpec``.
 
@@ -291,7 +395,7 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
         return source
     if isinstance(source, str | Path):
         path = Path(source).expanduser().resolve()
-        data = _read_file(path)
+        data = read_spec_file(path)
         base_dir = path.parent
     else:
         data = source
@@ -300,6 +404,10 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
         data = dict(data)
         workdir = Path(str(data.get("workdir") or "."))
         data["workdir"] = str(workdir if workdir.is_absolute() else (base / workdir).resolve())
+        scheduler = data.get("scheduler")
+        if isinstance(scheduler, Mapping) and isinstance(scheduler.get("checkpoint_root"), str):
+            root = Path(scheduler["checkpoint_root"]).expanduser()
+            data["scheduler"] = {**scheduler, "checkpoint_root": str(root if root.is_absolute() else base / root)}
         if isinstance(data.get("read_paths"), list):
             data["read_paths"] = [
                 str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p for p in data["read_paths"]

@@ -121,7 +121,11 @@ def tune(
             data.setdefault("budget", {})["max_trials"] = trials
         data.update({k: v for k, v in updates.items() if v is not None})
         loaded = load_spec(data)
-    session = Session.create(loaded, Path(dir) if dir is not None else None, request=request)
+    from agent.study.wiring import preflight
+
+    folder = Path(dir) if dir is not None else None
+    preflight(loaded, None, folder)  # what would fail every trial fails here, before a folder exists
+    session = Session.create(loaded, folder, request=request)
     proposer = None
     if stack is not None:
         from agent.hybrid.setup import approver, make_hybrid

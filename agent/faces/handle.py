@@ -83,7 +83,11 @@ class StudyHandle:
 
     @classmethod
     def create(cls, spec: StudySpec, directory: Path | None, *, source: str) -> StudyHandle:
-        """A new study folder for ``spec`` (not started)."""
+        """A new study folder for ``spec`` (not started); what would fail every trial fails here, before a folder
+        exists (``wiring.preflight``), as for ``tunesmith tune``."""
+        from agent.study.wiring import preflight
+
+        preflight(spec, None, directory)
         session = Session.create(spec, directory)
         session.close()
         return cls(session.dir, source=source)

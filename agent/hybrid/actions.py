@@ -22,7 +22,17 @@ from agent.hybrid.space_edit import Approver, SpaceEditor, leave_pending
 from agent.strategies.base import Strategy
 from agent.study.folder import trial_dir
 from agent.study.store.base import TrialStore
-from tools.protocol import EditResult, Proposal, Rejection, SpaceEdit, StudyInfo, SubmitResult, TrialDetail, TrialView
+from tools.protocol import (
+    EditResult,
+    FinishKind,
+    Proposal,
+    Rejection,
+    SpaceEdit,
+    StudyInfo,
+    SubmitResult,
+    TrialDetail,
+    TrialView,
+)
 from tools.toolbox import Toolbox, build_toolbox
 
 if TYPE_CHECKING:
@@ -86,10 +96,11 @@ class Actions:
         strategy: Strategy | None = None,
         sink: Sink | None = None,
         editor: SpaceEditor | None = None,
-        finish: Callable[[str, int | None], str] | None = None,
+        finish: Callable[[str, int | None, FinishKind], str] | None = None,
         model: str | None = None,
         proposer: ProposerKind = ProposerKind.LLM,
         running: Callable[[], int] | None = None,
+        stop: Callable[[int, str], bool] | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
@@ -103,6 +114,7 @@ class Actions:
         self.model = model
         self.proposer = proposer
         self._running = running
+        self._stop = stop
 
     def info(self) -> StudyInfo:
         history = self.history()
@@ -192,13 +204,19 @@ class Actions:
             return EditResult("rejected", "space edits are not available here")
         return self.editor.propose(edit, source=self.proposer.value)
 
-    def finish(self, recommendation: str, best_trial: int | None) -> str:
+    def finish(self, recommendation: str, best_trial: int | None, kind: FinishKind = "done") -> str:
         if self._finish is not None:
-            return self._finish(recommendation, best_trial)
+            return self._finish(recommendation, best_trial, kind)
         self.store.add_event(
-            EventKind.RECOMMENDATION, {"text": recommendation, "trial": best_trial, "model": self.model}
+            EventKind.RECOMMENDATION,
+            {"text": recommendation, "trial": best_trial, "model": self.model, "kind": kind},
         )
         return "recorded"
+
+    def stop_trials(self, numbers: Sequence[int], reason: str) -> list[str]:
+        if self._stop is None:
+            return [f"trial {n}: stopping trials is not available here; ask the person to stop it" for n in numbers]
+        return [f"trial {n}: " + ("stopping" if self._stop(n, reason) else "not running") for n in numbers]
 
 
 class _QueueSink:

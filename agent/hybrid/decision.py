@@ -73,7 +73,6 @@ def run_decision(
     consecutive: int = 0,
 ) -> Outcome:
     """Talk to the model until ``sink`` holds ``sink.k`` drafts, it finishes, or it fails (module docstring)."""
-    specs = [ToolSpec(**s) for s in toolbox.specs()]
     out = Outcome(drafts=sink.drafts, consecutive=consecutive)
     msgs = list(messages)
 
@@ -90,6 +89,8 @@ def run_decision(
             out.failure, out.failure_kind = (f"no complete proposal after {limits.max_steps} model calls", "steps")
             return out
         out.steps += 1
+        # Rebuilt every step: an edit approved a step ago changes run_trials' ranges in the schema too.
+        specs = [ToolSpec(**s) for s in toolbox.specs()]
         try:
             completion = client.complete(msgs, specs, temperature=limits.temperature)
         except LLMBudgetExhausted as exc:

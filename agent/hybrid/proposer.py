@@ -29,6 +29,7 @@ from agent.core.spec import LLMSpec
 from agent.errors import LLMBudgetExhausted, LLMError
 from agent.hybrid.actions import Actions, trial_view
 from agent.hybrid.breaker import CircuitBreaker
+from agent.hybrid.context import task_context
 from agent.hybrid.decision import BatchSink, Limits, Outcome, run_decision
 from agent.hybrid.prompting import render
 from agent.hybrid.share import ShareConfig, hybrid_slots_used, llm_share, llm_slots
@@ -36,11 +37,14 @@ from agent.hybrid.space_edit import Approver, SpaceEditor, describe, leave_pendi
 from agent.llm.base import LLMClient, Message
 from agent.llm.usage import UsageMeter
 from agent.study.proposers import ProposalContext, Proposer, ProposerHost, StrategyProposer
-from tools.summary import compact, summarize
+from tools.protocol import FinishKind
+from tools.summary import RATIONALE_CHARS, compact, summarize
 from tools.toolbox import build_toolbox
+from tools.untrusted import words
 
 NOTES_SHOWN = 3
-NOTE_CHARS = 400
+#: The longest reflection kept (the request states it); shown whole in later prompts.
+REFLECTION_CHARS = 600
 REFLECT_TRIALS = 10
 
 
@@ -58,7 +62,9 @@ class HybridConfig:
         if llm is None:
             return cls()
         return cls(
-            share=ShareConfig(base=llm.share, floor=llm.min_share, first=llm.first_trials),
+            share=ShareConfig(
+                base=llm.share, floor=llm.min_share, first=llm.first_trials, min_improvement=llm.min_improvement
+            ),
             limits=Limits(max_steps=llm.max_steps, max_mistakes=llm.max_mistakes, temperature=llm.temperature),
             top_k=llm.top_k,
             recent=llm.recent,
@@ -88,6 +94,7 @@ class HybridProposer(Proposer):
         self.notes: list[str] = []
         self.reflected: set[int] = set()
         self.finished = False  # the model called finish
+        self.finish_kind: FinishKind = "done"
         self.disabled: str | None = None  # why the LLM is no longer asked (budget spent)
         self.consecutive = 0
         self.decisions = 0
@@ -147,7 +154,10 @@ class HybridProposer(Proposer):
         if m <= 0:
             return []
         # The LLM's drafts of this batch count as running trials, so the strategy spreads away from them.
-        ghosts = [Trial(number=-1 - i, params=d.params, state=TrialState.RUNNING) for i, d in enumerate(pending)]
+        ghosts = [
+            Trial(number=-1 - i, params=d.params, state=TrialState.RUNNING, proposer=d.proposer)
+            for i, d in enumerate(pending)
+        ]
         space = self.host.space if self.host is not None else ctx.space
         out = self.fallback.propose(replace(ctx, space=space, history=[*ctx.history, *ghosts]), m)
         if note and fill > 0:
@@ -232,25 +242,37 @@ class HybridProposer(Proposer):
             strategy=self.fallback.strategy,
             sink=sink,
             editor=editor,
-            finish=lambda text, trial: self._finish_note(text, trial),
+            finish=self._finish_note,
             model=self.client.model,
             proposer=ProposerKind.LLM,
+            stop=lambda number, reason: host.stop_trial(number, reason, source="llm"),
         )
 
-    def _finish_note(self, text: str, trial: int | None) -> str:
-        self.emit(EventKind.LLM_FINISHED, {"recommendation": text, "trial": trial, "model": self.client.model})
+    def _finish_note(self, text: str, trial: int | None, kind: FinishKind = "done") -> str:
+        self.finish_kind = kind
+        self.emit(
+            EventKind.LLM_FINISHED, {"recommendation": text, "trial": trial, "model": self.client.model, "kind": kind}
+        )
+        if kind == "setup_broken":
+            return "noted; the study pauses now and the person sees your recommendation"
         if self.config.stop_on_finish:
             return "noted; the study stops when the running trials end"
         return "noted; the classical strategy finishes the remaining budget"
 
     def _finish(self, recommendation: str) -> None:
         self.finished = True
-        if self.config.stop_on_finish and self.host is not None:
-            self.host.control.stop(f"the model finished: {recommendation[:200]}")
+        if self.host is None:
+            return
+        if self.finish_kind == "setup_broken":
+            # The person decides what happens next: nothing more runs until they fix the setup and resume.
+            self.host.control.stop(f"paused: the model says the setup is broken: {recommendation}")
+        elif self.config.stop_on_finish:
+            self.host.control.stop(f"the model finished: {recommendation}")
 
     def _system(self, ctx: ProposalContext) -> Message:
         host = self._attached()
         space, spec = host.space, host.spec
+        metrics = {name for t in ctx.history for name in t.metrics}
         return Message(
             role="system",
             content=render(
@@ -260,7 +282,9 @@ class HybridProposer(Proposer):
                 direction=ctx.direction,
                 metric=ctx.metric,
                 space=space.describe(),
-                fixed=spec.fixed,
+                task=task_context(spec, metrics=metrics),
+                rationale_chars=RATIONALE_CHARS,
+                seed=host.seed,
             ),
         )
 
@@ -270,9 +294,14 @@ class HybridProposer(Proposer):
         spec = host.spec
         views = [trial_view(t) for t in ctx.history]
         summary = summarize(
-            views, direction=ctx.direction, space=space.describe(), top_k=self.config.top_k, recent=self.config.recent
+            views,
+            direction=ctx.direction,
+            space=space.describe(),
+            top_k=self.config.top_k,
+            recent=self.config.recent,
+            curve=lambda number: self._curve(host, number, ctx.metric),
         )
-        notes = [n if len(n) <= NOTE_CHARS else n[: NOTE_CHARS - 3] + "..." for n in self.notes[-NOTES_SHOWN:]]
+        notes = [words(n, REFLECTION_CHARS) for n in self.notes[-NOTES_SHOWN:]]
         pending = [describe(e) for _, e in pending_edits(host.store)][-3:]
         user = render(
             "hybrid_decision",
@@ -287,6 +316,12 @@ class HybridProposer(Proposer):
         )
         return [self._system(ctx), Message(role="user", content=user)]
 
+    @staticmethod
+    def _curve(host: ProposerHost, number: int, metric: str) -> list[float] | None:
+        if number < 0:
+            return None
+        return [p.values[metric] for p in host.store.metrics(number) if metric in p.values]
+
     def _reflect(self, ctx: ProposalContext) -> tuple[str, str] | None:
         """Write a note on the trials finished since the last one; (kind, reason) if the endpoint failed."""
         if not self.config.reflect or self.decisions == 0:
@@ -299,11 +334,26 @@ class HybridProposer(Proposer):
         if not new:
             return None
         best = best_trial(list(ctx.history), ctx.direction)
-        system = self._system(ctx)
+        # A reflection needs the task and the goal, not the tool rules or the script: a short system prompt.
+        host = self._attached()
+        system = Message(
+            role="system",
+            content=render(
+                "hybrid_reflect_system",
+                task=host.spec.task.description if host.spec.task else None,
+                direction=ctx.direction,
+                metric=ctx.metric,
+                space=host.space.describe(),
+            ),
+        )
         user = render(
             "hybrid_reflect",
-            trials=[compact(trial_view(t), rationale=True) for t in new[-REFLECT_TRIALS:]],
+            trials=[
+                compact(trial_view(t), rationale=True, curve=self._curve(host, t.number, ctx.metric))
+                for t in new[-REFLECT_TRIALS:]
+            ],
             best=compact(trial_view(best)) if best else None,
+            limit=REFLECTION_CHARS,
         )
         try:
             completion = self.client.complete(
@@ -313,7 +363,7 @@ class HybridProposer(Proposer):
             return "budget", str(exc)
         except LLMError as exc:
             return "endpoint", str(exc)
-        text = " ".join((completion.text or "").split())[:1000]
+        text = words(completion.text, REFLECTION_CHARS) or ""
         self.reflected.update(t.number for t in new)
         if text:
             self.notes.append(text)

@@ -12,11 +12,15 @@ The model fills ``SpecDraft`` by calling ``submit_spec``; we check it and build 
   with the one-line problem, at most ``attempts`` times.
 
 The script's text is shown to the model (truncated, labelled untrusted) so that parameter and metric
-names match what it reads and reports.
+names match what it reads and reports. How params reach the script is decided from the script and checked:
+a script that reads ``--name`` flags for the space's parameters and not the params file gets
+``pass_args: true`` whatever the draft says (otherwise every trial would run the script's own defaults).
+The request's words become the spec's ``task:``, with the model family and data the drafter names.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +30,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.core.spec import StudySpec, load_spec
+from agent.core.task import DESCRIPTION_CHARS
 from agent.errors import SpecError
 from agent.hybrid.prompting import render
 from agent.llm.base import LLMClient, Message, ToolSpec
+from agent.study.script import scan_script, scan_text
 
 SCRIPT_CHARS = 6000
 Scalar = str | int | float | bool
@@ -54,6 +60,13 @@ class SpecDraft(BaseModel):
     direction: Literal["maximize", "minimize"] | None = None
     max_trials: int | None = Field(default=None, ge=1, description="trials asked for; null if not said")
     params: list[ParamDraft] = Field(default_factory=list)
+    pass_mode: Literal["params_file", "flags"] | None = Field(
+        default=None,
+        description="how the script reads its hyperparameters: params_file (tunesmith.params() or "
+        "TUNESMITH_PARAMS) or flags (argparse --name value)",
+    )
+    model_family: str | None = Field(default=None, description="what the script trains, e.g. 'PyTorch MLP'")
+    data: str | None = Field(default=None, description="the data set it trains on and its size, if the script says")
     trial_timeout: str | None = Field(default=None, description="e.g. '10m', only when the request says")
     max_time: str | None = Field(default=None, description="e.g. '2h', only when the request says")
     notes: str | None = Field(default=None, description="assumptions made, one or two sentences")
@@ -84,27 +97,19 @@ def script_candidates(request: str, cwd: Path) -> list[str]:
 
 
 def read_script(path: Path) -> dict[str, Any]:
-    """Text (start), and the metric and parameter names it appears to report and read."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    metrics = sorted(
-        {
-            m
-            for call in re.findall(r"report\(([^)]*)\)", text)
-            for m in re.findall(r"(\w+)\s*=", call)
-            if m not in ("step", "final")
-        }
-    )
-    params = set(re.findall(r"\[\s*[\"']([A-Za-z_]\w*)[\"']\s*\]", text))
-    params |= set(re.findall(r"add_argument\(\s*[\"']--([A-Za-z_][\w-]*)", text))
-    params |= set(re.findall(r"^\s*[\"']([A-Za-z_]\w*)[\"']\s*:", text, re.M))
-    params |= set(re.findall(r"[{,]\s*[\"']([A-Za-z_]\w*)[\"']\s*:", text))
+    """Text (start), the metric names it reports (``report(...)`` calls and ``TUNESMITH_REPORT`` lines), the
+    parameter names it appears to read, and how it reads them (agent/study/script.py)."""
+    scan = scan_text(path.read_text(encoding="utf-8", errors="replace"), path)
+    text = scan.text
     return {
         "path": str(path),
         "text": text[:SCRIPT_CHARS],
         "chars": len(text),
         "truncated": len(text) > SCRIPT_CHARS,
-        "metrics": metrics,
-        "params": sorted(params)[:40],
+        "metrics": sorted(scan.reported),
+        "params": scan.params[:40],
+        "flags": sorted(scan.flags)[:40],
+        "reads_params_file": scan.reads_params_file,
     }
 
 
@@ -230,7 +235,15 @@ def _space(draft: SpecDraft) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def build(
-    draft: SpecDraft, *, script: str, metric: str, direction: str, max_trials: int, cwd: Path, llm: dict[str, Any]
+    draft: SpecDraft,
+    *,
+    script: str,
+    metric: str,
+    direction: str,
+    max_trials: int,
+    cwd: Path,
+    llm: dict[str, Any],
+    request: str = "",
 ) -> tuple[StudySpec, list[str]]:
     """The spec for a checked draft; ``SpecError`` when it does not validate. Returns warnings too."""
     if not draft.params:
@@ -252,6 +265,20 @@ def build(
         "llm": {k: v for k, v in llm.items() if v is not None},
     }
     warnings: list[str] = []
+    scan = scan_script(path)
+    as_flags = sorted(set(space) & set(scan.flags)) if scan else []
+    if as_flags and scan is not None and not scan.reads_params_file:
+        data["pass_args"] = True  # the script reads flags, not the params file: without them it measures nothing
+        if draft.pass_mode != "flags":
+            warnings.append(f"{script} reads {', '.join('--' + n for n in as_flags)} as flags: pass_args: true set")
+    elif draft.pass_mode == "flags" and as_flags:
+        data["pass_args"] = True
+    task: dict[str, Any] = {"description": request.strip()[:DESCRIPTION_CHARS]}
+    if draft.model_family:
+        task["model_family"] = draft.model_family.strip()[:200]
+    if draft.data:
+        task["data"] = draft.data.strip()[:300]
+    data["task"] = task
     if default:
         from agent.core.space import SearchSpace
 
@@ -281,7 +308,7 @@ def draft_spec(
     found = script_candidates(request, cwd)
     script_info = {**read_script(cwd / found[0]), "path": found[0]} if len(found) == 1 else None
     reported = list(script_info["metrics"]) if script_info else []
-    system = Message(role="system", content=render("spec_system"))
+    system = Message(role="system", content=render("spec_system", machine={"cpus": os.cpu_count() or 1}))
     answers: dict[str, str] = {}
     problem: str | None = None
     for _ in range(attempts):
@@ -298,7 +325,14 @@ def draft_spec(
             raise SpecError("; ".join(missing.problems)) from None
         try:
             spec, warnings = build(
-                draft, script=script, metric=metric, direction=direction, max_trials=budget, cwd=cwd, llm=llm or {}
+                draft,
+                script=script,
+                metric=metric,
+                direction=direction,
+                max_trials=budget,
+                cwd=cwd,
+                llm=llm or {},
+                request=request,
             )
         except SpecError as exc:
             problem = str(exc)

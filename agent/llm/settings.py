@@ -60,6 +60,14 @@ class LLMSettings(BaseModel):
         """What may be stored with a study: everything but the key."""
         return {"model": self.model, "base_url": self.base_url}
 
+    def study_section(self) -> dict[str, Any]:
+        """The ``llm:`` section of a spec drafted with these settings: the model and endpoint, and the configured
+        timeout, retries and prices (so the study keeps them on resume); never the key."""
+        section: dict[str, Any] = {**self.public(), "timeout": self.timeout, "retries": self.retries}
+        if self.prices:
+            section["prices"] = {name: price.model_dump() for name, price in self.prices.items()}
+        return section
+
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ

@@ -9,6 +9,10 @@ exactly as the original would.
 
 Failed and timed-out trials reach the strategy as infeasible (scored worse than any real result),
 pruned ones with their last intermediate value; none are hidden.
+
+A strategy's own sequence (its seeds, its quasi-random index, its random start-up design) advances with
+``own_trials(history)``: trials proposed by an LLM or a person are learnt from but do not take the strategy's
+draws, so with or without them the strategy's own points are the same sequence.
 """
 
 from __future__ import annotations
@@ -17,8 +21,20 @@ import abc
 from collections.abc import Sequence
 from typing import Any
 
-from agent.core.records import Trial
+from agent.core.records import ProposerKind, Trial
 from agent.core.space import SearchSpace
+
+_FOREIGN = (ProposerKind.LLM, ProposerKind.USER)
+
+
+def own_trials(history: Sequence[Trial]) -> int:
+    """Trials of ``history`` that count in the strategy's own sequence (all but LLM- and user-proposed)."""
+    return sum(1 for t in history if t.proposer not in _FOREIGN)
+
+
+def foreign_complete(history: Sequence[Trial]) -> int:
+    """Complete trials proposed by an LLM or a person (a start-up design counts them, so it adds them)."""
+    return sum(1 for t in history if t.proposer in _FOREIGN and t.ok)
 
 
 class Strategy(abc.ABC):
@@ -42,3 +58,8 @@ class Strategy(abc.ABC):
     def label(self, space: SearchSpace, history: Sequence[Trial]) -> str:
         """The name to record for the proposals of the next ``ask`` (``auto`` says which it chose)."""
         return self.name
+
+    def note(self, space: SearchSpace, history: Sequence[Trial]) -> str | None:
+        """A rationale for the first proposal of the next ``ask`` (a prior says where it comes from); None:
+        the proposals speak for themselves."""
+        return None

@@ -2,7 +2,7 @@
 
 Every ``ask`` is a pure function of ``(name, direction, seed, space, history, n)``:
 
-1. build a fresh in-memory Optuna study whose sampler is seeded from ``(seed, len(history))``
+1. build a fresh in-memory Optuna study whose sampler is seeded from ``(seed, own_trials(history))``
    (a seed of None counts as 0, so proposals are reproducible by default);
 2. hand it the history (see ``optuna_bridge`` for how each trial state is told);
 3. ask ``n`` trials define-by-run: each parameter of ``space.order`` is suggested only when active,
@@ -12,7 +12,7 @@ Nothing survives between calls, so a strategy rebuilt from the store continues e
 original would, in any process. Per sampler:
 
 * ``random``: ``RandomSampler``; ignores history (only its length seeds it), so ``ask`` is O(1).
-* ``qmc``: scrambled Sobol (``QMCSampler``). The point index is ``len(history)`` and the scramble
+* ``qmc``: scrambled Sobol (``QMCSampler``). The point index is ``own_trials(history)`` and the scramble
   seed is the strategy's seed, so successive asks walk one low-discrepancy sequence; every parameter,
   conditional ones included, owns one coordinate.
 * ``tpe``: ``TPESampler(multivariate=True, constant_liar=True)``, plus ``group=True`` on
@@ -54,7 +54,7 @@ from optuna.trial import TrialState as OptunaState
 from agent.core.records import Trial
 from agent.core.space import SearchSpace, config_key
 from agent.strategies import optuna_bridge as bridge
-from agent.strategies.base import Strategy
+from agent.strategies.base import Strategy, foreign_complete, own_trials
 
 #: the samplers this class implements (``auto`` lives in ``agent.strategies.auto``)
 SAMPLER_NAMES = ("random", "qmc", "tpe", "gp", "cmaes")
@@ -164,13 +164,19 @@ class OptunaStrategy(Strategy):
 
     # ----------------------------------------------------------------- helpers
     def _sampler(self, space: SearchSpace, history: Sequence[Trial]) -> BaseSampler:
-        seed = derive_seed(self.seed, len(history))
+        own = own_trials(history)  # LLM and user trials do not take the strategy's draws (strategies.base)
+        seed = derive_seed(self.seed, own)
         opts = self.options
+        foreign = foreign_complete(history)
+        if foreign and self.name in ("tpe", "gp"):
+            # Both count every complete trial towards their random start-up (10 by default); LLM and user
+            # trials add to that design instead of replacing it.
+            opts = {**opts, "n_startup_trials": int(opts.get("n_startup_trials", 10)) + foreign}
         if self.name == "random":
             return RandomSampler(seed=seed)
         if self.name == "qmc":
             # The fixed strategy seed (not ``seed``) keeps every ask on one scrambled sequence.
-            return _IndexedQMCSampler(bridge.distributions(space), len(history), derive_seed(self.seed))
+            return _IndexedQMCSampler(bridge.distributions(space), own, derive_seed(self.seed))
         if self.name == "tpe":
             return TPESampler(
                 **{"seed": seed, "multivariate": True, "group": space.is_conditional(), "constant_liar": True, **opts}
@@ -204,7 +210,7 @@ class OptunaStrategy(Strategy):
             else:
                 untried = [c for c in bridge.all_configs(space, _ENUMERATE_LIMIT) or [] if config_key(c) not in seen]
                 if untried:
-                    rng = random.Random(derive_seed(self.seed, len(history), slot))
+                    rng = random.Random(derive_seed(self.seed, own_trials(history), slot))
                     config = _ask_one(study, space, fixed=untried[rng.randrange(len(untried))])
             seen.add(config_key(config))
             configs.append(space.check_config(config))

@@ -7,12 +7,25 @@ state is written as soon as its outcome arrives, so a ``kill -9`` at any moment 
 re-run under a new number.
 
 Stopping conditions: ``budget.max_trials`` counted trials (every finished state except CANCELLED),
-``budget.max_time`` of study wall-clock (summed over resumes), a stop request, or a proposer with
-nothing left to propose. A trial's own failure never stops the study.
+``budget.max_time`` of study wall-clock (summed over resumes), a stop request, a proposer with
+nothing left to propose, or a broken setup (``broken_setup``: after each finished trial the
+``SetupDoctor`` of agent/study/doctor.py looks for failures or results that repeat identically whatever
+the params; ``RunSummary.message`` then says why). One trial's failure never stops the study.
 
 Early stops: the pruner is asked on each report of the objective, and ``stop_trial`` lets the agent (or a
-person) stop a trial with a reason; either way the trial is asked to stop and ends PRUNED with its curve.
+person) stop a trial with a reason; either way the trial is asked to stop and ends PRUNED with its curve
+(COMPLETE if it had finished its run before the stop took effect: ``outcome.classify``).
 With ``resources`` (GPUs), no more trials are launched than ``resources.available()`` allows.
+
+Population Based Training (``spec.scheduler``, agent/study/pbt.py): the ``PopulationScheduler`` says what
+runs next (new members from the proposer, paused or exploiting members from checkpoints) and, on reports,
+which segment stops; the study ends when every member has finished, and ``budget.max_trials`` does not
+apply. Every trial gets a checkpoint folder (``TUNESMITH_CHECKPOINT_DIR``); a segment that continues a
+training, and an interrupted trial re-run, get the checkpoint to load (``TUNESMITH_RESTORE_FROM``).
+
+Functional hashing (agent/study/dedupe.py): a proposal equal to a tried configuration (canonical hash) is
+not run again, or with ``reuse_duplicates`` gets the earlier result; a trial whose functional fingerprint
+equals a finished trial's is stopped and recorded with that trial's result.
 
 Collaborators are injected (store, executor, proposer, observers, pruner, resources); the engine
 builds none of them.
@@ -20,9 +33,9 @@ builds none of them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,19 +54,26 @@ from agent.core.records import (
 )
 from agent.core.space import SearchSpace
 from agent.core.spec import Budget, StudySpec
-from agent.errors import ConfigError
-from agent.study.folder import trial_dir
+from agent.study.dedupe import (
+    result_fields,
+    split_fingerprint,
+    without_fingerprints,
+)
+from agent.study.doctor import Finding, SetupDoctor, no_metric_reason
 from agent.study.hooks import Observer, Pruner, Resources, RunSummary, Steering, StudyControl
+from agent.study.intake import ProposalIntake
 from agent.study.outcome import classify, to_points
-from agent.study.proposers import ProposalContext, Proposer
+from agent.study.pbt import CheckpointPaths, PopulationScheduler
+from agent.study.proposers import Proposer
 from agent.study.state import StudyState
 from agent.study.store.base import TrialStore
+from agent.study.trial_request import default_threads, trial_request
 from sandbox.base import Report, TrialExecutor, TrialOutcome, TrialRequest
 
 __all__ = ["Observer", "Pruner", "Resources", "RunSummary", "Steering", "StudyControl", "StudyEngine"]
 
 
-class StudyEngine:
+class StudyEngine(ProposalIntake):
     """Runs one study to the end of its budget with injected collaborators (module docstring)."""
 
     def __init__(
@@ -73,6 +93,7 @@ class StudyEngine:
         tick: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         state: StudyState | None = None,
+        population: PopulationScheduler | None = None,
     ) -> None:
         self.state = state if state is not None else StudyState(store, spec, study_dir)
         self.state.emit = self.emit  # changes made through any face reach this engine's observers
@@ -94,8 +115,25 @@ class StudyEngine:
         self._history: list[Trial] = []
         self._elapsed_before = float(store.get_meta("elapsed_s", 0.0) or 0.0)
         self._started = clock()
-        threads = max(1, (os.cpu_count() or 1) // max(1, spec.workers))
-        self._threads = spec.threads_per_trial or threads
+        self._threads = default_threads(spec)
+        self.doctor = SetupDoctor(
+            after=spec.broken_setup_after, metric=spec.metric, curve=store.metrics, study_dir=study_dir
+        )
+        self._broken: Finding | None = None  # the doctor's reason to stop, once it has one
+        self._default_done = False
+        pbt = spec.scheduler
+        self.paths = CheckpointPaths(study_dir, Path(pbt.checkpoint_root) if pbt and pbt.checkpoint_root else None)
+        if population is None and pbt is not None:
+            population = PopulationScheduler(
+                pbt,
+                metric=spec.metric,
+                direction=spec.direction,
+                curves=store.metrics,
+                paths=self.paths,
+                seed=self.seed,
+                explorer=proposer.explore,
+            )
+        self.population = population
         self.proposer.attach(self)
 
     # ------------------------------------------------------------------ state
@@ -199,12 +237,16 @@ class StudyEngine:
                 interrupted=reason == "stopped",
             )
         best = best_trial(self._history, self.spec.direction)
+        message = self._broken.message if self._broken is not None and reason == "broken_setup" else None
         self.emit(
-            EventKind.STUDY_FINISHED, {"reason": reason, "counted": self.counted, "best": best.number if best else None}
+            EventKind.STUDY_FINISHED,
+            {"reason": reason, "counted": self.counted, "best": best.number if best else None, "message": message},
         )
-        return RunSummary(reason=reason, counted=self.counted, best=best)
+        return RunSummary(reason=reason, counted=self.counted, best=best, message=message)
 
     def _budget_left(self) -> int | None:
+        if self.population is not None:
+            return None  # a population trains until every member has finished (pbt.py)
         cap = self.spec.budget.max_trials
         return None if cap is None else cap - self.counted - len(self._running)
 
@@ -213,13 +255,17 @@ class StudyEngine:
         return limit is not None and self.elapsed >= limit
 
     def _loop(self, retries: list[Trial]) -> str:
-        default_done = any(t.proposer is ProposerKind.DEFAULT for t in self._history)
+        self._default_done = any(t.proposer is ProposerKind.DEFAULT for t in self._history)
+        if self.population is not None:
+            retries = []  # the population continues interrupted segments itself, from their checkpoints
         exhausted = False
         while True:
             if self.steering is not None:
                 self.steering.poll(self)
             if self.control.stopping:
                 return "stopped"
+            if self._broken is not None:
+                return "broken_setup"
             if self._out_of_time():
                 return "time"
             left = self._budget_left()
@@ -230,7 +276,18 @@ class StudyEngine:
             if self.resources is not None:
                 free = min(free, self.resources.available())
             launch = 0 if self.control.paused or exhausted else min(free, left if left is not None else free)
-            if launch > 0:
+            launched = False
+            if launch > 0 and self.population is not None:
+                found = self.population.next(self._history, launch, self._fresh, self.space)
+                if isinstance(found, Finding):
+                    self._broken = found
+                    self.emit(found.kind, {"message": found.message, "trials": list(found.trials)})
+                    continue
+                self._record_rejected_explores()
+                for draft in found:
+                    self._launch(draft)
+                launched = bool(found)
+            elif launch > 0:
                 drafts: list[TrialDraft] = []
                 while retries and len(drafts) < launch:
                     old = retries.pop(0)
@@ -244,22 +301,17 @@ class StudyEngine:
                             retry_of=old.number,
                         )
                     )
-                if not default_done and self.spec.default is not None and len(drafts) < launch:
-                    drafts.append(
-                        TrialDraft(
-                            params=dict(self.spec.default),
-                            proposer=ProposerKind.DEFAULT,
-                            rationale="the spec's default configuration, run first",
-                        )
-                    )
-                    default_done = True
                 if len(drafts) < launch:
-                    got = self._propose(launch - len(drafts), left)
+                    got = self._fresh(launch - len(drafts), left)
                     exhausted = not got and not drafts
                     drafts.extend(got)
                 for draft in drafts:
                     self._launch(draft)
             if not self._running:
+                if self.population is not None and self.population.done(self._history):
+                    return "budget"
+                if self.population is not None and not self.control.paused and not launched:
+                    return "exhausted"  # members wait, yet none could start (the proposer gave no new one)
                 if exhausted:
                     return "exhausted"
                 if self.control.paused:
@@ -280,8 +332,9 @@ class StudyEngine:
         """Ask running trial ``number`` to stop early, e.g. because its curve looks hopeless.
 
         Safe to call from any thread; the engine's loop carries it out within one ``tick``. The trial is
-        asked to stop (stop file, SIGTERM, SIGKILL after the grace period), ends PRUNED with its curve
-        kept and ``reason`` recorded, and counts against the budget. Returns False when the trial is not
+        asked to stop (stop file and SIGTERM at once, SIGKILL after about two of its steps), ends PRUNED
+        with its curve kept and ``reason`` recorded (COMPLETE if its run was over before the stop took
+        effect), and counts against the budget. Returns False when the trial is not
         running (finished already, or unknown)."""
         if not reason.strip():
             raise ValueError("stop_trial needs a reason, e.g. 'val_loss diverged'")
@@ -305,97 +358,105 @@ class StudyEngine:
         self.emit(kind, {"reason": reason, **data}, trial=trial.number)
         self.executor.cancel(trial_id, reason, stop=True)
 
-    def _propose(self, n: int, left: int | None) -> list[TrialDraft]:
-        ctx = ProposalContext(
-            space=self.space,
-            history=list(self._history),
-            direction=self.spec.direction,
-            metric=self.spec.metric,
-            remaining=left,
-        )
-        out: list[TrialDraft] = []
-        for draft in self.proposer.propose(ctx, n)[:n]:
-            try:
-                params = self.space.check_config(draft.params)
-            except ConfigError as exc:  # defence in depth: proposers validate too; nothing invalid runs
-                self.emit(
-                    EventKind.INVALID_PROPOSAL,
-                    {"proposer": draft.proposer.value, "problems": exc.problems, "params": draft.params},
-                )
-                continue
-            out.append(draft.model_copy(update={"params": params}))
-        return out
-
     # ----------------------------------------------------------- one trial
-    def _launch(self, draft: TrialDraft) -> None:
+    def _create(self, draft: TrialDraft) -> Trial:
         trial = self.store.create_trial(draft)
         self._history.append(trial)
+        return trial
+
+    def _launch(self, draft: TrialDraft) -> None:
+        trial = self._create(draft)
+        try:
+            env = self._checkpoint_env(trial)
+        except OSError as exc:  # the checkpoint to continue from is gone or unreadable: this segment fails
+            reason = f"could not copy the checkpoint to continue from ({exc}); its member ends here"
+            failed = trial.model_copy(
+                update={"state": TrialState.FAILED, "failure": FailureKind.LAUNCH, "reason": reason}
+            )
+            self._replace(failed.model_copy(update={"finished_at": time.time()}))
+            self._finished_event(failed)
+            return
         gpus = self.resources.acquire(trial.number) if self.resources else None
         if self.resources is not None and gpus is None:  # available() said there was room
             raise RuntimeError(f"resources refused trial {trial.number} after reporting room for it")
-        request = self.build_request(trial, gpus)
+        request = self.build_request(trial, gpus, env)
         trial = trial.model_copy(
             update={"started_at": time.time(), "info": {"trial_dir": request.trial_dir, "gpus": gpus}}
         )
         self._replace(trial)
         self._running[request.trial_id] = trial
-        self.emit(
-            EventKind.TRIAL_STARTED,
-            {
-                "params": trial.params,
-                "proposer": trial.proposer.value,
-                "strategy": trial.strategy,
-                "retry_of": trial.retry_of,
-            },
-            trial=trial.number,
-        )
+        started: dict[str, Any] = {
+            "params": trial.params,
+            "proposer": trial.proposer.value,
+            "strategy": trial.strategy,
+            "retry_of": trial.retry_of,
+        }
+        if trial.lineage is not None:
+            started["lineage"] = trial.lineage.model_dump(exclude_defaults=True)
+        self.emit(EventKind.TRIAL_STARTED, started, trial=trial.number)
         self.executor.submit(request)
 
-    def build_request(self, trial: Trial, gpus: tuple[int, ...] | None = None) -> TrialRequest:
-        spec = self.spec
-        env = dict(spec.env.set)
-        env["TUNESMITH_OBJECTIVE"] = spec.metric
-        gpu_share = spec.gpus_per_trial
-        command = list(spec.command) if spec.command else None
-        if command and command[0] in ("python", "python3"):
-            command[0] = sys.executable  # the interpreter tunesmith runs in, with its packages
-        return TrialRequest(
-            trial_id=str(trial.number),
-            params={**spec.fixed, **trial.params},
-            trial_dir=str(trial_dir(self.study_dir, trial.number)),
-            workdir=spec.workdir or str(Path.cwd()),
-            command=command,
-            function=spec.function,
-            pass_args=spec.pass_args,
-            env=env,
-            pass_env=tuple(spec.env.passthrough),
-            timeout=spec.budget.trial_timeout,
-            memory_mb=spec.budget.memory_mb,
+    def _checkpoint_env(self, trial: Trial) -> dict[str, str]:
+        """The trial's checkpoint folder, and the checkpoint it continues from (its lineage's, or the latest
+        of the interrupted trial it re-runs)."""
+        resume_from = None
+        if trial.lineage is None and trial.retry_of is not None:
+            resume_from = next((t for t in self._history if t.number == trial.retry_of), None)
+        return self.paths.env(trial, resume_from)
+
+    def build_request(
+        self, trial: Trial, gpus: tuple[int, ...] | None = None, env: dict[str, str] | None = None
+    ) -> TrialRequest:
+        return trial_request(
+            self.spec,
+            self.study_dir,
+            trial.number,
+            trial.params,
+            seed=self.seed,
             threads=self._threads,
             gpus=gpus,
-            seed=self.seed,
-            grace=spec.grace_period,
-            isolation=spec.isolation,
-            network=spec.network,
-            max_processes=spec.budget.max_processes,
-            read_paths=tuple(spec.read_paths),
-            hide=(str(self.study_dir),),
-            num_cpus=float(self._threads),
-            num_gpus=gpu_share,
+            env=env,
         )
 
     def _on_report(self, report: Report) -> None:
         trial = self._running.get(report.trial_id)
         if trial is None:
             return
-        point = MetricPoint(
-            step=report.step, values=dict(report.metrics), time=report.time or time.time(), final=report.final
-        )
+        fingerprint, metrics = split_fingerprint(report.metrics)
+        if fingerprint is not None:
+            trial = self._on_fingerprint(report.trial_id, trial, fingerprint)
+        if not metrics:
+            return
+        point = MetricPoint(step=report.step, values=metrics, time=report.time or time.time(), final=report.final)
         self.store.add_metrics(trial.number, [point])
-        if self.pruner is not None and self.spec.metric in report.metrics and report.trial_id not in self._stopping:
+        if self.spec.metric not in metrics or report.trial_id in self._stopping:
+            return
+        if self.pruner is not None:
             reason = self.pruner.check(trial, self.store.metrics(trial.number), self._history)
             if reason:
                 self._request_stop(report.trial_id, trial, reason, kind=EventKind.PRUNE_REQUESTED, step=report.step)
+        lineage = trial.lineage
+        if self.population is not None and lineage is not None and not report.final:
+            free = self.executor.capacity - len(self._running)
+            decision = self.population.on_report(trial, report.step, self._history, free)
+            if decision is not None:
+                trial = self._annotate(report.trial_id, trial, pbt={"action": decision.action, "step": decision.step})
+                self._request_stop(
+                    report.trial_id,
+                    trial,
+                    decision.reason,
+                    kind=EventKind.PBT_DECISION,
+                    action=decision.action,
+                    member=lineage.member,
+                    step=decision.step,
+                )
+
+    def _annotate(self, trial_id: str, trial: Trial, **info: Any) -> Trial:
+        """Add ``info`` to a running trial's record, stored at once (so a kill -9 keeps it)."""
+        trial = trial.model_copy(update={"info": {**trial.info, **info}})
+        self._running[trial_id] = trial
+        self._replace(trial)
+        return trial
 
     def _on_outcome(self, outcome: TrialOutcome) -> None:
         trial = self._running.pop(outcome.trial_id, None)
@@ -404,15 +465,33 @@ class StudyEngine:
         self._stopping.discard(outcome.trial_id)
         if self.resources:
             self.resources.release(trial.number)
+        outcome = dataclasses.replace(outcome, reports=without_fingerprints(outcome.reports))
         streamed = len(self.store.metrics(trial.number))
         missing = to_points(outcome.reports)[streamed:]
         if missing:
             self.store.add_metrics(trial.number, missing)
         fields = classify(outcome, self.spec.metric, timeout=self.spec.budget.trial_timeout)
         fields["info"] = {**trial.info, **fields["info"]}
+        if fields.get("failure") is FailureKind.NO_METRIC:
+            fields["reason"] = no_metric_reason(self.spec.metric, fields["metrics"]) or fields["reason"]
+        if self.population is not None:
+            fields = self.population.settle(trial, fields)
+        equivalent = trial.info.get("equivalent_to")
+        earlier = next((t for t in self._history if t.number == equivalent), None)
+        if earlier is not None and fields["state"] is TrialState.PRUNED:  # stopped as an equivalent: its result
+            note = f"equivalent to #{earlier.number} (the same functional fingerprint): its result is recorded"
+            fields.update(result_fields(earlier, note))
         done = trial.model_copy(update=fields)
         self._replace(done)
         self.store.set_meta("elapsed_s", self.elapsed)
+        self._finished_event(done)
+        self.proposer.observe(done, self._history)
+        finding = self.doctor.check(done, self._history) if self._broken is None else None
+        if finding is not None:
+            self._broken = finding
+            self.emit(finding.kind, {"message": finding.message, "trials": list(finding.trials)}, trial=done.number)
+
+    def _finished_event(self, done: Trial) -> None:
         self.emit(
             EventKind.TRIAL_FINISHED,
             {
@@ -424,7 +503,6 @@ class StudyEngine:
             },
             trial=done.number,
         )
-        self.proposer.observe(done, self._history)
 
     def _abort(self, reason: str, *, interrupted: bool = True) -> None:
         """Cancel everything running and record it (interrupted ones are re-run on resume)."""

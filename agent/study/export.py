@@ -1,30 +1,45 @@
 """Export a study: a pandas DataFrame, CSV / JSON / Parquet files, or an Optuna storage.
 
-The Optuna export writes ``sqlite:///FILE`` with one Optuna study (same name as ours) holding every
-finished trial with its distributions, intermediate values of the objective and our provenance as user
-attributes, so ``optuna-dashboard sqlite:///FILE`` shows it.
+Every format keeps what happened: one row per trial whatever its state (a failed, pruned, timed-out or
+cancelled trial keeps its params beside its reason), with its start and end times (``started_at``,
+``finished_at``: UTC; in the DataFrame and Parquet as timestamps, in CSV and JSON as ISO 8601 text) and
+its duration. The Optuna export (export_optuna.py) writes ``sqlite:///FILE`` for ``optuna-dashboard``.
+
+``export_session`` is the one call a face needs: it passes everything the study folder knows (the
+current space, the spec, the folder) so the exported file says where it came from.
 """
 
 from __future__ import annotations
 
 import json
-import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.core.records import MetricPoint, Trial, TrialState
-from agent.core.space import CategoricalParam, FloatParam, SearchSpace
+from agent.core.records import MetricPoint, Trial
+from agent.core.space import SearchSpace
 from agent.errors import TunesmithError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from agent.core.spec import StudySpec
+    from agent.study.session import Session
+
 FORMATS = ("csv", "json", "parquet", "optuna")
+SUFFIXES = {"csv": "csv", "json": "json", "parquet": "parquet", "optuna": "optuna.db"}
+TIME_COLUMNS = ("started_at", "finished_at")
+
+
+def _utc(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
 def trial_rows(trials: list[Trial]) -> list[dict[str, Any]]:
+    """One flat row per trial, in number order: state, value, provenance, times (UTC datetimes), the
+    failure reason, then ``param_NAME`` and ``metric_NAME`` columns (params for every state)."""
     rows = []
-    for t in trials:
+    for t in sorted(trials, key=lambda t: t.number):
         row: dict[str, Any] = {
             "trial": t.number,
             "state": t.state.value,
@@ -32,12 +47,26 @@ def trial_rows(trials: list[Trial]) -> list[dict[str, Any]]:
             "proposer": t.proposer.value,
             "strategy": t.strategy,
             "model": t.model,
-            "rationale": t.rationale,
-            "retry_of": t.retry_of,
+            "started_at": _utc(t.started_at),
+            "finished_at": _utc(t.finished_at),
             "duration_s": t.duration,
             "failure": t.failure.value if t.failure else None,
             "reason": t.reason,
+            "rationale": t.rationale,
+            "retry_of": t.retry_of,
         }
+        if t.lineage is not None:  # a segment of Population Based Training (agent/study/pbt.py)
+            lin = t.lineage
+            row.update(
+                member=lin.member,
+                segment=lin.kind,
+                parent=lin.parent,
+                parent_member=lin.parent_member,
+                start_step=lin.start_step,
+            )
+        for key in ("duplicate_of", "equivalent_to"):  # a result copied from another trial (dedupe.py)
+            if key in t.info:
+                row[key] = t.info[key]
         row.update({f"param_{k}": v for k, v in t.params.items()})
         row.update({f"metric_{k}": v for k, v in t.metrics.items()})
         rows.append(row)
@@ -45,9 +74,14 @@ def trial_rows(trials: list[Trial]) -> list[dict[str, Any]]:
 
 
 def to_dataframe(trials: list[Trial]) -> pd.DataFrame:
+    """``trial_rows`` as a DataFrame; ``started_at``/``finished_at`` are ``datetime64[ns, UTC]``."""
     import pandas as pd
 
-    return pd.DataFrame(trial_rows(trials))
+    df = pd.DataFrame(trial_rows(trials))
+    for col in TIME_COLUMNS:
+        if col in df:
+            df[col] = pd.to_datetime(df[col], utc=True)
+    return df
 
 
 def export(
@@ -60,24 +94,32 @@ def export(
     direction: str = "maximize",
     metric: str = "",
     name: str = "tunesmith",
+    spec: StudySpec | None = None,
+    folder: Path | None = None,
 ) -> Path:
-    """Write ``trials`` to ``out`` in ``fmt``; returns the path written."""
+    """Write ``trials`` to ``out`` in ``fmt``; returns the path written. ``spec`` and ``folder`` (when
+    given) are recorded in the Optuna study's user attributes."""
     if fmt not in FORMATS:
         raise TunesmithError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "optuna":
         if space is None:
             raise TunesmithError("the optuna export needs the search space")
-        return _to_optuna(trials, out, curves or {}, space, direction, metric, name)
+        from agent.study.export_optuna import write_optuna
+
+        return write_optuna(
+            trials,
+            out,
+            curves=curves or {},
+            space=space,
+            direction=direction,
+            metric=metric,
+            name=name,
+            spec=spec,
+            folder=folder,
+        )
     if fmt == "json":
-        data = []
-        for row, t in zip(trial_rows(trials), trials, strict=True):
-            row["params"] = t.params
-            row["metrics"] = t.metrics
-            if curves is not None:
-                row["curve"] = [p.model_dump(mode="json") for p in curves.get(t.number, [])]
-            data.append({k: v for k, v in row.items() if not k.startswith(("param_", "metric_"))})
-        out.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        out.write_text(json.dumps(_json_rows(trials, curves), indent=2, default=str), encoding="utf-8")
         return out
     df = to_dataframe(trials)
     if fmt == "csv":
@@ -90,71 +132,36 @@ def export(
     return out
 
 
-def _distributions(space: SearchSpace) -> dict[str, Any]:
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+def _json_rows(trials: list[Trial], curves: dict[int, list[MetricPoint]] | None) -> list[dict[str, Any]]:
+    by_number = {t.number: t for t in trials}
+    data = []
+    for row in trial_rows(trials):
+        t = by_number[row["trial"]]
+        for col in TIME_COLUMNS:
+            row[col] = row[col].isoformat() if row[col] is not None else None
+        row["params"] = t.params
+        row["metrics"] = t.metrics
+        if curves is not None:
+            row["curve"] = [p.model_dump(mode="json") for p in curves.get(t.number, [])]
+        data.append({k: v for k, v in row.items() if not k.startswith(("param_", "metric_"))})
+    return data
 
-    out: dict[str, Any] = {}
-    for name, p in space.params.items():
-        if isinstance(p, FloatParam):
-            out[name] = FloatDistribution(p.low, p.high, log=p.log, step=p.step)
-        elif isinstance(p, CategoricalParam):
-            out[name] = CategoricalDistribution(p.choices)
-        else:
-            out[name] = IntDistribution(p.low, p.high, log=p.log, step=p.step)
-    return out
 
-
-def _to_optuna(
-    trials: list[Trial],
-    out: Path,
-    curves: dict[int, list[MetricPoint]],
-    space: SearchSpace,
-    direction: str,
-    metric: str,
-    name: str,
-) -> Path:
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if out.exists():
-        out.unlink()
-    storage = f"sqlite:///{out}"
-    study = optuna.create_study(
-        storage=storage, study_name=name, direction="maximize" if direction == "maximize" else "minimize"
+def export_session(session: Session, fmt: str, out: Path) -> Path:
+    """Export the study ``session`` holds with all it knows: its trials, their curves (JSON and Optuna),
+    the current search space, the spec and the folder."""
+    spec = session.state.refresh().spec
+    trials = session.trials()
+    curves = {t.number: session.metrics(t.number) for t in trials} if fmt in ("json", "optuna") else None
+    return export(
+        trials,
+        fmt,
+        out,
+        curves=curves,
+        space=session.state.space,
+        direction=spec.direction,
+        metric=spec.metric,
+        name=spec.name or session.dir.name,
+        spec=spec,
+        folder=session.dir,
     )
-    dists = _distributions(space)
-    states = {
-        TrialState.COMPLETE: optuna.trial.TrialState.COMPLETE,
-        TrialState.PRUNED: optuna.trial.TrialState.PRUNED,
-        TrialState.FAILED: optuna.trial.TrialState.FAIL,
-        TrialState.TIMEOUT: optuna.trial.TrialState.FAIL,
-    }
-    frozen = []
-    for t in trials:
-        state = states.get(t.state)
-        if state is None:
-            continue
-        params = {k: v for k, v in t.params.items() if k in dists and dists[k]._contains(dists[k].to_internal_repr(v))}
-        inter = {}
-        for i, p in enumerate(curves.get(t.number, [])):
-            v = p.values.get(metric)
-            if v is not None and math.isfinite(v):
-                inter[p.step if p.step is not None else i] = v
-        ok = state == optuna.trial.TrialState.COMPLETE and t.value is not None
-        frozen.append(
-            optuna.trial.create_trial(
-                state=state,
-                value=t.value if ok else None,
-                params=params,
-                distributions={k: dists[k] for k in params},
-                intermediate_values=inter,
-                user_attrs={
-                    "tunesmith_trial": t.number,
-                    "proposer": t.proposer.value,
-                    "reason": t.reason or "",
-                    "strategy": t.strategy or "",
-                },
-            )
-        )
-    study.add_trials(frozen)
-    return out

@@ -9,6 +9,10 @@ Layout::
 
 Only one process may *run* a study at a time; readers (status, best, export, the web page) open the
 database read-only and never take the lock.
+
+A new study goes into a new or empty folder only: tunesmith never writes into a folder of the user's (a
+``--dir`` that holds their own ``spec.yaml`` would otherwise lose it), and ``write_spec_copy`` never
+replaces a ``spec.yaml`` it did not write.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import IO, Any
 import yaml
 
 from agent.errors import StudyError
+from agent.study.store.sqlite_errors import START_AGAIN, unusable_reason
 
 DB_NAME = "study.db"
 LOCK_NAME = "study.lock"
@@ -122,28 +127,90 @@ def _os_message(path: Path, exc: OSError) -> str:
     return f"cannot use study folder {path}: {exc.strerror or exc}"
 
 
+def check_new(path: Path) -> Path:
+    """The resolved ``path`` if a new study may go there (it does not exist, or is an empty folder);
+    StudyError with the fix otherwise. Creates nothing (``prepare`` does)."""
+    path = path.expanduser().resolve()
+    if is_study(path):
+        check_usable(path)
+        raise StudyError(
+            f"{path} already holds a study; continue it with 'tunesmith resume {path}' or choose another --dir"
+        )
+    if path.exists() and not path.is_dir():
+        raise StudyError(f"{path} is a file, not a folder; choose a new folder for --dir")
+    try:
+        entries = [] if not path.exists() else [e for e in path.iterdir() if not _our_leftover(e)]
+    except OSError as exc:
+        raise StudyError(_os_message(path, exc)) from None
+    if entries:
+        raise StudyError(
+            f"{path} is not empty and holds no study (it has {entries[0].name}); choose a new or empty folder "
+            "for --dir: tunesmith never writes into a folder of yours"
+        )
+    return path
+
+
+def check_usable(path: Path) -> Path:
+    """``path`` if it holds a usable study, else ``StudyError`` saying exactly what to do. A damaged,
+    empty or never-started ``study.db`` is only read, never written (``tune`` and ``resume`` agree)."""
+    if not is_study(path):
+        raise StudyError(
+            f"{path} is not a study folder (no {DB_NAME}); check the path or start one with 'tunesmith tune SPEC'"
+        )
+    why = unusable_reason(path / DB_NAME)
+    if why is not None:
+        raise StudyError(f"{path} holds no usable study ({why}); {START_AGAIN.format(path)}")
+    return path
+
+
+def _our_leftover(entry: Path) -> bool:
+    """What an interrupted creation of a study may leave behind: the empty ``trials`` folder."""
+    try:
+        return entry.name == "trials" and entry.is_dir() and not any(entry.iterdir())
+    except OSError:
+        return False
+
+
 def prepare(path: Path, *, new: bool) -> Path:
-    """Create (new=True) or check (new=False) a study folder; StudyError with a fix otherwise."""
+    """Create (new=True; see ``check_new``) or check (new=False) a study folder; StudyError with a fix otherwise."""
     path = path.expanduser().resolve()
     if new:
-        if is_study(path):
-            raise StudyError(
-                f"{path} already holds a study; continue it with 'tunesmith resume {path}' or choose another --dir"
-            )
+        check_new(path)
         try:
             (path / "trials").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StudyError(_os_message(path, exc)) from None
-    elif not is_study(path):
-        raise StudyError(
-            f"{path} is not a study folder (no {DB_NAME}); check the path or start one with 'tunesmith tune SPEC'"
-        )
+    else:
+        check_usable(path)
     if new or os.access(path, os.W_OK):
         return path
     raise StudyError(_os_message(path, OSError(errno.EROFS, "read-only")))
 
 
+SPEC_COPY = "spec.yaml"
+#: The first line of every spec copy: what tells tunesmith's copy from a user's file of the same name.
+SPEC_COPY_HEADER = (
+    "# the spec as run, written by tunesmith; study.db holds the source of truth (edits here change nothing)"
+)
+
+
 def write_spec_copy(path: Path, spec_dict: dict[str, Any]) -> None:
-    tmp = path / "spec.yaml.tmp"
-    tmp.write_text(yaml.safe_dump(spec_dict, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path / "spec.yaml")
+    """Write ``DIR/spec.yaml``, the human-readable copy of the spec, atomically. A ``spec.yaml`` that
+    tunesmith did not write (no ``SPEC_COPY_HEADER``) is left alone. A full disk or a read-only folder
+    raises ``StudyError`` with the fix, leaving no temporary file behind."""
+    target = path / SPEC_COPY
+    try:
+        if target.exists() and not target.read_text(encoding="utf-8", errors="replace").startswith(SPEC_COPY_HEADER):
+            return
+    except OSError:
+        return  # unreadable: certainly not ours to replace
+    tmp = path / f"{SPEC_COPY}.tmp"
+    try:
+        tmp.write_text(SPEC_COPY_HEADER + "\n" + yaml.safe_dump(spec_dict, sort_keys=False), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise StudyError(_os_message(path, exc)) from None

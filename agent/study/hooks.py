@@ -76,9 +76,10 @@ class StudyControl:
 
 @dataclass(frozen=True)
 class RunSummary:
-    reason: str  # budget | time | stopped | exhausted
+    reason: str  # budget | time | stopped | exhausted | broken_setup
     counted: int
     best: Trial | None
+    message: str | None = None  # broken_setup: the one line saying what is wrong and how to fix it
 
 
 __all__ = ["Observer", "Pruner", "Resources", "RunSummary", "Steering", "StudyControl"]

@@ -4,6 +4,13 @@ Contract: ``classify`` is total — every outcome maps to exactly one of COMPLET
 oom, nan, no_metric, launch, lost), TIMEOUT, PRUNED or CANCELLED, always with a one-line ``reason`` for
 anything but COMPLETE and with the stderr tail kept. The objective is the last reported value of the
 metric, unless some report says ``final``, in which case the last final one wins.
+
+A trial asked to stop early (status ``stopped``) is PRUNED, unless the stop came too late to matter: it
+exited by itself with status 0 (no signal), reported a finite objective, and did not act on the stop
+(the executor says ``info['stop_seen'] is False``: ``should_stop()`` never returned True to it). It had
+then finished its run (its last report is at or after the step the stop was asked at) and is COMPLETE,
+with ``info['late_stop']`` keeping the stop's reason. An executor that cannot tell (no ``stop_seen``)
+leaves every stopped trial PRUNED.
 """
 
 from __future__ import annotations
@@ -66,6 +73,11 @@ def _last_line(text: str) -> str:
     return line if len(line) <= 200 else line[:197] + "..."
 
 
+def _finished_before_the_stop(outcome: TrialOutcome) -> bool:
+    """A stopped trial that ended on its own, successfully, without acting on the stop (module docstring)."""
+    return outcome.returncode == 0 and outcome.signal is None and outcome.info.get("stop_seen") is False
+
+
 def classify(outcome: TrialOutcome, metric: str, *, timeout: float | None = None) -> dict[str, Any]:
     """Fields to update on the trial record (state, value, reason, failure, ...)."""
     value, step = objective_value(outcome.reports, metric)
@@ -108,6 +120,9 @@ def classify(outcome: TrialOutcome, metric: str, *, timeout: float | None = None
             "reason": outcome.reason or "cancelled",
             "value": value if finite else None,
         }
+    if status == "stopped" and _finished_before_the_stop(outcome) and finite and value is not None:
+        fields["info"]["late_stop"] = outcome.reason or "stopped early"
+        return {**fields, "state": TrialState.COMPLETE, "value": float(value), "reason": None, "failure": None}
     if status == "stopped":
         return {
             **fields,

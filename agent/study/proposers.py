@@ -12,13 +12,16 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.core.records import Event, EventKind, ProposerKind, Trial, TrialDraft
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec
 from agent.strategies.base import Strategy
 from agent.study.store.base import TrialStore
+
+if TYPE_CHECKING:
+    from agent.study.pbt import ExploreContext
 
 
 class Stoppable(Protocol):
@@ -39,10 +42,14 @@ class ProposerHost(Protocol):
     def study_dir(self) -> Path: ...
     @property
     def control(self) -> Stoppable: ...
+    @property
+    def seed(self) -> int | None: ...
 
     def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event: ...
 
     def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None: ...
+
+    def stop_trial(self, number: int, reason: str, *, source: str = "agent") -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,13 @@ class Proposer(abc.ABC):
     def observe(self, trial: Trial, history: Sequence[Trial]) -> None:
         """A trial finished (any state). Default: nothing."""
 
+    def explore(self, ctx: ExploreContext) -> TrialDraft | None:
+        """Population Based Training's explore step for ``ctx.member``, which continues from member
+        ``ctx.donor``'s checkpoint: the donor's params with some of ``ctx.mutable`` changed, with a rationale.
+        It is validated (in the space, only mutable params changed); None or an invalid draft leaves it to
+        perturbation (agent/study/pbt.py). Default: None."""
+        return None
+
     def close(self) -> None:
         """Release resources (network clients ...). Default: nothing."""
 
@@ -85,5 +99,9 @@ class StrategyProposer(Proposer):
 
     def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:
         label = self.strategy.label(ctx.space, ctx.history)
+        note = self.strategy.note(ctx.space, ctx.history)
         configs = self.strategy.ask(ctx.space, ctx.history, n)
-        return [TrialDraft(params=c, proposer=ProposerKind.STRATEGY, strategy=label) for c in configs]
+        return [
+            TrialDraft(params=c, proposer=ProposerKind.STRATEGY, strategy=label, rationale=note if i == 0 else None)
+            for i, c in enumerate(configs)
+        ]

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from agent.core.records import Trial, TrialDraft
 from agent.study.proposers import ProposalContext, Proposer, ProposerHost
+
+if TYPE_CHECKING:
+    from agent.study.pbt import ExploreContext
 
 
 class ProposalQueue:
@@ -50,6 +54,9 @@ class QueuedProposer(Proposer):
 
     def observe(self, trial: Trial, history: Sequence[Trial]) -> None:
         self.inner.observe(trial, history)
+
+    def explore(self, ctx: ExploreContext) -> TrialDraft | None:
+        return self.inner.explore(ctx)
 
     def close(self) -> None:
         self.inner.close()

@@ -17,17 +17,28 @@ from typing import Any
 
 from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialState, best_trial
 from agent.core.spec import StudySpec, load_spec, script_problem
-from agent.errors import SpecError, StudyError
+from agent.errors import SandboxError, SpecError, StudyError
+from agent.strategies.steplaw import StepLawFirst, law_of
 from agent.study.engine import StudyEngine
-from agent.study.folder import DB_NAME, StudyLock, default_dir, prepare, runner_gone
+from agent.study.folder import DB_NAME, StudyLock, check_usable, default_dir, prepare, runner_gone
+from agent.study.function_check import function_problem
 from agent.study.hooks import Observer, RunSummary, StudyControl
+from agent.study.progress import time_to_result
 from agent.study.proposers import Proposer, StrategyProposer
 from agent.study.queue import ProposalQueue, QueuedProposer
+from agent.study.script import checkpoint_problem, params_problem
 from agent.study.state import StudyState
 from agent.study.steering import CommandInbox
 from agent.study.store.base import TrialStore
 from agent.study.store.sqlite import SQLiteStore
 from sandbox.base import TrialExecutor
+
+
+def setup_problem(spec: StudySpec) -> str | None:
+    """What the spec alone shows would fail every trial (one line with the fix), or None: a missing command
+    script, a function that cannot be found, params that never reach the script, a script that does not
+    checkpoint under Population Based Training."""
+    return script_problem(spec) or function_problem(spec) or params_problem(spec) or checkpoint_problem(spec)
 
 
 class Session:
@@ -47,7 +58,10 @@ class Session:
     # ------------------------------------------------------------ opening
     @classmethod
     def create(cls, spec: StudySpec, directory: Path | None = None, *, request: str | None = None) -> Session:
-        problem = script_problem(spec)
+        """A new study in ``directory`` (new or empty; default ``studies/NAME-TIME``). What the spec alone
+        shows would fail every trial (a missing script or function, params that never reach the script) is
+        refused before the folder exists; the faces also call ``wiring.preflight`` for the machine's part."""
+        problem = setup_problem(spec)
         if problem is not None:  # before the study folder exists: nothing to clean up
             raise SpecError(problem)
         directory = prepare(directory or default_dir(spec.name or "study"), new=True)
@@ -63,10 +77,8 @@ class Session:
 
     @classmethod
     def open(cls, directory: Path, *, readonly: bool = False) -> Session:
-        directory = prepare(directory, new=False) if not readonly else directory.expanduser().resolve()
-        if readonly and not (directory / DB_NAME).is_file():
-            raise StudyError(f"{directory} is not a study folder (no {DB_NAME}); check the path")
-        store = SQLiteStore(directory / DB_NAME, readonly=readonly)
+        directory = prepare(directory, new=False) if not readonly else check_usable(directory.expanduser().resolve())
+        store = SQLiteStore(directory / DB_NAME, readonly=readonly, create=False)
         state = StudyState.load(store, directory)
         if state is None:
             raise StudyError(
@@ -110,6 +122,8 @@ class Session:
         strategy = make_strategy(
             self.spec.strategy, direction=self.spec.direction, seed=self.seed, budget=self.spec.budget.max_trials
         )
+        if law_of(self.spec.task) is not None and self.spec.task is not None:
+            strategy = StepLawFirst(strategy, self.spec.task, self.spec.default)  # the law's point first
         return StrategyProposer(strategy)
 
     def run(
@@ -123,11 +137,15 @@ class Session:
         """Run (or resume) the study to the end of its budget; holds the study lock meanwhile."""
         if self.readonly:
             raise StudyError("this session was opened read-only; open it without readonly to run it")
-        from agent.study.wiring import make_pruner, make_resources
+        from agent.study.wiring import ExecutorChoice, make_pruner, make_resources, trial_problem
 
-        problem = script_problem(self.spec)
+        problem = setup_problem(self.spec)
         if problem is not None:  # the script moved since: rather than as many failed trials as the budget allows
             raise SpecError(problem)
+        if executor is None and ExecutorChoice.parse(self.store.get_meta("executor")).kind == "local":
+            problem = trial_problem(self.spec, self.dir)  # e.g. a read_path gone, or resumed as strict
+            if problem is not None:
+                raise SandboxError(problem)
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
@@ -173,6 +191,18 @@ class Session:
     def events(self, kind: EventKind | None = None, *, after: int = 0) -> list[Event]:
         return self.store.events(kind, after=after)
 
+    def runner_gone(self) -> bool:
+        """Whether the process that last ran this study is gone: its RUNNING trials were interrupted."""
+        return runner_gone(self.dir)
+
+    def stop_message(self) -> str | None:
+        """Why the last run stopped early on a broken setup (agent/study/doctor.py), or None."""
+        if self.store.get_meta("status") != "broken_setup":
+            return None
+        kinds = (EventKind.IDENTICAL_FAILURES, EventKind.IDENTICAL_METRICS, EventKind.NO_CHECKPOINT)
+        found = [e for kind in kinds for e in self.events(kind)]
+        return str(max(found, key=lambda e: e.id).data.get("message")) if found else None
+
     def status(self) -> dict[str, Any]:
         """A JSON-friendly summary (the basis of ``tunesmith status --json``). ``status`` is what the last
         runner recorded (created, running, finished, interrupted, ...), except that a study recorded as
@@ -186,7 +216,7 @@ class Session:
         best = best_trial(trials, self.spec.direction)
         fallbacks = self.store.events(EventKind.FALLBACK)
         state = self.store.get_meta("status", "unknown")
-        if state == "running" and runner_gone(self.dir):
+        if state == "running" and self.runner_gone():
             # its process died without a word (kill -9): its RUNNING trials run no more; resume re-runs them
             state = "interrupted"
             counts["interrupted"] = counts.pop("running")
@@ -206,7 +236,34 @@ class Session:
             "elapsed_s": float(self.store.get_meta("elapsed_s", 0.0) or 0.0),
             "seed": self.seed,
             "usage": self.store.get_meta("usage"),
+            "chat_usage": self.store.get_meta("chat_usage"),
+            "stop_reason": self.stop_message(),
+            "model": self._model_verdict(),
+            "time_to_result": time_to_result(trials, self.spec.direction),
+            "duplicates": self._duplicates(trials),
         }
+
+    def _duplicates(self, trials: Sequence[Trial]) -> dict[str, int]:
+        """Functional hashing at work (agent/study/dedupe.py): proposals refused as repeats of a tried
+        configuration, duplicates given an earlier result, trials stopped as equivalent by fingerprint."""
+        events = self.store.events(EventKind.DUPLICATE_PROPOSAL)
+        return {
+            "refused": sum(1 for e in events if not e.data.get("reused")),
+            "reused": sum(1 for t in trials if "duplicate_of" in t.info),
+            "equivalent": sum(1 for t in trials if "equivalent_to" in t.info),
+        }
+
+    def _model_verdict(self) -> dict[str, Any] | None:
+        """The LLM's last note and its finish (kind and recommendation), when it wrote any."""
+        notes = self.store.events(EventKind.REFLECTION)[-1:]
+        finished = self.store.events(EventKind.LLM_FINISHED)[-1:]
+        if not notes and not finished:
+            return None
+        out: dict[str, Any] = {"last_note": str(notes[0].data.get("text", "")) if notes else None}
+        if finished:
+            data = finished[0].data
+            out["finish"] = {"kind": str(data.get("kind", "done")), "recommendation": str(data.get("recommendation"))}
+        return out
 
     def close(self) -> None:
         self.store.close()

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.core.messages import one_line
 from agent.core.records import EventKind
 from agent.core.space import SearchSpace
-from agent.core.spec import Budget
+from agent.core.spec import Budget, duration_text
 from agent.errors import SpecError, TunesmithError
 from agent.study.folder import LOCK_NAME
 from agent.study.store.base import TrialStore
@@ -237,7 +237,12 @@ class CommandInbox:
 
 
 def describe_budget(budget: Budget) -> str:
-    parts = [
-        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in budget.model_dump().items() if v is not None
-    ]
+    """``max_trials=40, trial_timeout=2m``: durations as people write them (``duration_text``), not seconds."""
+
+    def shown(key: str, value: Any) -> str:
+        if key in ("max_time", "trial_timeout"):
+            return duration_text(value)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    parts = [f"{k}={shown(k, v)}" for k, v in budget.model_dump().items() if v is not None]
     return ", ".join(parts) or "no limits"

@@ -10,7 +10,9 @@ machine belongs to, or ``RAY_ADDRESS``). A study folder remembers the choice (``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -19,6 +21,7 @@ from agent.core.records import MetricPoint
 from agent.core.spec import StudySpec
 from agent.errors import DependencyError, ResourceError, SandboxError, SpecError
 from agent.study.hooks import Pruner, Resources
+from agent.study.trial_request import default_threads, trial_request
 from sandbox.base import TrialExecutor
 
 EXECUTORS = ("local", "ray")
@@ -47,6 +50,9 @@ def make_executor(spec: StudySpec, choice: ExecutorChoice | None = None) -> Tria
     cannot provide it ends the trial as a launch error, never runs it with less isolation)."""
     choice = choice or ExecutorChoice()
     if choice.kind == "ray":
+        problem = executor_problem(spec, choice)
+        if problem is not None:
+            raise SpecError(problem)
         return _ray_executor(spec, choice.ray_address or "auto")
     from sandbox.launch import profile_problem
     from sandbox.local_executor import LocalExecutor
@@ -57,15 +63,51 @@ def make_executor(spec: StudySpec, choice: ExecutorChoice | None = None) -> Tria
     return LocalExecutor(capacity=spec.workers)
 
 
-def preflight(spec: StudySpec, choice: ExecutorChoice | None = None) -> None:
-    """Raise ``SandboxError`` now, before a study folder is created, when this machine cannot give local
-    trials the spec's isolation (Ray nodes check for themselves when their trials start)."""
-    if (choice or ExecutorChoice()).kind == "local":
-        from sandbox.launch import profile_problem
+def preflight(spec: StudySpec, choice: ExecutorChoice | None = None, directory: Path | None = None) -> None:
+    """Raise now, before a study folder is created, what would fail every local trial alike: the spec's
+    isolation, a first trial that could not start (``trial_problem``: strict sandbox paths, the command) as
+    ``SandboxError``, and GPUs that are not there as ``ResourceError``. Ray nodes check for themselves
+    when their trials start. ``directory`` is where the study will live (default: a new ``studies/``)."""
+    problem = executor_problem(spec, choice or ExecutorChoice())
+    if problem is not None:
+        raise SpecError(problem)
+    if (choice or ExecutorChoice()).kind != "local":
+        return
+    problem = trial_problem(spec, directory)
+    if problem is not None:
+        raise SandboxError(problem)
+    make_resources(spec)  # gpus: auto on a machine without one raises here, not after the folder exists
 
-        problem = profile_problem(spec.isolation, spec.budget.max_processes)
-        if problem is not None:
-            raise SandboxError(problem)
+
+def executor_problem(spec: StudySpec, choice: ExecutorChoice) -> str | None:
+    """Why ``spec`` cannot run on the chosen executor (one line with the fix), or None. Population Based
+    Training on Ray: a segment continues from a checkpoint another node wrote, and tunesmith (on the head)
+    copies it, so checkpoints must live in a folder every node and the head see at the same path."""
+    if choice.kind == "ray" and spec.scheduler is not None and spec.scheduler.checkpoint_root is None:
+        return (
+            "scheduler pbt on --executor ray needs a checkpoint folder shared by the head and every node: set "
+            "scheduler.checkpoint_root: /shared/path (an NFS or similar mount at the same path everywhere)"
+        )
+    return None
+
+
+def trial_problem(spec: StudySpec, directory: Path | None = None) -> str | None:
+    """Why no local trial of ``spec`` could start (one line with the fix), or None: the checks the local
+    executor makes before every trial (``sandbox.launch.launch_problem``: isolation profile, workdir,
+    command, strict sandbox paths), made once on the first trial's request, plus strict ``read_paths``
+    that do not exist."""
+    from sandbox.launch import build_argv, build_env, launch_problem
+
+    if spec.isolation == "strict":
+        for path in spec.read_paths:
+            if not os.path.exists(path):
+                return (
+                    f"read_paths: {path} does not exist; create it or remove it from read_paths (relative paths "
+                    "are relative to the spec file)"
+                )
+    folder = directory.expanduser().resolve() if directory is not None else Path.cwd() / "studies" / "new"
+    request = trial_request(spec, folder, 0, {}, seed=spec.seed, threads=default_threads(spec))
+    return launch_problem(request, build_argv(request), build_env(request))
 
 
 def _ray_executor(spec: StudySpec, address: str) -> TrialExecutor:

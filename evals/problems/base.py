@@ -74,12 +74,19 @@ class Problem(abc.ABC):
         """Whether ``evaluate`` reports a held-out loss."""
         return True
 
+    @property
+    def task(self) -> str:
+        """What is tuned, as a user would tell the LLM agent (the spec's ``task:``): model, data and its size,
+        the metric and how it is measured. Every problem says it, so the agent's prior knowledge can apply."""
+        return f"the {self.family} benchmark problem {self.name}"
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "family": self.family,
             "group": self.group,
             "dims": len(self.space),
+            "task": self.task,
             "kinds": sorted(self.space.kinds()),
         }
 
@@ -102,6 +109,10 @@ class QuadraticProblem(Problem):
     @property
     def default(self) -> dict[str, Any]:
         return {n: 0.5 for n in self._space.names}
+
+    @property
+    def task(self) -> str:
+        return f"a synthetic quadratic bowl in {len(self._space)} dimensions (a test fake); lower is better"
 
     def evaluate(self, params: Mapping[str, Any]) -> Evaluation:
         if self.fail_above is not None and params["x0"] > self.fail_above:

@@ -158,6 +158,34 @@ DEFAULTS_REG = {
 }
 
 
+#: What each model is, as an ML engineer would name it (the LLM agent's task description).
+MODEL_TEXT = {  # (classifier, regressor)
+    "DT": ("DecisionTreeClassifier", "DecisionTreeRegressor"),
+    "MLP-adam": ("MLPClassifier (Adam)", "MLPRegressor (Adam)"),
+    "MLP-sgd": ("MLPClassifier (SGD with momentum)", "MLPRegressor (SGD with momentum)"),
+    "RF": ("RandomForestClassifier", "RandomForestRegressor"),
+    "SVM": ("SVC (RBF kernel)", "SVR (RBF kernel)"),
+    "ada": ("AdaBoostClassifier", "AdaBoostRegressor"),
+    "kNN": ("KNeighborsClassifier", "KNeighborsRegressor"),
+    "lasso": ("LogisticRegression (L1 penalty)", "Lasso"),
+    "linear": ("LogisticRegression (L2 penalty)", "Ridge"),
+}
+#: The bundled data sets: (samples, features, what is predicted).
+DATA_TEXT = {
+    "breast": (569, 30, "2 classes, breast cancer diagnosis"),
+    "digits": (1797, 64, "10 classes, 8x8 images of handwritten digits"),
+    "iris": (150, 4, "3 classes, iris species"),
+    "wine": (178, 13, "3 classes, wine cultivars"),
+    "diabetes": (442, 10, "a continuous target, disease progression"),
+}
+METRIC_TEXT = {
+    "acc": "accuracy (the loss is -accuracy)",
+    "nll": "log-loss",
+    "mae": "mean absolute error",
+    "mse": "mean squared error",
+}
+
+
 def problem_names() -> list[str]:
     """All 90 bayesmark problem names, in a fixed order."""
     names = [f"{m}_{d}_{s}" for m in MODELS for d in CLF_DATASETS for s in CLF_METRICS]
@@ -261,6 +289,16 @@ class BayesmarkProblem(Problem):
     @property
     def space(self) -> SearchSpace:
         return self._space
+
+    @property
+    def task(self) -> str:
+        n, d, target = DATA_TEXT[self.dataset]
+        return (
+            f"scikit-learn {MODEL_TEXT[self.model][0 if self.classifier else 1]} on the {self.dataset} data set "
+            f"({n} samples, {d} features, "
+            f"{target}); the loss is the {CV_SPLITS}-fold cross-validated {METRIC_TEXT[self.metric]} on an 80 % "
+            "training split"
+        )
 
     @property
     def default(self) -> dict[str, Any]:

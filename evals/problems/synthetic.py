@@ -89,6 +89,13 @@ class SyntheticProblem(Problem):
     def has_test(self) -> bool:
         return False
 
+    @property
+    def task(self) -> str:
+        return (
+            f"the {self.name} synthetic test function in {len(self.bounds)} dimensions (a black box to minimise; "
+            "no model or data, so prior knowledge of hyperparameters does not apply)"
+        )
+
     def evaluate(self, params: Mapping[str, Any]) -> Evaluation:
         x = [float(params[f"x{i}"]) for i in range(len(self.bounds))]
         return Evaluation(loss=self.fn(x))

@@ -126,3 +126,42 @@ def test_an_eval_run_that_approves_a_space_edit_applies_it() -> None:
         assert drafts and drafts[0].params[name] == 1.0
     finally:
         proposer.close()
+
+
+def test_eval_reports_the_agent_against_auto_with_tokens_share_and_early_scores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from evals.cli import run_eval
+
+    problem = get_problem("branin")
+    sampler = make_strategy("random", direction="minimize", seed=2)
+    prompts: list[str] = []
+
+    def reply(body: dict[str, Any], n: int) -> Reply:
+        if not body.get("tools"):
+            return text("the corners look worse.")
+        prompts.append(body["messages"][0]["content"])
+        configs = [{"params": p, "rationale": "spread out"} for p in sampler.ask(problem.space, [], _wanted(body))]
+        return tool("run_trials", {"configs": configs})
+
+    with FakeOpenAI(reply) as server:
+        _endpoint(monkeypatch, tmp_path, server.base_url)
+        summary = run_eval(
+            out_dir=tmp_path / "run",
+            suite="synthetic",
+            problems="branin",
+            split=None,
+            strategies="agent,auto",
+            seeds=1,
+            budget="6",
+            batch="1",
+            workers=1,
+            baselines=None,
+            plots=False,
+        )
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "### The LLM agent" in report and "fake-model" in report and "LLM share of evals" in report
+    assert "| 2 evals | 5 evals |" in report  # the anytime table
+    assert "unknown (no price)" in report  # no price for fake-model: not a made-up $0
+    assert problem.task in prompts[0]
+    assert set(summary["protocols"]["6x1"]["val"]["means"]) == {"agent", "auto"}

@@ -32,7 +32,7 @@ def test_eval_is_a_tunesmith_command_and_lists_problems() -> None:
     [
         (["--suite", "nope", "--out", "x"], "unknown suite 'nope'; choose one of bayesmark"),
         (["--problems", "SVM_wine_nl", "--out", "x"], "did you mean 'SVM_wine_nll'"),
-        (["--problems", "branin", "--strategies", "tpe,hebo", "--out", "x"], "unknown strategy 'hebo'"),
+        (["--problems", "branin", "--strategies", "tpe,nevergrad", "--out", "x"], "unknown strategy 'nevergrad'"),
         (["--problems", "branin", "--budget", "30,128", "--batch", "1,8,2", "--out", "x"], "one batch per budget"),
         (["--problems", "branin"], "--out DIR is required"),
         (["--problems", "branin", "--split", "train", "--out", "x"], "choose dev or test"),

@@ -78,3 +78,45 @@ def test_torch_task_reports_a_curve() -> None:
     p = get_problem("torch-mlp_digits_nll")
     e = p.evaluate({**p.default, "width": 16, "depth": 1})
     assert len(e.curve) == 12 and e.curve[-1] == e.loss and e.test_loss is not None
+
+
+def test_every_problem_tells_the_agent_its_task() -> None:
+    for name in SUITES["all"]:
+        task = get_problem(name).task
+        assert (len(task) > 40 and name not in task) or "synthetic" in task, (name, task)
+    svm = get_problem("SVM_wine_nll").task
+    assert "SVC" in svm and "wine" in svm and "178 samples" in svm and "log-loss" in svm
+    assert "Regressor" in get_problem("kNN_diabetes_mae").task
+
+
+def test_the_agent_contender_puts_the_task_in_its_prompt() -> None:
+    from agent.core.records import Trial, TrialState
+    from agent.llm.base import Completion
+    from agent.llm.scripted import ScriptedClient
+    from agent.study.proposers import ProposalContext
+    from evals.contenders import ContenderContext
+    from evals.llm_contender import make_eval_proposer
+
+    problem = get_problem("SVM_wine_nll")
+    ctx = ContenderContext(
+        problem=problem.name,
+        space=problem.space,
+        default=problem.default,
+        direction="minimize",
+        seed=1,
+        budget=4,
+        batch=1,
+        task=problem.task,
+    )
+    client = ScriptedClient([], exhausted=Completion(content="no tool call"))
+    proposer = make_eval_proposer(ctx, client=client)
+    try:
+        first = Trial(number=0, params=dict(problem.default), state=TrialState.COMPLETE, value=0.5)
+        proposer.observe(first, [first])
+        proposer.propose(
+            ProposalContext(space=problem.space, history=[first], direction="minimize", metric="loss", remaining=3), 1
+        )
+    finally:
+        proposer.close()
+    system = client.requests[0][0][0].content or ""
+    assert problem.task in system and "evals.problems:SVM_wine_nll" in system

@@ -8,6 +8,7 @@ import shutil
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,12 @@ def run_study(
     study: Path | None = None,
     fixed: dict[str, Any] | None = None,
     budget: dict[str, Any] | None = None,
+    plant: Callable[[Path], None] | None = None,
     **spec: Any,
 ) -> tuple[Trial, Session]:
     """Run ``body`` (dedented Python) as the single trial of a new study; its objective is ``score``.
     The script gets ``mark`` as its one argument. The study folder defaults to ``work/studies/s``, inside
-    the trial's workdir: the hardest case for hiding it."""
+    the trial's workdir: the hardest case for hiding it. ``plant(study folder)`` runs before the trial."""
     if isolation == "strict":
         need_strict()
     work = tmp_path / "work"
@@ -67,6 +69,8 @@ def run_study(
         **spec,
     }
     session = Session.create(load_spec(data, base_dir=work), study or work / "studies" / "s")
+    if plant is not None:  # e.g. another trial's folder: a new study must start in an empty folder
+        plant(session.dir)
     session.run()
     trials = session.trials()
     assert len(trials) == 1, trials

@@ -11,6 +11,7 @@ import json
 import os
 import pwd
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,9 @@ READ_TARGET = """
 """
 
 
-def _read_attack(tmp_path: Path, isolation: str, target: Path) -> None:
+def _read_attack(tmp_path: Path, isolation: str, target: Path, plant: Callable[[Path], None] | None = None) -> None:
     mark = token()
-    trial, _ = run_study(tmp_path, READ_TARGET, isolation, mark=mark, fixed={"target": str(target)})
+    trial, _ = run_study(tmp_path, READ_TARGET, isolation, mark=mark, fixed={"target": str(target)}, plant=plant)
     if isolation == "strict":
         assert trial.state is TrialState.FAILED and trial.failure is FailureKind.CRASH
         assert trial.reason and "FileNotFoundError" in trial.reason, trial.reason
@@ -45,10 +46,22 @@ def test_read_the_study_database(tmp_path: Path, isolation: str) -> None:
 
 @pytest.mark.parametrize("isolation", PROFILES)
 def test_read_another_trials_folder(tmp_path: Path, isolation: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    other = tmp_path / "work" / "studies" / "s" / "trials" / "0042"
+    def plant(study: Path) -> None:
+        (study / "trials" / "0042").mkdir(parents=True)
+        (study / "trials" / "0042" / "model.pt").write_text("weights of another trial")
+
+    _read_attack(tmp_path, isolation, tmp_path / "work" / "studies" / "s" / "trials" / "0042" / "model.pt", plant)
+
+
+@pytest.mark.parametrize("isolation", PROFILES)
+@pytest.mark.parametrize("name", ["study.db", "llm_cache.jsonl"])
+def test_read_another_studys_files(tmp_path: Path, isolation: str, name: str) -> None:
+    """A past study beside the running one (the default studies/ layout): its database and LLM cache."""
+    other = tmp_path / "work" / "studies" / "other"
     other.mkdir(parents=True)
-    (other / "model.pt").write_text("weights of another trial")
-    _read_attack(tmp_path, isolation, other / "model.pt")
+    (other / "study.db").write_text("another study's database")
+    (other / "llm_cache.jsonl").write_text('{"prompt": "another study"}')
+    _read_attack(tmp_path, isolation, other / name)
 
 
 @pytest.mark.parametrize("isolation", PROFILES)

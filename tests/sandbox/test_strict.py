@@ -132,7 +132,8 @@ def test_an_executor_never_runs_a_strict_trial_unsandboxed(ex: LocalExecutor, tm
 def test_unknown_isolation_in_the_cli_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "spec.json").write_text(json.dumps(SPEC))
     res = run_cli("tune", str(tmp_path / "spec.json"), "--isolation", "vm", "--dir", str(tmp_path / "s"))
-    assert res.returncode == 2 and "isolation" in res.stderr and "'process' or 'strict'" in res.stderr
+    assert res.returncode == 2 and "isolation" in res.stderr and "'vm'" in res.stderr
+    assert "process" in res.stderr and "strict" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 
 # ------------------------------------------------------------------ what a trial can see
@@ -205,6 +206,104 @@ def test_a_workdir_that_contains_home_is_refused(
     (tmp_path / "work" / "home").mkdir(parents=True)
     out = run_one(ex, request(tmp_path, "print('ran')"))
     assert out.status == "launch_error" and "contains your home folder" in (out.reason or "")
+
+
+def _studies(work: Path) -> dict[str, Path]:
+    """A project holding several studies: ``studies/current`` (the running one), ``studies/other``, and
+    ``runs/exp1`` beside a folder of notes; each with a database and an LLM cache."""
+    layout = {
+        "current": work / "studies" / "current",
+        "other": work / "studies" / "other",
+        "deep": work / "runs" / "exp1",
+    }
+    for folder in layout.values():
+        (folder / "trials" / "0000").mkdir(parents=True)
+        (folder / "study.db").write_text("secret database")
+        (folder / "llm_cache.jsonl").write_text("secret cache")
+        (folder / "trials" / "0000" / "stdout.log").write_text("secret log")
+    (work / "runs" / "notes").mkdir()
+    (work / "runs" / "notes" / "n.txt").write_text("visible")
+    (work / "data.txt").write_text("visible")
+    return layout
+
+
+def test_a_strict_trial_sees_no_study_under_its_workdir(ex: LocalExecutor, tmp_path: Path) -> None:
+    """Not only the running study: sibling studies (their database, LLM cache, logs) are hidden too, the
+    studies root as a whole (so a study started later is hidden as well); the rest of the workdir and the
+    trial's own folder stay usable."""
+    need_strict()
+    work = tmp_path / "work"
+    work.mkdir()
+    studies = _studies(work)
+    secrets = [
+        str(studies[name] / file)
+        for name in studies
+        for file in ("study.db", "llm_cache.jsonl", "trials/0000/stdout.log")
+    ]
+    (work / "t1.py").write_text(
+        textwrap.dedent(
+            f"""
+            import json, os
+            def readable(path):
+                try:
+                    with open(path) as fh:
+                        return fh.read()
+                except OSError:
+                    return None
+            open(os.path.join(os.environ["TUNESMITH_TRIAL_DIR"], "model.pt"), "w").write("mine")
+            print(json.dumps({{
+                "secrets": [p for p in {secrets!r} if readable(p) is not None],
+                "root": sorted(os.listdir({str(work / "studies")!r})),
+                "visible": [readable({str(work / "data.txt")!r}), readable({str(work / "runs/notes/n.txt")!r})],
+            }}))
+            print('TUNESMITH_REPORT {{"y": 1}}')
+            """
+        )
+    )
+    trial_dir = studies["current"] / "trials" / "0001"
+    req = TrialRequest(
+        trial_id="t1",
+        params={},
+        trial_dir=str(trial_dir),
+        workdir=str(work),
+        command=[sys.executable, "t1.py"],
+        hide=(str(studies["current"]),),
+        isolation="strict",
+        grace=1.0,
+    )
+    out = run_one(ex, req)
+    assert (out.status, out.returncode) == ("exited", 0), out.stderr_tail
+    seen = json.loads(out.stdout_tail.splitlines()[0])
+    assert seen["secrets"] == []
+    assert seen["root"] == ["current"]  # an empty tmpfs, but for the way to the trial's own folder
+    assert seen["visible"] == ["visible", "visible"]
+    assert (trial_dir / "model.pt").read_text() == "mine"
+
+
+def test_hidden_paths_cover_the_studies_root_only_when_it_holds_only_studies(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    studies = _studies(work)
+    (work / ".git" / "objects" / "ab").mkdir(parents=True)
+    (work / ".git" / "objects" / "ab" / "study.db").write_text("not a study")
+    (work / "a" / "b" / "c" / "d" / "e").mkdir(parents=True)
+    (work / "a" / "b" / "c" / "d" / "e" / "study.db").write_text("too deep to look for")
+
+    def req(hide: Path, read_paths: tuple[str, ...] = ()) -> TrialRequest:
+        return TrialRequest(
+            "1", {}, str(hide / "trials" / "0001"), str(work), command=["x"], hide=(str(hide),), read_paths=read_paths
+        )
+
+    hidden = strict.hidden_paths(req(studies["current"]))
+    assert hidden == sorted([str(work / "studies"), str(studies["deep"])])
+    (work / "studies" / "exports").mkdir()  # more than studies: each study is hidden on its own
+    hidden = strict.hidden_paths(req(studies["current"]))
+    assert hidden == sorted(str(studies[name]) for name in ("current", "deep", "other"))
+    # a study made in the workdir itself (--dir): the workdir stays visible, the studies in it do not
+    alone = work / "alone"
+    (alone / "trials").mkdir(parents=True)
+    hidden = strict.hidden_paths(req(alone, read_paths=(str(work / "studies" / "exports"),)))
+    assert str(work) not in hidden and str(alone) in hidden and str(studies["other"]) in hidden
 
 
 # ------------------------------------------------------------------ signals, exit codes, control files

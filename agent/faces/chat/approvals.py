@@ -1,10 +1,11 @@
-"""Budget and search-space changes wait for a person's explicit approval.
+"""Changes to a study wait for a person's explicit approval; a chat model can only propose them.
 
 Two kinds of proposal wait in the study's event log, and ``/approve`` (terminal, web chat or the web page's
-button) applies the latest of either:
+button, which names the proposal it shows: ``/approve ID``) applies the latest of either:
 
 * ``change_proposed`` — a budget change or a whole new space from a slash-command or the chat's
-  ``propose_budget`` tool; decided by ``change_approved`` / ``change_rejected``. A newer one replaces it.
+  ``propose_budget`` tool, or stop / pause / resume from the chat's ``steer`` tool (``by: model`` when a
+  model proposed it); decided by ``change_approved`` / ``change_rejected``. A newer one replaces it.
 * ``space_edit_proposed`` — an ``edit_space`` call of the agent's tools (from the chat, or from an LLM-driven
   study running elsewhere); decided through ``agent.hybrid.space_edit.decide_pending`` (``space_edit_decided``).
 
@@ -36,10 +37,12 @@ class Pending:
         return {"id": self.id, "kind": self.kind, "summary": self.summary, "source": self.source}
 
 
-def propose(handle: StudyHandle, op: str, args: dict[str, Any], summary: str) -> str:
-    """Record a change for approval; the text to show the person."""
+def propose(
+    handle: StudyHandle, op: str, args: dict[str, Any], summary: str, *, by: Literal["person", "model"] = "person"
+) -> str:
+    """Record a change (a steering ``op`` with its ``args``) for approval; the text to show the person."""
     handle.store.add_event(
-        EventKind.CHANGE_PROPOSED, {"op": op, "args": args, "summary": summary, "source": handle.source}
+        EventKind.CHANGE_PROPOSED, {"op": op, "args": args, "summary": summary, "source": handle.source, "by": by}
     )
     return f"proposed: {summary}\nsend /approve to apply it or /reject to drop it"
 
@@ -52,7 +55,9 @@ def _pending_change(handle: StudyHandle) -> Pending | None:
     for kind in DECISIONS:
         if any(e.data.get("proposal") == last.id for e in handle.store.events(kind, after=last.id)):
             return None
-    return Pending(last.id, "change", str(last.data.get("summary")), str(last.data.get("source")))
+    source = str(last.data.get("source"))
+    who = f"{source}'s chat model" if last.data.get("by") == "model" else source
+    return Pending(last.id, "change", str(last.data.get("summary")), who)
 
 
 def pending(handle: StudyHandle) -> Pending | None:
@@ -73,13 +78,15 @@ def pending(handle: StudyHandle) -> Pending | None:
     return max(found, key=lambda p: p.id, default=None)
 
 
-def _decide(handle: StudyHandle, *, approve: bool) -> Reply:
+def _decide(handle: StudyHandle, *, approve: bool, proposal: int | None) -> Reply:
     from agent.faces.chat.agent_tools import space_editor
 
     p = pending(handle)
     verb = "approve" if approve else "reject"
     if p is None:
         return Reply(ok=False, message=f"nothing to {verb}: no change is waiting")
+    if proposal is not None and p.id != proposal:
+        return Reply(ok=False, message=f"that proposal is no longer waiting; the one waiting now is: {p.summary}")
     if p.kind == "space_edit":
         result = decide_pending(space_editor(handle), handle.store, p.id, approve=approve)
         ok = result.status == "applied" if approve else True
@@ -94,9 +101,10 @@ def _decide(handle: StudyHandle, *, approve: bool) -> Reply:
     return reply.model_copy(update={"message": f"approved: {p.summary}\n{reply.message}"})
 
 
-def approve(handle: StudyHandle) -> Reply:
-    return _decide(handle, approve=True)
+def approve(handle: StudyHandle, proposal: int | None = None) -> Reply:
+    """Apply the waiting proposal (only if it is ``proposal``, when given: a button names what it shows)."""
+    return _decide(handle, approve=True, proposal=proposal)
 
 
-def reject(handle: StudyHandle) -> Reply:
-    return _decide(handle, approve=False)
+def reject(handle: StudyHandle, proposal: int | None = None) -> Reply:
+    return _decide(handle, approve=False, proposal=proposal)

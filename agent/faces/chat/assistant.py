@@ -1,28 +1,40 @@
-"""Free-text chat: the LLM answers and steers through tools, with a person's approval for changes.
+"""Free-text chat: the LLM answers and steers through tools; nothing it asks for happens unapproved.
 
-``LLMAssistant.reply`` runs a bounded tool loop on an ``LLMClient`` (streamed text is yielded as it
-comes). The model sees the agent's own tools (agent_tools.py: the ones the hybrid loop uses) and the
-chat's (chat_tools.py), plus, in the terminal, ``draft_study`` (a request in plain words becomes a spec
-through the agent's structured output). The model's mistakes (unknown tool, bad arguments) go back to it
-as observations; endpoint failures raise ``LLMError``, which the conversation turns into one line. Tools
-that would change the budget or the search space, or start a study, only *propose* it (approvals.py):
-nothing changes before the person sends /approve.
+``LLMAssistant.reply`` runs a bounded tool loop on an ``LLMClient``. The model sees the agent's own tools
+(agent_tools.py: the ones the hybrid loop uses) and the chat's (chat_tools.py), plus, in the terminal,
+``draft_study`` (a request in plain words becomes a spec through the agent's structured output).
+
+Contract (the person stays in charge, whatever the model or a prompt injection in a trial's output says):
+
+* No tool has a side effect the person has not approved: starting, stopping, pausing or resuming a study
+  and budget or search-space changes are only *proposed* (approvals.py, ``Conversation.propose_start``);
+  nothing changes before the person sends /approve.
+* Every call the model makes is shown as it happens, and every proposal in full (shown.py), not only its
+  prose. Model text is cleaned of control sequences.
+* The model's mistakes (unknown tool, bad arguments) go back to it as observations. When the turn breaks
+  (the endpoint fails, the answer is empty, no final answer after ``MAX_STEPS`` rounds), the reply says so
+  in one line and the prose the model left behind is not shown. Text is shown once the model's step is
+  complete, so a step that turns out broken leaves nothing misleading on screen.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.errors import TunesmithError
+from agent.errors import LLMError, TunesmithError
+from agent.faces.chat import shown
 from agent.faces.chat.agent_tools import agent_toolbox
 from agent.faces.chat.chat_tools import ChatTool, chat_tools
 from agent.llm.base import Completion, LLMClient, Message, ToolCall, ToolSpec
+from agent.llm.usage import UsageMeter
+from tools.toolbox import Toolbox
 
 if TYPE_CHECKING:
     from agent.faces.chat.conversation import Conversation
@@ -40,37 +52,96 @@ def system_prompt() -> str:
     return resources.files("prompts").joinpath("chat_system.md").read_text(encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One tool call, done: what the model reads back, and the mistake it made (None when fine)."""
+
+    observation: str
+    mistake: str | None = None
+
+
 class LLMAssistant:
-    def __init__(self, client: LLMClient) -> None:
+    """The chat's model. ``endpoint``: the base URL it talks to (None: OpenAI itself, or a script)."""
+
+    def __init__(
+        self,
+        client: LLMClient,
+        *,
+        endpoint: str | None = None,
+        scripted: bool = False,
+        meter: UsageMeter | None = None,
+        temperature: float | None = 0.0,
+    ) -> None:
         self.client = client
+        self.endpoint = endpoint
+        self.scripted = scripted
+        self.meter = meter  # the chat's own calls; added to the open study's usage (meta ``chat_usage``)
+        self.temperature = temperature  # as tuning: 0 unless the settings say otherwise
         self.history: list[Message] = []
 
+    @property
+    def label(self) -> str:
+        """Which model answers, and where: for banners."""
+        if self.scripted:
+            return "scripted replies (--llm-script)"
+        return f"{self.client.model or 'the default model'} at {self.endpoint or 'api.openai.com'}"
+
+    def check(self) -> str | None:
+        """None when the endpoint answers a cheap request (probe.py); else one line saying why not."""
+        if self.scripted:
+            return None
+        from agent.faces.chat.probe import unreachable
+
+        return unreachable(self.endpoint)
+
     def _context(self, conv: Conversation) -> str:
+        """The open study as the model needs it: the task context (as the tuning agent sees it), the current
+        search space and a status line; bounded (agent/hybrid/context.py)."""
         if conv.handle is None:
             return "No study is open. The person can /start SPEC or /open STUDY."
+        from agent.hybrid.context import task_context
+
         info = conv.handle.status()
-        return "Open study: " + json.dumps(
-            {k: info[k] for k in ("name", "status", "metric", "direction", "budget", "done", "best", "running")},
-            default=str,
+        spec = conv.handle.spec
+        metrics = {m for t in conv.handle.trials()[-50:] for m in t.metrics}
+        status = {
+            k: info.get(k) for k in ("name", "status", "metric", "direction", "budget", "done", "best", "running")
+        }
+        return "\n\n".join(
+            [
+                task_context(spec, metrics=metrics),
+                "Search space now: " + json.dumps(conv.handle.space.describe(), default=str),
+                "Open study: " + json.dumps(status, default=str),
+            ]
         )
+
+    def _count(self, conv: Conversation, before: dict[str, Any]) -> None:
+        """Add this answer's tokens and cost to the open study's chat usage (shown with the study's usage)."""
+        if self.meter is None or conv.handle is None or not conv.handle.writable:
+            return
+        after = self.meter.snapshot()
+        delta = {
+            k: after.get(k, 0) - before.get(k, 0)
+            for k in ("prompt_tokens", "completion_tokens", "total_tokens", "cost", "calls")
+        }
+        if not delta["calls"]:
+            return
+        stored = dict(conv.handle.store.get_meta("chat_usage") or {})
+        for key, value in delta.items():
+            stored[key] = stored.get(key, 0) + value
+        stored["cost_known"] = bool(stored.get("cost_known", True)) and bool(after.get("cost_known", True))
+        try:
+            conv.handle.store.set_meta("chat_usage", stored)
+        except Exception:  # a read-only or busy database: the answer still stands, the count is lost
+            return
 
     def _draft(self, conv: Conversation, args: DraftArgs) -> str:
         from agent.hybrid.request import draft_spec
 
         drafted = draft_spec(args.request, self.client, cwd=Path.cwd(), llm={"model": self.client.model or None})
-        conv.pending_start = drafted.spec
-        spec = drafted.spec
-        space = ", ".join(f"{p['name']} ({p['type']})" for p in spec.space.describe())
-        lines = [
-            f"proposed: start a study '{spec.name}': {spec.direction} {spec.metric} of "
-            f"{' '.join(spec.command or [spec.function or ''])}, {spec.budget.max_trials} trials, "
-            f"strategy {spec.strategy}; space: {space}"
-        ]
-        lines += [f"note: {w}" for w in drafted.warnings]
-        lines.append("send /approve to start it or /reject to drop it")
-        return "\n".join(lines)
+        return conv.propose_start(drafted.spec, notes=drafted.warnings)
 
-    def reply(self, conv: Conversation, text: str) -> Iterator[str]:
+    def _tools(self, conv: Conversation) -> tuple[dict[str, ChatTool], Toolbox | None, list[ToolSpec]]:
         mine = {t.name: t for t in chat_tools(conv)}
         if conv.allow_paths:  # the terminal only: the web app never starts scripts named in a message
             mine["draft_study"] = ChatTool(
@@ -88,73 +159,74 @@ class LLMAssistant:
             for t in mine.values()
             if box is None or t.name not in box.names
         ]
-        self.history.append(Message(role="user", content=text))
-        for _ in range(MAX_STEPS):
-            messages = [
-                Message(role="system", content=system_prompt() + "\n\n" + self._context(conv)),
-                *self.history[-MAX_HISTORY:],
-            ]
-            completion: Completion | None = None
-            for piece in self.client.stream(messages, specs):
-                if isinstance(piece, Completion):
-                    completion = piece
-                else:
-                    yield piece
-            if completion is None:
-                return
-            self.history.append(Message(role="assistant", content=completion.text, tool_calls=completion.tool_calls))
-            if not completion.tool_calls:
-                return
-            for call in completion.tool_calls:
-                if box is not None and call.name in box.names:
-                    observation = box.call(call.name, call.arguments, call.error).content
-                else:
-                    observation = self._call(mine, call)
-                self.history.append(Message(role="tool", tool_call_id=call.id, name=call.name, content=observation))
-                shown = _for_the_person(call, observation)
-                if shown:
-                    yield "\n" + shown + "\n"
-        yield "\n(stopped after several tool calls; ask again or use slash-commands)"
+        return mine, box, specs
 
-    @staticmethod
-    def _call(tools: dict[str, ChatTool], call: ToolCall) -> str:
+    def _messages(self, conv: Conversation) -> list[Message]:
+        window = self.history[-MAX_HISTORY:]
+        while window and window[0].role == "tool":  # a cut between a call and its result confuses endpoints
+            window = window[1:]
+        return [Message(role="system", content=system_prompt() + "\n\n" + self._context(conv)), *window]
+
+    def reply(self, conv: Conversation, text: str) -> Iterator[str]:
+        """The answer to one message: a line per tool call as it happens, then the model's prose, or one
+        line saying why there is no answer (module docstring)."""
+        mine, box, specs = self._tools(conv)
+        self.history.append(Message(role="user", content=text))
+        prose: list[str] = []
+        for _ in range(MAX_STEPS):
+            before = self.meter.snapshot() if self.meter else {}
+            try:
+                completion = self.client.complete(self._messages(conv), specs, temperature=self.temperature)
+            except LLMError as exc:
+                yield shown.failure(f"the LLM endpoint failed ({exc})")
+                return
+            finally:
+                self._count(conv, before)
+            self.history.append(Message(role="assistant", content=completion.text, tool_calls=completion.tool_calls))
+            said = shown.clean(completion.text)
+            if not completion.tool_calls:
+                if not said:
+                    yield shown.failure("the model sent an empty answer")
+                    return
+                yield "\n\n".join([*prose, said])
+                return
+            if said:
+                prose.append(said)
+            for call in completion.tool_calls:
+                outcome = self._run(box, mine, call)
+                self.history.append(
+                    Message(role="tool", tool_call_id=call.id, name=call.name, content=outcome.observation)
+                )
+                lines = [shown.call_line(call, outcome.mistake)]
+                proposed = None if outcome.mistake else shown.proposal(call, outcome.observation)
+                if proposed:
+                    lines.append(proposed)
+                yield "\n".join(lines) + "\n"
+        yield shown.failure(f"the model did not finish after {MAX_STEPS} rounds of tool calls")
+
+    def _run(self, box: Toolbox | None, tools: dict[str, ChatTool], call: ToolCall) -> Outcome:
+        if box is not None and call.name in box.names:
+            result = box.call(call.name, call.arguments, call.error)
+            problem = result.data.get("error") if result.mistake and isinstance(result.data, dict) else None
+            return Outcome(result.content, str(problem or result.mistake) if result.mistake else None)
         tool = tools.get(call.name)
         if tool is None:
-            return f"error: unknown tool {call.name!r}; available: {', '.join(tools)}"
+            return _mistake(f"unknown tool {call.name!r}; available: {', '.join(tools)}")
         if call.arguments is None:
-            return f"error: arguments are not a JSON object ({call.error}); send valid JSON"
+            return _mistake(f"arguments are not a JSON object ({call.error}); send valid JSON")
         try:
             args = tool.args.model_validate(call.arguments)
         except ValueError as exc:
             first = str(exc).splitlines()
-            return f"error: bad arguments for {call.name}: {' '.join(first[:3])}"
+            return _mistake(f"bad arguments for {call.name}: {' '.join(first[:3])}")
         try:
-            return tool(args)
+            return Outcome(tool(args))
         except TunesmithError as exc:  # the person's or the model's mistake, not a bug: tell the model
-            return f"error: {exc}"
+            return _mistake(str(exc))
 
 
-def _for_the_person(call: ToolCall, observation: str) -> str | None:
-    """What a tool result must show the person directly: proposals that wait for their /approve."""
-    if observation.startswith("proposed:"):
-        return observation
-    if call.name == "edit_space":
-        try:
-            data = json.loads(observation)
-        except ValueError:
-            return None
-        if data.get("status") == "pending":
-            args = call.arguments or {}
-            what = " ".join(
-                f"{k}={v}" for k, v in args.items() if k not in ("action", "param", "rationale") and v is not None
-            )
-            return (
-                f"proposed: search space {args.get('action')} {args.get('param')} {what} — "
-                f"{args.get('rationale')}\nsend /approve to apply it or /reject to drop it"
-            )
-        if data.get("status") == "rejected":
-            return f"the model's space edit was refused: {data.get('message')}"
-    return None
+def _mistake(message: str) -> Outcome:
+    return Outcome(f"error: {message}", mistake=message)
 
 
 def load_script(path: Path) -> LLMClient:
@@ -183,11 +255,17 @@ def connect(*, model: str | None = None, script: Path | None = None) -> LLMAssis
     Settings come from ``--model``, ``OPENAI_BASE_URL``/``OPENAI_API_KEY`` or the config file (see
     agent/llm/settings.py); the client stack retries, meters usage and keeps secrets out of prompts."""
     if script is not None:
-        return LLMAssistant(load_script(script))
+        return LLMAssistant(load_script(script), scripted=True)
     from agent.llm.factory import build_stack
     from agent.llm.settings import resolve_settings
 
     settings = resolve_settings(model=model)
     if not settings.configured:
         return None
-    return LLMAssistant(build_stack(settings).client)
+    meter = UsageMeter(prices=settings.prices)
+    return LLMAssistant(
+        build_stack(settings, meter=meter).client,
+        endpoint=settings.base_url,
+        meter=meter,
+        temperature=settings.temperature,
+    )

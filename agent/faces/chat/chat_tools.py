@@ -4,7 +4,8 @@ The chat's model sees both sets: the agent's ``query_history``, ``inspect_trial`
 same tools the hybrid loop uses), and these, which only make sense when a person is talking to a study.
 Each has a pydantic argument model (its JSON schema is what the model sees) and returns text. They act
 through the same ``StudyHandle`` as the slash-commands, so a tool can do nothing a person could not do with
-/commands; budget changes and new studies only become proposals that wait for /approve.
+/commands. Contract: no tool has a side effect the person has not approved — stopping, pausing, resuming,
+budget changes and new studies only become proposals that wait for /approve (approvals.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.faces.catalog import NAME
 from agent.faces.chat import approvals, slash
 from agent.faces.chat.slash import UserError
 
@@ -32,6 +34,7 @@ class NoArgs(_Args):
 
 class SteerArgs(_Args):
     action: Literal["stop", "pause", "resume"]
+    rationale: str = Field(default="", max_length=500, description="why, in one sentence")
 
 
 class BudgetArgs(_Args):
@@ -42,7 +45,11 @@ class BudgetArgs(_Args):
 
 
 class StartArgs(_Args):
-    spec: str = Field(description="name of a known spec (see the list in this tool's description)")
+    spec: str = Field(
+        pattern=NAME.pattern,
+        max_length=200,
+        description="name of a known spec (see the list in this tool's description)",
+    )
     strategy: Literal["auto", "random", "qmc", "tpe", "gp", "cmaes"] | None = None
     trials: int | None = Field(default=None, ge=1, le=10_000)
 
@@ -73,7 +80,24 @@ def _budget(conv: Conversation, a: BudgetArgs) -> str:
     h = _study(conv)
     merged_budget(h.spec.budget, changes)
     summary = "budget " + ", ".join(f"{k}={v}" for k, v in changes.items()) + f" — {a.rationale}"
-    return approvals.propose(h, "set_budget", {"budget": changes, "rationale": a.rationale}, summary)
+    return approvals.propose(h, "set_budget", {"budget": changes, "rationale": a.rationale}, summary, by="model")
+
+
+STEERING = {
+    "stop": "stop the study (running trials re-run once on resume)",
+    "pause": "pause the study (running trials finish, no new ones start)",
+    "resume": "resume the study",
+}
+
+
+def _steer(conv: Conversation, a: SteerArgs) -> str:
+    summary = STEERING[a.action] + (f" — {a.rationale}" if a.rationale else "")
+    return approvals.propose(_study(conv), a.action, {}, summary, by="model")
+
+
+def _start(conv: Conversation, a: StartArgs) -> str:
+    overrides = {k: v for k, v in (("strategy", a.strategy), ("trials", a.trials)) if v is not None}
+    return conv.propose_start(conv.load_spec(a.spec, overrides, paths=False))
 
 
 def chat_tools(conv: Conversation) -> list[ChatTool]:
@@ -93,9 +117,9 @@ def chat_tools(conv: Conversation) -> list[ChatTool]:
         ),
         ChatTool(
             "steer",
-            "Stop, pause or resume the study (stop: running trials are re-run on resume).",
+            "Propose to stop, pause or resume the study; the person must /approve it.",
             SteerArgs,
-            lambda a: _study(conv).send(a.action).message,
+            lambda a: _steer(conv, a),
         ),
         ChatTool(
             "propose_budget",
@@ -105,10 +129,8 @@ def chat_tools(conv: Conversation) -> list[ChatTool]:
         ),
         ChatTool(
             "start_study",
-            f"Create and run a study from a known spec: {known}.",
+            f"Propose a new study from a known spec ({known}); the person must /approve it.",
             StartArgs,
-            lambda a: conv.start(
-                a.spec, {k: v for k, v in (("strategy", a.strategy), ("trials", a.trials)) if v is not None}
-            ),
+            lambda a: _start(conv, a),
         ),
     ]

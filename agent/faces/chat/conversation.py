@@ -6,11 +6,16 @@ LLM with the agent's tools) or, without one, gets one line saying how to connect
 
 Every exchange about a study is also written to its event log as a ``chat`` event, so a person watching
 the same study from another face sees what was asked and answered.
+
+A study the model (or a drafted request) proposes to start waits here, in ``pending_start``, until the
+person sends /approve; nothing runs before. A *pinned* conversation (the web page's: one per study, shared
+by every page showing it) stays with its study: /start and /open answer with a link to the other study.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,20 +23,39 @@ from agent.core.records import EventKind
 from agent.core.spec import StudySpec, load_spec
 from agent.errors import StudyError, TunesmithError
 from agent.faces.catalog import SpecCatalog, resolve_study
-from agent.faces.chat import slash
+from agent.faces.chat import approvals, slash, text
 from agent.faces.handle import Handles, StudyHandle
+from agent.llm.settings import HOW_TO_CONNECT
 from agent.study.folder import default_dir, is_study
 
 NO_LLM = (
-    "free text needs an LLM: set OPENAI_BASE_URL and OPENAI_API_KEY (any OpenAI-compatible server: "
-    "OpenAI, vLLM, Ollama, llama.cpp, LM Studio) and start the chat again; slash-commands work "
-    "without one (/help)"
+    f"free text needs an LLM and none is configured; {HOW_TO_CONNECT}; then start 'tunesmith chat' or "
+    "'tunesmith serve' again. Slash-commands work without one (/help)"
 )
 CHAT_EVENT_CHARS = 2000
 
 
+@dataclass(frozen=True)
+class StartProposal:
+    """A study proposed to start, waiting for /approve. ``after``: the id of the open study's proposal that
+    was waiting then (0: none), so that /approve decides whichever proposal is newest first."""
+
+    spec: StudySpec
+    summary: str
+    after: int
+
+
 class Assistant(Protocol):
     """Free-text answers: the LLM with the agent's tools (see agent/faces/chat/assistant.py)."""
+
+    @property
+    def label(self) -> str:
+        """Which model answers, and where."""
+        ...
+
+    def check(self) -> str | None:
+        """None when the endpoint answers; else one line saying why not."""
+        ...
 
     def reply(self, conv: Conversation, text: str) -> Iterator[str]: ...
 
@@ -46,16 +70,19 @@ class Conversation:
         handle: StudyHandle | None = None,
         assistant: Assistant | None = None,
         allow_paths: bool = False,
+        pinned: bool = False,
     ) -> None:
         """``allow_paths``: whether /open and /start accept file paths (the terminal) or only names under
-        ``root`` and in ``catalog`` (the web app, which never takes a path from a request)."""
+        ``root`` and in ``catalog`` (the web app, which never takes a path from a request). ``pinned``:
+        the conversation stays with its study (module docstring)."""
         self.root = root.expanduser().resolve()
         self.handles = handles
         self.catalog = catalog
         self.handle = handle
         self.assistant = assistant
         self.allow_paths = allow_paths
-        self.pending_start: StudySpec | None = None  # a study drafted from a request, waiting for /approve
+        self.pinned = pinned
+        self.pending_start: StartProposal | None = None
 
     @property
     def source(self) -> str:
@@ -63,21 +90,31 @@ class Conversation:
 
     # -------------------------------------------------------------- studies
     def open(self, name: str) -> StudyHandle:
+        """The study ``name``; it becomes this conversation's study unless the conversation is pinned."""
         path = Path(name).expanduser()
         if self.allow_paths and is_study(path):
-            self.handle = self.handles.get(path)
+            handle = self.handles.get(path)
         elif self.allow_paths and (path.exists() or "/" in name):
             raise StudyError(
                 f"{path} is not a study folder (no study.db); check the path, or /studies lists "
                 f"the studies under {self.root}"
             )
         else:
-            self.handle = self.handles.get(resolve_study(self.root, name))
-        return self.handle
+            handle = self.handles.get(resolve_study(self.root, name))
+        if not self.pinned:
+            self.handle = handle
+        return handle
 
-    def load_spec(self, name: str, overrides: dict[str, Any]) -> StudySpec:
+    @staticmethod
+    def link(handle: StudyHandle) -> str:
+        """Where the web page shows ``handle``'s study."""
+        return f"/#study={handle.dir.name}"
+
+    def load_spec(self, name: str, overrides: dict[str, Any], *, paths: bool = True) -> StudySpec:
+        """The spec named ``name`` in the catalog (or, with ``paths`` in the terminal, a spec file) with
+        ``overrides`` (strategy, trials, workers, seed) applied."""
         path = Path(name).expanduser()
-        if name not in self.catalog.entries and self.allow_paths and path.is_file():
+        if name not in self.catalog.entries and paths and self.allow_paths and path.is_file():
             spec = load_spec(path)
         else:
             spec = load_spec(self.catalog.get(name).path)  # StudyError lists the known names
@@ -95,15 +132,32 @@ class Conversation:
         """Create a study from a spec (catalog name, or a path in the terminal) and run it in this process."""
         return self.start_spec(self.load_spec(name, overrides))
 
-    def start_spec(self, spec: StudySpec) -> str:
+    def launch(self, spec: StudySpec) -> tuple[StudyHandle, str]:
+        """Create a study folder for ``spec`` under the root and run it here; the handle and what happened."""
         handle = self.handles.create(spec, default_dir(spec.name or "study", self.root))
-        self.handle = handle
         reply = handle.start_here()
         head = (
             f"started {handle.dir.name} in {handle.dir} (strategy {spec.strategy}, "
             f"{spec.budget.max_trials} trials, {spec.workers} worker(s))"
         )
-        return head if reply.ok else f"{head}\nbut it could not run: {reply.message}"
+        return handle, head if reply.ok else f"{head}\nbut it could not run: {reply.message}"
+
+    def start_spec(self, spec: StudySpec) -> str:
+        """Start ``spec`` now (the person asked for it): switch to it, or, pinned, answer with its link."""
+        handle, message = self.launch(spec)
+        if self.pinned:
+            return f"{message}\nopen it: {self.link(handle)}"
+        self.handle = handle
+        return message
+
+    def propose_start(self, spec: StudySpec, notes: Sequence[str] = ()) -> str:
+        """Keep ``spec`` waiting for /approve (replacing an earlier one); the text to show the person."""
+        waiting = approvals.pending(self.handle) if self.handle is not None and self.handle.writable else None
+        summary = text.start_text(spec)
+        self.pending_start = StartProposal(spec=spec, summary=summary, after=waiting.id if waiting else 0)
+        lines = [f"proposed: {summary}", *(f"note: {n}" for n in notes)]
+        lines.append("send /approve to start it or /reject to drop it")
+        return "\n".join(lines)
 
     # ----------------------------------------------------------------- talk
     def send(self, text: str) -> Iterator[str]:

@@ -144,17 +144,65 @@ class _Interrupt:
 
 
 def banner(conv: Conversation) -> str:
+    """The first line: the open study, and whether free text has a model that answers (checked now)."""
     where = f"study {conv.handle.dir}" if conv.handle else "no study open (/studies, /open STUDY, /start SPEC)"
-    llm = "LLM connected" if conv.assistant else "no LLM: slash-commands only (/help)"
+    assistant = conv.assistant
+    if assistant is None:
+        llm = "no LLM: slash-commands only (/help; free text says how to connect one)"
+    else:
+        problem = assistant.check()
+        llm = (
+            f"LLM connected: {assistant.label}"
+            if problem is None
+            else f"LLM UNREACHABLE: {problem}; free text fails until it answers (check OPENAI_BASE_URL "
+            "and that the server runs), slash-commands work (/help)"
+        )
     return f"tunesmith chat — {where}; {llm}. Ctrl-D or /quit leaves."
+
+
+def completions(conv: Conversation, line: str, text: str) -> list[str]:
+    """What Tab may complete ``text`` to, the word being typed at the end of ``line``: a slash-command at the
+    start of the line; after ``/plot`` a plot, after ``/export`` a format, after ``/open`` a study name."""
+    from agent.faces import plots
+    from agent.faces.catalog import list_studies
+    from agent.faces.chat.slash import COMMANDS, EXPORT_FORMATS
+
+    before = line[: len(line) - len(text)].split()
+    if not before:
+        words = [f"/{name}" for name in (*COMMANDS, "quit", "exit")]
+    elif len(before) >= 1 and before[0] == "/plot":
+        words = list(plots.KINDS)
+    elif len(before) == 1 and before[0] == "/export":
+        words = list(EXPORT_FORMATS)
+    elif len(before) == 1 and before[0] == "/open":
+        words = [p.name for p in list_studies(conv.root)]
+    else:
+        return []
+    return [w + " " for w in sorted(words) if w.startswith(text)]
+
+
+def _line_editing(conv: Conversation) -> None:
+    """Line editing and history for ``input()``, and Tab completion (GNU readline or libedit)."""
+    try:
+        import readline
+    except ImportError:
+        return
+    found: list[str] = []
+
+    def complete(text: str, state: int) -> str | None:
+        if state == 0:
+            found[:] = completions(conv, readline.get_line_buffer()[: readline.get_endidx()], text)
+        return found[state] if state < len(found) else None
+
+    readline.set_completer_delims(" \t\n")
+    readline.set_completer(complete)
+    libedit = "libedit" in (readline.__doc__ or "")
+    readline.parse_and_bind("bind ^I rl_complete" if libedit else "tab: complete")
 
 
 def repl(conv: Conversation, *, live: bool = True, out: TextIO = sys.stdout) -> int:
     """Run the chat until the person leaves; returns the exit status (130 after Ctrl-C)."""
-    try:
-        import readline  # noqa: F401 - line editing and history for input()
-    except ImportError:
-        pass
+    _line_editing(conv)
     out.write(banner(conv) + "\n")
     with _Interrupt().installed():
         return _loop(conv, live=live, out=out)

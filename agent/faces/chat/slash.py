@@ -2,23 +2,23 @@
 
 Each handler takes the conversation and the words after the command and returns plain text. The user's
 mistakes (unknown command, bad number, no study open) come back as one line that says how to fix it;
-they never raise. Budget and space changes are proposed and wait for ``/approve`` (see approvals.py).
+they never raise. Budget and space changes are proposed and wait for ``/approve`` (see approvals.py), and
+so does a study a model proposed to start (``Conversation.pending_start``).
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import TunesmithError
-from agent.faces import insights, svgplot
-from agent.faces.chat import approvals, text
+from agent.faces import insights, plots
+from agent.faces.chat import approvals, files, text
 from agent.study.steering import BUDGET_KEYS
 
 if TYPE_CHECKING:
-    from agent.faces.chat.conversation import Conversation
+    from agent.faces.chat.conversation import Conversation, StartProposal
     from agent.faces.handle import StudyHandle
 
 Handler = Callable[["Conversation", list[str]], str]
@@ -33,15 +33,17 @@ HELP: list[tuple[str, str]] = [
     ("/resume", "continue a paused study, or run a stopped one in this process"),
     ("/space [NAME key=value ...]", "show the search space, or propose a change: /space lr high=1e-3"),
     ("/budget [key=value ...]", "show the budget, or propose one: /budget trials=40 timeout=10m time=2h"),
-    ("/approve", "apply the proposed budget or space change (/reject drops it)"),
+    ("/approve [ID]", "apply the latest proposal: budget, space, stop/pause/resume, a new study (/reject drops it)"),
     ("/importance", "which parameters matter most (fANOVA)"),
-    ("/plot [history|importance|parallel|curves]", "write plots as SVG into DIR/plots/"),
-    ("/export [csv|json|parquet|optuna]", "write the trials to a file in the study folder"),
+    ("/plot [KIND ...]", "plots as SVG into DIR/plots/ (on the page: links): " + "|".join(plots.KINDS)),
+    ("/export [csv|json|parquet|optuna]", "the trials as a file in the study folder (on the page: a link)"),
     ("/start SPEC [strategy=NAME trials=N workers=N seed=N]", "create a study from a spec and run it"),
     ("/studies", "the studies under the root folder"),
     ("/open STUDY", "switch to another study"),
     ("/help", "this list"),
 ]
+#: only in the terminal (the REPL handles it before the slash-commands); Ctrl-D leaves too
+TERMINAL_HELP = ("/quit", "leave the chat (also /exit or Ctrl-D); a study this chat runs stops, resumable")
 BUDGET_ALIASES = {"trials": "max_trials", "time": "max_time", "timeout": "trial_timeout", "memory": "memory_mb"}
 EXPORT_FORMATS = ("csv", "json", "parquet", "optuna")
 
@@ -89,9 +91,12 @@ def _pairs(words: list[str], usage: str) -> dict[str, str]:
 
 # ------------------------------------------------------------------ reading
 def cmd_help(conv: Conversation, args: list[str]) -> str:
-    width = max(len(c) for c, _ in HELP)
-    lines = [f"{c:<{width}}  {d}" for c, d in HELP]
+    shown = HELP if conv.pinned else [*HELP, TERMINAL_HELP]  # the page's chat has nothing to leave
+    width = max(len(c) for c, _ in shown)
+    lines = [f"{c:<{width}}  {d}" for c, d in shown]
     lines.append("anything else is sent to the LLM (questions, steering, starting a study from a request)")
+    if not conv.pinned:
+        lines.append("Tab completes a command; Up and Down recall earlier lines")
     return "\n".join(lines)
 
 
@@ -119,23 +124,7 @@ def cmd_trial(conv: Conversation, args: list[str]) -> str:
         t = h.trial(number)
     except KeyError:
         raise UserError(f"no trial #{number}; /trials lists them") from None
-    return text.trial_text(t, h.metrics(number), h.spec.metric, log_tail(h.dir, number, "stdout", 10))
-
-
-def log_tail(study: Path, number: int, stream: str, lines: int) -> str | None:
-    """The last ``lines`` lines of a trial's stdout/stderr log. The trial owns its folder and could replace
-    the log with a link, so only a file that really lies inside that folder is read."""
-    from agent.study.folder import trial_dir
-
-    folder = trial_dir(study, number)
-    path = folder / f"{stream}.log"
-    if not path.is_file() or not path.resolve().is_relative_to(folder.resolve()):
-        return None
-    with path.open("rb") as fh:
-        fh.seek(0, 2)
-        fh.seek(max(0, fh.tell() - 64 * 1024))
-        data = fh.read().decode("utf-8", errors="replace")
-    return "\n".join(data.splitlines()[-lines:]) or None
+    return text.trial_text(t, h.metrics(number), h.spec.metric, files.log_tail(h.dir, number, "stdout", 10))
 
 
 def cmd_importance(conv: Conversation, args: list[str]) -> str:
@@ -144,61 +133,51 @@ def cmd_importance(conv: Conversation, args: list[str]) -> str:
 
 
 def render_plot(h: StudyHandle, kind: str) -> str:
-    """One plot of study handle ``h`` as SVG (shared with the web app)."""
-    spec = h.spec
-    trials = h.trials()
-    if kind == "history":
-        return svgplot.history_svg(insights.history(trials, spec.direction), spec.metric)
-    if kind == "importance":
-        return svgplot.importance_svg(insights.importance(trials, h.space, spec.direction))
-    if kind == "parallel":
-        return svgplot.parallel_svg(insights.parallel(trials, h.space), spec.metric, spec.direction)
-    if kind == "curves":
-        shown = [t for t in trials if t.state.finished or t.state.value == "running"][-40:]
-        return svgplot.curves_svg(
-            {t.number: insights.curve(h.metrics(t.number), spec.metric) for t in shown}, spec.metric
-        )
-    raise UserError(f"unknown plot {kind!r}; choose one of {', '.join(svgplot.KINDS)}")
+    """One plot of study handle ``h`` as SVG with the default options (see agent/faces/plots.py)."""
+    return plots.render(h, kind)
+
+
+def download_link(h: StudyHandle, what: str) -> str:
+    """Where the web page downloads ``what`` of ``h``'s study (``plots/KIND`` or ``export/FORMAT``): a
+    path on the page's own server, which the page turns into a download link."""
+    return f"/api/studies/{h.dir.name}/{what}"
 
 
 def cmd_plot(conv: Conversation, args: list[str]) -> str:
     h = _needs_study(conv)
-    kinds = args or list(svgplot.KINDS)
-    written = []
-    for kind in kinds:
-        svg = render_plot(h, kind)
-        if not h.writable:
-            raise UserError(f"{h.dir} is read-only here; cannot write plots")
-        path = h.dir / "plots" / f"{kind}.svg"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(svg, encoding="utf-8")
-        written.append(str(path))
+    kinds = args or list(plots.KINDS)
+    unknown = [k for k in kinds if k not in plots.KINDS]
+    if unknown:
+        raise UserError(f"unknown plot {unknown[0]!r}; choose one of {', '.join(plots.KINDS)}")
     rows = insights.history(h.trials(), h.spec.direction)
     best = [r["best"] for r in rows if r["best"] is not None]
     lines = [f"best so far: {text.sparkline(best)}"] if best else []
+    if conv.pinned:  # the web page: links to download, not paths on the server's disk
+        links = [download_link(h, f"plots/{kind}?download=svg") for kind in kinds]
+        return "\n".join([*lines, "download: " + " ".join(links)])
+    if not h.writable:
+        raise UserError(f"{h.dir} is read-only here; cannot write plots")
+    written = []
+    for kind in kinds:
+        svg = render_plot(h, kind)
+        path = files.writable_inside(h.dir, "plots", f"{kind}.svg")
+        path.write_text(svg, encoding="utf-8")
+        written.append(str(path))
     return "\n".join([*lines, "wrote " + ", ".join(written), "(open them in a browser)"])
 
 
 def cmd_export(conv: Conversation, args: list[str]) -> str:
-    from agent.study.export import export
+    from agent.study.export import SUFFIXES, export_session
 
     h = _needs_study(conv)
     fmt = args[0] if args else "csv"
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
-    trials = h.trials()
-    curves = {t.number: h.metrics(t.number) for t in trials} if fmt in ("json", "optuna") else None
-    target = h.dir / f"export.{'optuna.db' if fmt == 'optuna' else fmt}"
-    path = export(
-        trials,
-        fmt,
-        target,
-        curves=curves,
-        space=h.space,
-        direction=h.spec.direction,
-        metric=h.spec.metric,
-        name=h.spec.name or h.dir.name,
-    )
+    if conv.pinned:  # the web page: a link to download, not a path on the server's disk
+        hint = "  (view: optuna-dashboard sqlite:///FILE)" if fmt == "optuna" else ""
+        return f"download: {download_link(h, f'export/{fmt}')}{hint}"
+    target = files.writable_inside(h.dir, f"export.{SUFFIXES[fmt]}")
+    path = export_session(h.session, fmt, target)
     hint = f"  (view: optuna-dashboard sqlite:///{path})" if fmt == "optuna" else ""
     return f"wrote {path}{hint}"
 
@@ -251,18 +230,33 @@ def cmd_budget(conv: Conversation, args: list[str]) -> str:
     return approvals.propose(h, "set_budget", {"budget": changes}, summary)
 
 
+def _latest_start(conv: Conversation, args: list[str]) -> StartProposal | None:
+    """The proposed start, when /approve or /reject decides it rather than a proposal in the study's log."""
+    proposed = conv.pending_start
+    if proposed is None or args:  # '/approve ID' names a proposal in the log (the page's button)
+        return None
+    h = conv.handle
+    waiting = approvals.pending(h) if h is not None and h.writable else None
+    return proposed if waiting is None or waiting.id <= proposed.after else None
+
+
+def _proposal_id(args: list[str]) -> int | None:
+    return _int(args[0].lstrip("#"), "the proposal id") if args else None
+
+
 def cmd_approve(conv: Conversation, args: list[str]) -> str:
-    if conv.pending_start is not None:  # a study drafted from a request
-        spec, conv.pending_start = conv.pending_start, None
-        return conv.start_spec(spec)
-    return approvals.approve(_needs_study(conv)).message
+    start = _latest_start(conv, args)
+    if start is not None:
+        conv.pending_start = None
+        return conv.start_spec(start.spec)
+    return approvals.approve(_needs_study(conv), _proposal_id(args)).message
 
 
 def cmd_reject(conv: Conversation, args: list[str]) -> str:
-    if conv.pending_start is not None:
+    if _latest_start(conv, args) is not None:
         conv.pending_start = None
-        return "dropped the drafted study"
-    return approvals.reject(_needs_study(conv)).message
+        return "dropped the proposed study"
+    return approvals.reject(_needs_study(conv), _proposal_id(args)).message
 
 
 # ------------------------------------------------------------------ studies
@@ -278,7 +272,9 @@ def cmd_studies(conv: Conversation, args: list[str]) -> str:
 def cmd_open(conv: Conversation, args: list[str]) -> str:
     if not args:
         raise UserError("which study? /studies lists them")
-    conv.open(args[0])
+    handle = conv.open(args[0])
+    if conv.pinned:  # the web page's conversation stays with its study: link to the other one
+        return f"{text.status_text(handle.status())}\nopen it: {conv.link(handle)}"
     return cmd_status(conv, [])
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.core.records import MetricPoint, Trial, TrialState
-from agent.faces.format import fmt_params, fmt_value
+from agent.faces.format import fmt_duration, fmt_params, fmt_value
 from agent.faces.insights import Importance
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -64,7 +64,7 @@ def trials_text(trials: Sequence[Trial], metric: str, limit: int) -> str:
     rows = [f"{'#':>4}  {'state':<9} {metric[:12]:>12}  {'proposer':<10} {'time':>7}  params / reason"]
     for t in shown:
         detail = fmt_params(t.params, 70) if t.state is TrialState.COMPLETE else (t.reason or fmt_params(t.params, 70))
-        dur = f"{t.duration:.1f}s" if t.duration is not None else ""
+        dur = fmt_duration(t.duration)
         rows.append(f"{t.number:>4}  {t.state.value:<9} {fmt_value(t.value):>12}  {who(t)[:10]:<10} {dur:>7}  {detail}")
     if len(trials) > len(shown):
         rows.append(f"({len(trials) - len(shown)} earlier trials not shown; /trials {len(trials)} shows all)")
@@ -79,7 +79,7 @@ def trial_text(t: Trial, points: Sequence[MetricPoint], metric: str, log_tail: s
         ("rationale", t.rationale),
         ("retry of", t.retry_of),
         ("reason", t.reason),
-        ("duration", f"{t.duration:.2f} s" if t.duration is not None else None),
+        ("duration", fmt_duration(t.duration) or None),
         ("folder", t.info.get("trial_dir")),
     ):
         if value is not None:
@@ -123,13 +123,25 @@ def space_text(space: Any) -> str:
     return "search space:\n" + "\n".join(lines)
 
 
+def start_text(spec: Any) -> str:
+    """What starting ``spec`` would do, for a proposal the person approves: above all, what it runs."""
+    space = ", ".join(f"{p['name']} ({p['type']})" for p in spec.space.describe())
+    runs = " ".join(spec.command) if spec.command else f"the function {spec.function}"
+    where = f" in {spec.workdir}" if spec.workdir else ""
+    return (
+        f"start a study '{spec.name or 'study'}': {spec.direction} {spec.metric} of {runs}{where}, "
+        f"{spec.budget.max_trials or 'unlimited'} trials, strategy {spec.strategy}, {spec.workers} worker(s); "
+        f"space: {space}"
+    )
+
+
 def event_line(kind: str, data: dict[str, Any], trial: int | None, metric: str, source: str) -> str | None:
     """One line for a live event worth telling a person in chat, or None. ``source`` is this face's own
     name: its own commands and chat messages are not echoed back to it."""
     if kind == "trial_finished" and trial is not None:
         state = data.get("state", "?")
         detail = f"{metric}={fmt_value(data.get('value'))}" if state == "complete" else (data.get("reason") or "")
-        dur = f" ({data['duration']:.1f}s)" if isinstance(data.get("duration"), int | float) else ""
+        dur = f" ({fmt_duration(data['duration'])})" if isinstance(data.get("duration"), int | float) else ""
         return f"#{trial} {state} {detail}{dur}"
     if kind == "study_finished":
         return f"study finished ({data.get('reason')}): {data.get('counted')} trials, best #{data.get('best')}"
@@ -138,7 +150,8 @@ def event_line(kind: str, data: dict[str, Any], trial: int | None, metric: str, 
     if kind == "command" and data.get("source") != source:
         return f"{data.get('source')} asked: {data.get('op')}"
     if kind == "change_proposed" and data.get("source") != source:
-        return f"{data.get('source')} proposed: {data.get('summary')} (/approve applies it)"
+        who = f"{data.get('source')}'s chat model" if data.get("by") == "model" else data.get("source")
+        return f"{who} proposed: {data.get('summary')} (/approve applies it)"
     if kind in ("space_edited", "budget_changed"):
         return f"{kind.replace('_', ' ')} by {data.get('source')}: {data.get('rationale', '')}"
     if kind == "chat" and data.get("source") != source:

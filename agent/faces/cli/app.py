@@ -1,7 +1,9 @@
-"""``tunesmith`` commands: tune, resume, status, best, show, export.
+"""``tunesmith`` commands: tune, resume, status, best, show, export, dashboard.
 
 Every ``TunesmithError`` becomes one line on stderr and exit status 2; Ctrl-C leaves the study
-resumable and exits 130. Other product surfaces register their commands here too (chat, serve, eval).
+resumable and exits 130; a run of ``tune`` or ``resume`` that ends with no completed trial, or that
+stopped on a broken setup (agent/study/doctor.py), exits 1 so that scripts and CI see it. Other
+product surfaces register their commands here too (chat, serve, steer, plot and ls in look.py, eval).
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from agent.errors import TunesmithError
+from agent.faces.cli.help import WholeHelp
 from agent.faces.cli.scale import ExecutorOpt, RayAddressOpt, apply_executor_choice, executor_choice
-from agent.faces.format import fmt_params, fmt_value
-from agent.faces.live import run_live
+from agent.faces.format import cost_text, fmt_params, fmt_value
+from agent.faces.live import face_name, run_live
+from agent.study.progress import ttr_line
 from agent.study.proposers import Proposer
 from agent.study.session import Session
 
 app = typer.Typer(
+    cls=WholeHelp,
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -44,11 +48,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def run_session(session: Session, *, quiet: bool, as_json: bool, proposer: Proposer | None = None) -> None:
-    """Run with the live display (``faces.live.run_live``); Ctrl-C exits 130, the study resumable."""
+    """Run with the live display (``faces.live.run_live``); Ctrl-C exits 130, the study resumable. Exits 1
+    when no trial has completed or the study stopped on a broken setup."""
     try:
-        run_live(session, quiet=quiet, as_json=as_json, proposer=proposer, out=out, err=err)
+        summary = run_live(session, quiet=quiet, as_json=as_json, proposer=proposer, out=out, err=err)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    if summary.best is None or summary.reason == "broken_setup":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -95,6 +102,11 @@ def tune(
         if spec is not None and not is_file and (" " not in spec.strip() or _looks_like_a_file(spec)):
             raise TunesmithError(_not_a_spec_message(spec))
         loaded = load_spec(path) if is_file and path is not None else None
+        if loaded is not None:
+            from agent.strategies.steplaw import steplaw_warnings
+
+            for warning in [*loaded.space.warnings(), *steplaw_warnings(loaded.space, loaded.task)]:
+                err.print(f"[yellow]warning:[/] {escape(warning)}")
         if loaded is None or loaded.llm is not None or model is not None or replay is not None:
             from agent.faces.cli.llm_tune import tune_with_llm
 
@@ -120,7 +132,7 @@ def tune(
             loaded = load_spec(data)
         from agent.study.wiring import preflight
 
-        preflight(loaded, choice)  # a study that cannot start leaves no folder behind
+        preflight(loaded, choice, dir)  # a study that cannot start leaves no folder behind
         session = Session.create(loaded, dir)
         apply_executor_choice(session, choice)
         run_session(session, quiet=quiet, as_json=as_json)
@@ -173,8 +185,14 @@ def resume(
 @app.command()
 def status(dir: DirArg, as_json: JsonOpt = False) -> None:
     """Progress, states, best trial and fallbacks of a study (safe while it runs)."""
+    from agent.faces.cli.look import paused_by
+    from agent.study.steering import describe_budget
+
     try:
-        info = Session.open(dir, readonly=True).status()
+        session = Session.open(dir, readonly=True)
+        info = session.status()
+        info["paused_by"] = paused_by(session)
+        info["limits"] = describe_budget(session.spec.budget)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -182,9 +200,18 @@ def status(dir: DirArg, as_json: JsonOpt = False) -> None:
         return
     states = ", ".join(f"{k} {v}" for k, v in info["states"].items() if v)
     out.print(f"[bold]{escape(info['dir'])}[/]  {info['status']}")
+    if info.get("paused_by"):
+        out.print(
+            f"[bold yellow]paused by {escape(face_name(info['paused_by']))}[/]: running trials finish, no new ones "
+            f"start; continue with: tunesmith steer {escape(info['dir'])} resume"
+        )
     if info["status"] == "interrupted":
         out.print(f"[yellow]no process is running it now[/]; continue with: tunesmith resume {escape(info['dir'])}")
+    if info.get("stop_reason"):
+        out.print(f"[bold red]{escape(info['stop_reason'])}[/]")
     out.print(f"trials {info['done']}/{info['budget'] or '∞'}  ({states or 'none yet'})")
+    if info.get("limits"):
+        out.print("limits: " + escape(info["limits"]))
     out.print(
         "proposed by "
         + (", ".join(f"{k} {v}" for k, v in info["proposers"].items()) or "-")
@@ -199,8 +226,30 @@ def status(dir: DirArg, as_json: JsonOpt = False) -> None:
         )
     usage = info.get("usage")
     if usage:
-        unpriced = "" if usage.get("cost_known", True) else " (no price for this model; add one under llm.prices)"
-        out.print(f"LLM usage: {usage.get('total_tokens', 0)} tokens, ${usage.get('cost', 0.0):.4f}{unpriced}")
+        out.print(f"LLM usage: {usage.get('total_tokens', 0)} tokens, {cost_text(usage)}")
+    chat_usage = info.get("chat_usage")  # (not ``chat``: that name is the chat command's module, imported below)
+    if chat_usage:
+        out.print(
+            f"chat usage: {chat_usage.get('total_tokens', 0)} tokens in {chat_usage.get('calls', 0)} calls, "
+            f"{cost_text(chat_usage)}"
+        )
+    dup = info.get("duplicates") or {}
+    if any(dup.values()):
+        out.print(
+            f"duplicates: {dup.get('refused', 0)} proposals refused (tried before), {dup.get('reused', 0)} given an "
+            f"earlier result, {dup.get('equivalent', 0)} trials stopped as equivalent (functional fingerprint)"
+        )
+    ttr = ttr_line(info.get("time_to_result"))
+    if ttr:
+        out.print(ttr)
+    model = info.get("model") or {}
+    finish = model.get("finish")
+    if finish and finish["kind"] == "setup_broken":
+        out.print(f"[bold yellow]the model says the setup is broken:[/] {escape(finish['recommendation'])}")
+    elif finish:
+        out.print(f"[bold]the model's recommendation:[/] {escape(finish['recommendation'])}")
+    if model.get("last_note"):
+        out.print(f"[dim]the model's last note: {escape(model['last_note'])}[/]")
 
 
 @app.command()
@@ -233,58 +282,65 @@ def best(dir: DirArg, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def show(dir: DirArg, trial: Annotated[int | None, typer.Argument(help="one trial's number")] = None) -> None:
-    """All trials as a table, or one trial in detail (curve, reason, stderr tail, log paths)."""
+def show(
+    dir: DirArg,
+    trial: Annotated[int | None, typer.Argument(help="one trial's number")] = None,
+    context: Annotated[
+        bool, typer.Option("--context", help="the task context every LLM prompt of this study starts with")
+    ] = False,
+    lineage: Annotated[
+        bool, typer.Option("--lineage", help="Population Based Training: each member's segments and the schedule")
+    ] = False,
+    as_json: JsonOpt = False,
+    sort: Annotated[
+        str | None, typer.Option("--sort", help="number|value|duration|state (value: best first; default: number)")
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", help="only the first N rows (alone: the N best)")] = None,
+) -> None:
+    """All trials as a table (sorted, the top N), or one trial in detail: times, exit code, max RSS, CPU
+    time, the whole curve, reason and stderr tail."""
+    from agent.faces.cli import trials_view
+
     try:
         session = Session.open(dir, readonly=True)
         trials = session.trials()
+        if lineage:
+            from agent.faces.lineage import lineage_lines
+
+            spec = session.spec
+            mutable = spec.scheduler.mutable if spec.scheduler else list(spec.space.names)
+            for line in lineage_lines(
+                trials, session.metrics, metric=spec.metric, direction=spec.direction, mutable=mutable
+            ):
+                out.print(line, markup=False, highlight=False)
+            return
+        if context:
+            from agent.hybrid.context import task_context
+
+            out.print(task_context(session.spec, metrics={m for t in trials for m in t.metrics}), markup=False)
+            return
         if trial is None:
-            _table(session, trials)
+            rows = trials_view.ordered(trials, sort, top, session.spec.direction)
+            if as_json:
+                sys.stdout.write(json.dumps([trials_view.row(session, t) for t in rows]) + "\n")
+            else:
+                shown = f" ({len(rows)} of {len(trials)}, by {sort or 'value'})" if len(rows) < len(trials) else ""
+                out.print(trials_view.table(session, rows, title=f"{session.dir}{shown}"))
             return
         t = session.store.trial(trial)
+        curve = session.metrics(t.number)
     except KeyError:
         raise fail(f"no trial #{trial} in {dir}; 'tunesmith show {dir}' lists them") from None
     except TunesmithError as exc:
         raise fail(str(exc)) from None
-    out.print(f"[bold]trial #{t.number}[/] {t.state.value}  {session.spec.metric}={fmt_value(t.value)}")
-    for label, value in (
-        ("proposer", t.proposer.value),
-        ("strategy", t.strategy),
-        ("model", t.model),
-        ("rationale", t.rationale),
-        ("retry of", t.retry_of),
-        ("reason", t.reason),
-        ("duration", f"{t.duration:.2f} s" if t.duration is not None else None),
-        ("folder", t.info.get("trial_dir")),
-    ):
-        if value is not None:
-            out.print(f"{label:>10}: {escape(str(value))}")
-    out.print("    params: " + escape(json.dumps(t.params)))
-    curve = session.metrics(t.number)
-    if curve:
-        out.print(f"     curve: {len(curve)} reports")
-        for p in curve[-10:]:
-            out.print(f"            step {p.step}: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in p.values.items()))
+    if as_json:
+        sys.stdout.write(json.dumps(trials_view.detail_json(session, t, curve)) + "\n")
+        return
+    for line in trials_view.detail_lines(session, t, curve):
+        out.print(line, highlight=False)
     if t.stderr_tail:
         out.print("stderr tail:")
-        out.print(escape(t.stderr_tail[-1500:]), markup=False)
-
-
-def _table(session: Session, trials: list[Any]) -> None:
-    table = Table(title=str(session.dir))
-    for col in ("#", "state", session.spec.metric, "proposer", "time", "params / reason"):
-        table.add_column(col)
-    for t in trials:
-        detail = fmt_params(t.params, 80) if t.state.value == "complete" else (t.reason or fmt_params(t.params, 80))
-        table.add_row(
-            str(t.number),
-            t.state.value,
-            fmt_value(t.value),
-            t.proposer.value if t.proposer.value != "strategy" else (t.strategy or "strategy"),
-            f"{t.duration:.1f}s" if t.duration is not None else "",
-            escape(detail),
-        )
-    out.print(table)
+        out.print(t.stderr_tail[-1500:], markup=False, highlight=False)
 
 
 @app.command()
@@ -294,24 +350,13 @@ def export(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write")] = None,
 ) -> None:
     """Write the trials as CSV/JSON/Parquet, or as an Optuna storage for optuna-dashboard."""
-    from agent.study.export import export as do_export
+    from agent.study.export import export_session
 
     try:
         session = Session.open(dir, readonly=True)
-        trials = session.trials()
         suffix = {"optuna": "optuna.db"}.get(format, format)
         target = output or session.dir / f"export.{suffix}"
-        curves = {t.number: session.metrics(t.number) for t in trials} if format in ("json", "optuna") else None
-        path = do_export(
-            trials,
-            format,
-            target,
-            curves=curves,
-            space=session.spec.space,
-            direction=session.spec.direction,
-            metric=session.spec.metric,
-            name=session.spec.name or session.dir.name,
-        )
+        path = export_session(session, format, target)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
     out.print(f"wrote {path}" + (f"  (view: optuna-dashboard sqlite:///{path})" if format == "optuna" else ""))
@@ -325,22 +370,12 @@ def dashboard(
 ) -> None:
     """Export the study to an Optuna storage and serve it with optuna-dashboard."""
     from agent.errors import require
-    from agent.study.export import export as do_export
+    from agent.study.export import export_session
 
     try:
         require("optuna_dashboard", "dashboard")
         session = Session.open(dir, readonly=True)
-        trials = session.trials()
-        path = do_export(
-            trials,
-            "optuna",
-            session.dir / "export.optuna.db",
-            curves={t.number: session.metrics(t.number) for t in trials},
-            space=session.spec.space,
-            direction=session.spec.direction,
-            metric=session.spec.metric,
-            name=session.spec.name or session.dir.name,
-        )
+        path = export_session(session, "optuna", session.dir / "export.optuna.db")
     except TunesmithError as exc:
         raise fail(str(exc)) from None
     import optuna_dashboard
@@ -362,4 +397,4 @@ def main() -> None:
     app()
 
 
-from agent.faces.cli import chat, serve, steer  # noqa: E402, F401 - they register their commands on app
+from agent.faces.cli import chat, look, serve, steer  # noqa: E402, F401 - they register their commands on app

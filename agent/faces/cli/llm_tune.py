@@ -15,6 +15,7 @@ from agent.core.records import EventKind
 from agent.core.spec import StudySpec, load_spec
 from agent.errors import StudyError, TunesmithError
 from agent.faces.cli.scale import apply_executor_choice
+from agent.faces.format import cost_text
 from agent.hybrid.request import draft_spec
 from agent.hybrid.setup import approver, interactive, make_hybrid, open_stack
 from agent.llm.cache import load_recording
@@ -46,12 +47,35 @@ def _show(spec: StudySpec, notes: str | None, warnings: list[str]) -> None:
         if k not in ("env", "isolation", "network", "grace_period", "gpus_per_trial", "pass_args", "fixed")
     }
     shown["llm"] = {k: v for k, v in shown.get("llm", {}).items() if k in ("model", "base_url")}
-    out.print("[bold]drafted spec[/] (saved as spec.yaml in the study folder):")
+    out.print("[bold]drafted spec[/] (saved with the study when it runs):")
+    out.print(f"params reach the script as {_pass_text(spec)}")
     out.print(escape(yaml.safe_dump(shown, sort_keys=False).rstrip()), markup=True)
     if notes:
         out.print(f"[dim]model's notes: {escape(notes)}[/]")
     for w in warnings:
         out.print(f"[yellow]warning:[/] {escape(w)}")
+
+
+def _pass_text(spec: StudySpec) -> str:
+    if spec.function:
+        return "function arguments"
+    if spec.pass_args:
+        return "--name value flags (pass_args: true) and the params file (TUNESMITH_PARAMS)"
+    return "the params file only (TUNESMITH_PARAMS; tunesmith.params() reads it; pass_args: false)"
+
+
+def save_draft(spec: StudySpec, folder: Path) -> Path:
+    """Write a declined draft to a new file in ``folder`` (never over an existing one); returns its path."""
+    stem = f"tunesmith-draft-{spec.name or 'study'}"
+    for i in range(1000):
+        path = folder / (f"{stem}.yaml" if i == 0 else f"{stem}-{i}.yaml")
+        try:
+            with path.open("x", encoding="utf-8") as fh:
+                fh.write(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+            return path
+        except FileExistsError:
+            continue
+    raise TunesmithError(f"cannot save the draft in {folder}: too many drafts there; remove some")
 
 
 def _settings(model: str | None, spec: StudySpec | None, request: str | None) -> LLMSettings:
@@ -101,13 +125,15 @@ def tune_with_llm(
                 stack.client,
                 ask=typer.prompt if ask else None,
                 trials=overrides.get("max_trials"),
-                llm=settings.public(),
+                llm=settings.study_section(),
             )
             if spec is None:  # with --replay the recorded study's spec is run; the draft only replays the call
                 spec = drafted.spec
                 if not as_json:
                     _show(spec, drafted.notes, drafted.warnings)
                 if ask and not yes and not typer.confirm("Run this study?", default=True):
+                    saved = save_draft(spec, Path.cwd())
+                    err.print(f"not run; the draft is saved as {saved}: edit it, then run: tunesmith tune {saved}")
                     raise typer.Exit(1)
         assert spec is not None
         spec = _with_overrides(spec, overrides, settings.public())
@@ -126,7 +152,7 @@ def tune_with_llm(
         proposer = make_hybrid(session, stack, approve=approver(yes=yes, ask=typer.confirm if ask else None))
         run_session(session, quiet=quiet, as_json=as_json, proposer=proposer)
         if not as_json:
-            _usage_line(session)
+            _usage_line(session, replayed=replay is not None)
             if replay is not None and stack.cache.mismatches:
                 err.print(
                     f"[yellow]replay:[/] {stack.cache.mismatches} request(s) differed from the recording "
@@ -136,16 +162,15 @@ def tune_with_llm(
         stack.close()
 
 
-def _usage_line(session: Session) -> None:
+def _usage_line(session: Session, *, replayed: bool = False) -> None:
     from agent.faces.cli.app import out
 
     usage = session.store.get_meta("usage") or {}
     fallbacks = len(session.store.events(EventKind.FALLBACK))
-    cost = f"${usage.get('cost', 0.0):.4f}" + ("" if usage.get("cost_known", True) else " (no price for this model)")
-    out.print(
-        f"LLM: {usage.get('calls', 0)} calls, {usage.get('total_tokens', 0)} tokens, {cost}; "
-        f"fallbacks to the strategy: {fallbacks}"
-    )
+    spent = f"{usage.get('total_tokens', 0)} tokens, {cost_text(usage)}"
+    if replayed:  # the recorded answers were reused: the numbers are the original run's, nothing was spent now
+        spent = f"replayed from the recording, nothing spent now (the original run: {spent})"
+    out.print(f"LLM: {usage.get('calls', 0)} calls, {spent}; fallbacks to the strategy: {fallbacks}")
 
 
 def resume_proposer(session: Session, *, yes: bool) -> Proposer | None:

@@ -2,12 +2,21 @@
 
 ``create_app(root, token)`` builds it; ``tunesmith serve`` runs it with uvicorn on 127.0.0.1. Contract:
 
-* Every route needs the token (see auth.py); there are no docs or OpenAPI routes.
+* Every request must name this server (``Host``) and a state change must come from its own page
+  (``Origin``): see origin.py. Every route but the page itself needs the token (see auth.py); the page is
+  a static file with no data, which keeps the token in the tab (sessionStorage), not in the address bar.
+  There are no docs or OpenAPI routes.
 * Studies are named by their folder name under ``root`` and specs by their catalog name; no request
   carries a path, and the only files read are a study's own logs, found from the trial number.
+* The page is ``static/index.html`` with its stylesheet and scripts (``GET /static/NAME``, a fixed list):
+  files with no data, public like the page. Downloads (an export, a plot as SVG, a trial's full log) are
+  ordinary token-checked GETs answered as attachments (downloads.py); the page fetches them with its
+  token and saves them (PNG: drawn from the SVG in the browser).
 * Live updates: ``GET /api/studies/{id}/events?after=N`` streams the study's event log as server-sent
   events (``id`` = event id, so a reconnecting browser resumes where it left off). Every client reads
   the same log, so two pages watching one study see the same events, whichever process runs it.
+* A chat conversation belongs to one study and is shared by every page showing it: ``/start`` and
+  ``/open`` in it answer with a link to the other study (``/#study=NAME``) and leave it on its own.
 * Studies started here run in this process (in the background); stopping the server stops them the
   way Ctrl-C does, so they stay resumable.
 """
@@ -29,26 +38,36 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.concurrency import run_in_threadpool
 
 from agent.errors import StudyError, TunesmithError
-from agent.faces import insights
+from agent.faces import insights, plots
 from agent.faces.catalog import SpecCatalog, list_studies, resolve_study
-from agent.faces.chat import slash
-from agent.faces.chat.conversation import Assistant, Conversation
+from agent.faces.chat import files
+from agent.faces.chat.conversation import NO_LLM, Assistant, Conversation
 from agent.faces.handle import Handles, StudyHandle
-from agent.faces.web import views
+from agent.faces.web import downloads, views
 from agent.faces.web.auth import checker
 from agent.faces.web.models import ChatBody, ControlBody, StartBody
+from agent.faces.web.origin import Address
 
-PlotKind = Literal["history", "importance", "parallel", "curves"]
+PlotKind = Literal["history", "importance", "parallel", "slice", "contour", "edf", "timeline", "curves"]
+ExportFormat = Literal["csv", "json", "parquet", "optuna"]
+# 'unsafe-inline' scripts: the page's first script takes the token out of the address bar before anything loads
 CSP = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 SSE_POLL_S = 0.25
 SSE_PING_S = 15.0
 
 
 def _page() -> str:
     return resources.files("agent.faces.web").joinpath("static/index.html").read_text(encoding="utf-8")
+
+
+def _static_names() -> list[str]:
+    """The page's stylesheet and scripts: every .js and .css file beside index.html."""
+    folder = resources.files("agent.faces.web").joinpath("static")
+    return sorted(f.name for f in folder.iterdir() if Path(f.name).suffix in STATIC_TYPES)
 
 
 def _one_line_422(request: Request, exc: Exception) -> JSONResponse:
@@ -63,16 +82,21 @@ def create_app(
     root: Path,
     token: str,
     *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
     catalog: SpecCatalog | None = None,
     assistant_factory: Any = None,
     sse_poll: float = SSE_POLL_S,
 ) -> FastAPI:
-    """The app over the studies under ``root``. ``assistant_factory()`` makes an LLM assistant per chat
-    (None: free text answers how to connect one)."""
+    """The app over the studies under ``root``, served at ``host:port`` (``port`` None: any port, for an
+    app not bound yet). ``assistant_factory()`` makes an LLM assistant per chat (None: free text answers
+    how to connect one)."""
     root = root.expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
     catalog = catalog or SpecCatalog.default()
+    address = Address(host, port)
     handles = Handles("web")
+    static = _static_names()
     conversations: dict[str, Conversation] = {}
     conversations_lock = threading.Lock()
 
@@ -87,10 +111,22 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(checker(token))],
+        dependencies=[Depends(checker(token, public=("/", *(f"/static/{n}" for n in static))))],
     )
     app.add_exception_handler(RequestValidationError, _one_line_422)
     app.state.handles = handles
+
+    # the last middleware added runs first: the security headers wrap every answer, refusals included
+    @app.middleware("http")
+    async def same_server(request: Request, call_next: Any) -> Response:
+        problem = address.host_problem(request.headers.get("host"))
+        if problem is not None:
+            return JSONResponse({"detail": problem}, 400)
+        problem = address.origin_problem(request.method, request.headers.get("origin"), request.headers.get("host"))
+        if problem is not None:
+            return JSONResponse({"detail": problem}, 403)
+        response: Response = await call_next(request)
+        return response
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
@@ -115,7 +151,7 @@ def create_app(
             if conv is None:
                 assistant: Assistant | None = assistant_factory() if assistant_factory else None
                 conv = Conversation(
-                    root=root, handles=handles, catalog=catalog, assistant=assistant, handle=study_handle
+                    root=root, handles=handles, catalog=catalog, assistant=assistant, handle=study_handle, pinned=True
                 )
                 conversations[key] = conv
             return conv
@@ -125,14 +161,25 @@ def create_app(
     def page() -> HTMLResponse:
         return HTMLResponse(_page())
 
+    @app.get("/static/{name}")
+    def static_file(name: str) -> Response:
+        if name not in static:
+            raise HTTPException(404, f"no file {name!r}; the page needs only {', '.join(static)}")
+        text = resources.files("agent.faces.web").joinpath("static", name).read_text(encoding="utf-8")
+        return Response(text, media_type=STATIC_TYPES[Path(name).suffix])
+
     @app.get("/api/info")
     def info() -> dict[str, Any]:
         return {
             "root": str(root),
             "specs": catalog.names(),
+            "spec_folders": {e.name: views.where(e.path.parent) for e in catalog.entries.values()},
             "llm": assistant_factory is not None,
+            "llm_hint": None if assistant_factory is not None else NO_LLM,
             "strategies": ["auto", "random", "qmc", "tpe", "gp", "cmaes"],
             "plots": list(get_args(PlotKind)),
+            "importance_methods": list(insights.METHODS),
+            "exports": list(get_args(ExportFormat)),
         }
 
     # --------------------------------------------------------------- studies
@@ -145,24 +192,13 @@ def create_app(
             except TunesmithError as exc:
                 out.append({"id": path.name, "error": str(exc)})
                 continue
-            out.append(
-                {
-                    k: s.get(k)
-                    for k in (
-                        "id",
-                        "name",
-                        "status",
-                        "running",
-                        "paused",
-                        "here",
-                        "done",
-                        "budget",
-                        "best",
-                        "metric",
-                        "direction",
-                    )
-                }
-            )
+            row = {
+                k: s.get(k)
+                for k in ("id", "name", "status", "running", "paused", "here", "done", "budget", "best", "metric")
+            }
+            row["direction"] = s.get("direction")
+            row["started"] = views.started(handles.get(path))
+            out.append(row)
         return out
 
     @app.post("/api/studies")
@@ -193,14 +229,30 @@ def create_app(
 
     @app.get("/api/studies/{sid}/trials/{number}/log", response_class=PlainTextResponse)
     def log(
-        sid: str, number: int, stream: Literal["stdout", "stderr"] = "stdout", lines: int = Query(200, ge=1, le=5000)
-    ) -> PlainTextResponse:
+        sid: str,
+        number: int,
+        stream: Literal["stdout", "stderr"] = "stdout",
+        lines: int = Query(200, ge=1, le=5000),
+        full: bool = False,
+    ) -> Response:
+        """The last ``lines`` lines of a trial's log, or with ``full`` the whole log as a download."""
         h = handle(sid)
         try:
             h.trial(number)
         except KeyError:
             raise HTTPException(404, f"no trial #{number} in {sid}") from None
-        return PlainTextResponse(slash.log_tail(h.dir, number, stream, lines) or "")
+        if full:
+            data = downloads.full_log(h, number, stream) or b""
+            return downloads.attachment(data, f"{sid}-trial{number}-{stream}.log", "text/plain; charset=utf-8")
+        return PlainTextResponse(files.log_tail(h.dir, number, stream, lines) or "")
+
+    @app.get("/api/studies/{sid}/export/{fmt}")
+    def export(sid: str, fmt: ExportFormat) -> Response:
+        """The study's trials as a file to download (see agent/study/export.py for what each holds)."""
+        try:
+            return downloads.export_file(handle(sid), fmt)
+        except TunesmithError as exc:
+            raise HTTPException(400, str(exc)) from None
 
     @app.post("/api/studies/{sid}/control")
     def control(sid: str, body: ControlBody) -> dict[str, Any]:
@@ -208,21 +260,32 @@ def create_app(
         return reply.model_dump()
 
     @app.get("/api/studies/{sid}/importance")
-    def importance(sid: str) -> dict[str, Any]:
+    def importance(sid: str, method: insights.Method = "fanova") -> dict[str, Any]:
         h = handle(sid)
-        return insights.importance(h.trials(), h.space, h.spec.direction).model_dump()
+        imp = insights.importance(h.trials(), h.space, h.spec.direction, method=method)
+        return {**imp.model_dump(), "label": imp.label, "meaning": imp.meaning}
 
     @app.get("/api/studies/{sid}/plots/{kind}")
-    def plot(sid: str, kind: PlotKind, trial: int | None = Query(None, ge=0)) -> Response:
+    def plot(
+        sid: str,
+        kind: PlotKind,
+        trial: int | None = Query(None, ge=0),
+        log: bool = False,
+        x: str | None = Query(None, max_length=200),
+        y: str | None = Query(None, max_length=200),
+        method: insights.Method = "fanova",
+        width: int = Query(640, ge=100, le=10_000),
+        download: Literal["svg"] | None = None,
+    ) -> Response:
+        """One plot as SVG (``download=svg``: as a file); the options are plots.PlotOptions'."""
         h = handle(sid)
-        if kind == "curves" and trial is not None:
-            from agent.faces import svgplot
-
-            svg = svgplot.curves_svg(
-                {trial: insights.curve(h.metrics(trial), h.spec.metric)}, h.spec.metric, highlight=trial
-            )
-        else:
-            svg = slash.render_plot(h, kind)
+        options = plots.PlotOptions(log=log, x=x, y=y, method=method, trial=trial, width=width)
+        try:
+            svg = plots.render(h, kind, options)
+        except plots.PlotError as exc:
+            raise HTTPException(400, str(exc)) from None
+        if download:
+            return downloads.plot_file(h, kind, svg)
         return Response(svg, media_type="image/svg+xml")
 
     # ------------------------------------------------------------------ chat

@@ -1,4 +1,6 @@
-"""The web app's token: every request must carry it, the page and the event stream included.
+"""The web app's token: every request must carry it, the event stream included; only the page itself
+(a static file with no data) is public, so that it can reload once it has dropped the token from the
+address bar (it keeps the token in the tab's sessionStorage).
 
 Accepted as ``Authorization: Bearer TOKEN``, ``X-Tunesmith-Token: TOKEN`` or ``?token=TOKEN`` (the link
 printed at start, and EventSource, which cannot set headers). Compared in constant time. A missing token
@@ -8,7 +10,7 @@ is 401, a wrong one 403; both say where the right one is.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from fastapi import HTTPException, Request
 
@@ -26,11 +28,13 @@ def presented(request: Request) -> str | None:
     return request.headers.get("x-tunesmith-token") or request.query_params.get("token")
 
 
-def checker(token: str) -> Callable[[Request], None]:
-    """A FastAPI dependency that refuses requests without ``token``."""
+def checker(token: str, *, public: Collection[str] = ()) -> Callable[[Request], None]:
+    """A FastAPI dependency that refuses requests without ``token``, except GETs of the ``public`` paths."""
     expected = token.encode()
 
     def check(request: Request) -> None:
+        if request.method in ("GET", "HEAD") and request.url.path in public:
+            return
         got = presented(request)
         if not got:
             raise HTTPException(401, f"missing token: {HOW}")

@@ -1,13 +1,18 @@
-"""JSON shapes the page reads: trials, one trial in detail, a study's summary."""
+"""JSON shapes the page reads: trials, one trial in detail, a study's summary.
+
+Times are epoch seconds (the page shows them in the browser's time zone); numbers that JSON cannot hold
+(NaN, inf) are null.
+"""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
-from agent.core.records import Trial
+from agent.core.records import EventKind, Trial
 from agent.faces import insights
-from agent.faces.chat import approvals, slash
+from agent.faces.chat import approvals, files
 from agent.faces.handle import StudyHandle
 
 
@@ -25,8 +30,29 @@ def trial_row(t: Trial) -> dict[str, Any]:
         "params": t.params,
         "duration": t.duration,
         "reason": t.reason,
+        "failure": t.failure.value if t.failure else None,
+        "created_at": t.created_at,
         "started_at": t.started_at,
+        "finished_at": t.finished_at,
     }
+
+
+def where(folder: Path) -> str:
+    """A folder as the page shows it: relative to the working folder when below it, ``~/...`` below home."""
+    for base, prefix in ((Path.cwd(), "."), (Path.home(), "~")):
+        if folder.is_relative_to(base):
+            rest = folder.relative_to(base)
+            return prefix if rest == Path() else f"{prefix}/{rest}"
+    return str(folder)
+
+
+def started(h: StudyHandle) -> float | None:
+    """When the study first started (its first ``study_started`` event), else when its first trial was made."""
+    first = h.events(EventKind.STUDY_STARTED)[:1]
+    if first:
+        return first[0].time
+    trials = h.trials()
+    return trials[0].created_at if trials else None
 
 
 def trial_detail(h: StudyHandle, number: int) -> dict[str, Any]:
@@ -42,7 +68,7 @@ def trial_detail(h: StudyHandle, number: int) -> dict[str, Any]:
         "curve": insights.curve(points, h.spec.metric),
         "reports": len(points),
         "stderr_tail": t.stderr_tail,
-        "stdout_tail": slash.log_tail(h.dir, number, "stdout", 40),
+        "stdout_tail": files.log_tail(h.dir, number, "stdout", 40),
     }
 
 
@@ -53,6 +79,13 @@ def study_summary(h: StudyHandle) -> dict[str, Any]:
     info["budget_detail"] = h.spec.budget.model_dump(mode="json")
     info["strategy"] = h.spec.strategy
     info["pending"] = None if proposal is None else proposal.as_dict()
+    info["started"] = started(h)
+    info["params"] = list(h.space.names)
+    budget = info.get("budget")
+    spent = budget is not None and info["done"] >= budget
+    # Resume continues a paused study, or runs a stopped one here; a spent budget must be raised first
+    info["budget_spent"] = spent
+    info["can_resume"] = bool(info["paused"] or (not info["running"] and h.writable and not spent))
     if info.get("best"):
         info["best"]["value"] = _num(info["best"]["value"])
     return info

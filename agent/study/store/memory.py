@@ -37,6 +37,7 @@ class MemoryStore(TrialStore):
                 model=draft.model,
                 strategy=draft.strategy,
                 retry_of=draft.retry_of,
+                lineage=draft.lineage,
             )
             self._trials.append(trial)
             return trial

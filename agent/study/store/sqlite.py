@@ -44,11 +44,16 @@ from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialDraft,
 from agent.errors import StudyError
 from agent.study.store._codec import dumps, loads, point_values_to_json, trial_from_json, trial_to_json
 from agent.study.store.base import TrialStore
-from agent.study.store.sqlite_errors import BUSY_TIMEOUT_S, study_error
+from agent.study.store.sqlite_errors import (
+    APPLICATION_ID,
+    BUSY_TIMEOUT_S,
+    START_AGAIN,
+    study_error,
+    unusable_reason,
+)
 
 DB_NAME = "study.db"
 SCHEMA_VERSION = 1
-APPLICATION_ID = 0x54554E45  # "TUNE": tells our databases from any other SQLite file
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -88,13 +93,15 @@ class SQLiteStore(TrialStore):
     """A ``TrialStore`` in ``<folder>/study.db``.
 
     ``path`` is the study folder (created if missing, unless ``readonly``) or, when it ends in
-    ``.db``, the database file itself.
+    ``.db``, the database file itself. ``create=False`` opens an existing study only: a missing or empty
+    database is refused (``StudyError``), never created or given a schema.
     """
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
         self.db_path = _db_path(path).absolute()
         self.folder = self.db_path.parent
         self.readonly = readonly
+        self.create = create and not readonly
         self._lock = threading.RLock()
         self._cache: dict[int, Trial] = {}
         self._ordered: list[Trial] | None = None  # sorted view of _cache, rebuilt lazily
@@ -140,13 +147,19 @@ class SQLiteStore(TrialStore):
                 if conn is not None:
                     conn.close()
                 return self._connect("mode=ro&immutable=1")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StudyError(
-                f"cannot create study folder {self.folder} ({exc.strerror}); check the path and its permissions"
-            ) from exc
-        conn = self._connect("mode=rwc")
+        if not self.create:
+            problem = unusable_reason(self.db_path)
+            if problem is not None:
+                raise StudyError(f"{self.folder} holds no usable study ({problem}); {START_AGAIN.format(self.folder)}")
+            conn = self._connect("mode=rw")
+        else:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StudyError(
+                    f"cannot create study folder {self.folder} ({exc.strerror}); check the path and its permissions"
+                ) from exc
+            conn = self._connect("mode=rwc")
         try:
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
             # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commit.
@@ -165,7 +178,7 @@ class SQLiteStore(TrialStore):
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if app == 0 and version == 0 and tables == 0:
-                if self.readonly:
+                if self.readonly or not self.create:
                     raise StudyError(f"{self.db_path} holds no tunesmith study yet; check the path")
                 for statement in _SCHEMA:
                     conn.execute(statement)
@@ -261,6 +274,7 @@ class SQLiteStore(TrialStore):
                     model=draft.model,
                     strategy=draft.strategy,
                     retry_of=draft.retry_of,
+                    lineage=draft.lineage,
                 )
                 rev = self._rev + 1  # _sync ran inside the transaction: _rev is the study-wide maximum
                 conn.execute(

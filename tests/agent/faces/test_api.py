@@ -69,7 +69,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def client(world: dict[str, Path]) -> Iterator[TestClient]:
     app = create_app(world["root"], TOKEN, catalog=SpecCatalog([world["specs"]]), sse_poll=0.05)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -77,7 +77,6 @@ def client(world: dict[str, Path]) -> Iterator[TestClient]:
 @pytest.mark.parametrize(
     "path",
     [
-        "/",
         "/api/info",
         "/api/studies",
         "/api/studies/done",
@@ -111,8 +110,9 @@ def test_every_post_needs_the_token(client: TestClient, method: str, path: str, 
 
 
 def test_the_token_is_accepted_three_ways_and_the_page_is_self_contained(client: TestClient) -> None:
-    page = client.get(f"/?token={TOKEN}")
+    page = client.get("/")  # the page is a static file with no data; it reads the token from its link
     assert page.status_code == 200 and "<script>" in page.text
+    assert client.get("/api/studies", params={"token": "nope"}).status_code == 403  # the data needs the token
     assert "http://" not in page.text and "https://" not in page.text  # nothing loaded from anywhere
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert client.get("/api/info", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
@@ -138,14 +138,15 @@ def test_studies_trials_and_one_trial(client: TestClient, world: dict[str, Path]
 
 
 def test_plots_are_svg_and_importance_is_json(client: TestClient) -> None:
-    for kind in ("history", "importance", "parallel", "curves"):
+    for kind in ("history", "importance", "parallel", "slice", "contour", "edf", "timeline", "curves"):
         res = client.get(f"/api/studies/done/plots/{kind}", headers=AUTH)
         assert res.status_code == 200 and res.headers["content-type"] == "image/svg+xml"
         ET.fromstring(res.text)
     one = client.get("/api/studies/done/plots/curves?trial=0", headers=AUTH).text
     assert "trial #0" in one
     imp = client.get("/api/studies/done/importance", headers=AUTH).json()
-    assert set(imp) == {"scores", "trials", "note"} and imp["trials"] == 5
+    assert {"scores", "trials", "note", "method", "label"} <= set(imp) and imp["trials"] == 5
+    assert imp["method"] == "fanova" and imp["seed"] == 0  # the page says which method and how many trials
     assert client.get("/api/studies/done/plots/pie", headers=AUTH).status_code == 422
 
 
@@ -334,7 +335,7 @@ def test_free_text_in_the_web_chat_goes_through_the_llm(world: dict[str, Path], 
         monkeypatch.setenv("TUNESMITH_MODEL", "fake-model")
         monkeypatch.setenv("TUNESMITH_CONFIG", str(tmp_path / "none.toml"))
         app = create_app(world["root"], TOKEN, catalog=SpecCatalog([world["specs"]]), assistant_factory=connect)
-        with TestClient(app) as c:
+        with TestClient(app, base_url="http://127.0.0.1") as c:
             assert c.get("/api/info", headers=AUTH).json()["llm"] is True
             res = c.post("/api/chat", headers=AUTH, json={"text": "keep x below 0.4", "study": "done"})
             assert "proposed: search space narrow x high=0.4" in res.text

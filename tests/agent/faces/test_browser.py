@@ -84,9 +84,11 @@ def test_start_watch_chat_stop_reload(server: tuple[str, Path]) -> None:
 
         page.goto(link)
         expect(page.locator("#spec option[value='sklearn-digits']")).to_have_count(1)
+        assert "token" not in page.url  # dropped from the address bar and history, kept for the page's requests
+        expect(page.locator("#chat-log .msg").first).to_contain_text("--model NAME")  # the complete recipe
         page.select_option("#spec", "sklearn-digits")
         page.select_option("#strategy", "tpe")
-        page.fill("#trials", "8")
+        page.fill("#start-trials", "8")
         page.click("#start")
         expect(page.locator("#state")).to_have_text("running")
         page.screenshot(path=str(ARTIFACTS / "01-started.png"))
@@ -127,6 +129,11 @@ def test_start_watch_chat_stop_reload(server: tuple[str, Path]) -> None:
             page.click(f"#tabs button[data-kind='{kind}']")
             expect(page.locator("#plot svg")).to_have_attribute("aria-label", re.compile(kind.split("s")[0][:6]))
         page.screenshot(path=str(ARTIFACTS / "06-reloaded.png"))
+
+        (sid,) = (p.name for p in root.iterdir())
+        page.fill("#chat-input", f"/open {sid}")  # the chat stays with its study and answers with a link
+        page.click("#chat-send")
+        expect(page.locator(f"#chat-log a[href='#study={sid}']")).to_have_count(1)
         browser.close()
 
     assert foreign == [], f"the page loaded something from elsewhere: {foreign}"

@@ -117,3 +117,24 @@ def test_a_request_in_plain_words_becomes_a_study_after_approval(tmp_path: Path,
     assert session.spec.llm is not None and session.status()["done"] == 3
     assert session.events("llm_missing")  # an LLM study without an endpoint now: the strategy carried it
     conv.close()
+
+
+def test_the_chat_model_sees_the_task_and_the_space_and_its_tokens_count_with_the_study(study_dir: Path) -> None:
+    from agent.llm.usage import MeteredClient, UsageMeter
+
+    scripted = ScriptedClient([Completion(text="x near 0.3 is best.")])
+    meter = UsageMeter()
+    assistant = LLMAssistant(MeteredClient(scripted, meter), meter=meter, temperature=0.0)
+    conv = Conversation(
+        root=study_dir.parent,
+        handles=Handles("terminal"),
+        catalog=SpecCatalog([]),
+        assistant=assistant,
+        allow_paths=True,
+    )
+    conv.open(str(study_dir))
+    assert conv.ask("what is best?").endswith("x near 0.3 is best.")
+    system = scripted.requests[0][0][0].content or ""
+    assert "The task:" in system and "Search space now:" in system and '"name":"x"' in system.replace(" ", "")
+    usage = Session.open(study_dir, readonly=True).status()["chat_usage"]
+    assert usage["calls"] == 1 and usage["total_tokens"] > 0

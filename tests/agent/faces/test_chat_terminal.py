@@ -63,7 +63,8 @@ def test_slash_commands_and_free_text_without_an_llm(finished: Path) -> None:
     assert "no LLM: slash-commands only" in str(child.before)
     say(child, "/status", "finished — trials 4/4")
     say(child, "/best", "best: trial #")
-    say(child, "why did trial 1 fail?", "free text needs an LLM: set OPENAI_BASE_URL and OPENAI_API_KEY")
+    say(child, "why did trial 1 fail?", "free text needs an LLM and none is configured; to connect one, set")
+    assert "--model NAME" in str(child.before)  # the complete recipe, as 'tune' gives it
     say(child, "/trial 99", "no trial #99; /trials lists them")
     say(child, "/budget trials=6", "proposed: budget max_trials=6", "/approve")
     say(child, "/approve", "approved: budget max_trials=6", "budget changed")
@@ -142,6 +143,23 @@ def test_free_text_through_a_real_openai_compatible_endpoint(finished: Path) -> 
     assert "sk-test-secret-123" not in json.dumps(requests)
 
 
+def test_an_unreachable_endpoint_is_said_plainly(finished: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    child = spawn(str(finished), "--no-live", "--model", "m", cwd=finished.parent, extra={"OPENAI_BASE_URL": url})
+    banner = str(child.before)
+    assert "LLM connected" not in banner
+    assert f"LLM UNREACHABLE: cannot reach {url} (Connection refused)" in banner
+    say(child, "hello?", "no answer: the LLM endpoint failed")
+    say(child, "/best", "best: trial #")
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+
+
 def test_ctrl_c_leaves_a_study_run_from_the_chat_resumable(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(SLOW_TRAIN)
     spec = {
@@ -186,3 +204,38 @@ def _children_of_nobody(study: Path) -> list[list[str]]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return left
+
+
+def test_help_names_quit_and_tab_completes_commands(finished: Path) -> None:
+    child = spawn(str(finished), "--no-live", cwd=finished.parent)
+    child.send("/he\t")  # Tab completes the command: /help
+    child.expect_exact("/help ")
+    child.sendline("")
+    child.expect_exact("/quit")
+    child.expect_exact("Tab completes a command")
+    child.expect_exact(PROMPT)
+    child.send("/stat\t")
+    child.sendline("")
+    child.expect_exact("finished — trials 4/")  # (an earlier test raised the budget)
+    child.expect_exact(PROMPT)
+    child.send("/export pa\t")  # and the word after it: a format, a plot, a study
+    child.expect_exact("/export parquet ")
+    child.sendcontrol("u")  # clear the line instead of running it
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_the_pages_chat_help_has_no_quit(finished: Path) -> None:
+    from agent.faces.catalog import SpecCatalog
+    from agent.faces.chat.conversation import Conversation
+    from agent.faces.handle import Handles
+
+    handles = Handles("web")
+    try:
+        page = Conversation(root=finished.parent, handles=handles, catalog=SpecCatalog([]), pinned=True)
+        terminal = Conversation(root=finished.parent, handles=handles, catalog=SpecCatalog([]))
+        assert "/quit" not in page.ask("/help") and "/quit" in terminal.ask("/help")
+    finally:
+        handles.close()

@@ -62,7 +62,7 @@ def test_a_study_run_by_the_cli_is_watched_and_steered_from_every_face(tmp_path:
         paused = run_cli("steer", str(study), "pause")  # the CLI, from a third process
         assert paused.returncode == 0 and "paused" in paused.stdout, paused.stderr
 
-        with TestClient(create_app(root, "tok", catalog=SpecCatalog([]))) as web:  # the web app
+        with TestClient(create_app(root, "tok", catalog=SpecCatalog([])), base_url="http://127.0.0.1") as web:
             auth = {"X-Tunesmith-Token": "tok"}
             seen = web.get("/api/studies/faces", headers=auth).json()
             assert seen["running"] and seen["paused"] and seen["done"] >= 1

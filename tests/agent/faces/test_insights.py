@@ -86,7 +86,7 @@ def test_every_plot_is_well_formed_svg_with_clickable_trials() -> None:
     par = parse(svgplot.parallel_svg(insights.parallel(trials, SPACE), "y", "maximize"))
     assert len(par.findall(f".//{ns}polyline[@data-trial]")) == 12
     imp = parse(svgplot.importance_svg(insights.importance(trials, SPACE, "maximize")))
-    assert len(imp.findall(f".//{ns}rect")) == 3
+    assert len(imp.findall(f".//{ns}rect[@class='bar']")) == 3
     cur = parse(svgplot.curves_svg({3: [(0.0, 1.0), (1.0, 2.0)], 4: [(0.0, 0.5)]}, "y", highlight=3))
     assert {e.get("data-trial") for e in cur.iter() if e.get("data-trial")} == {"3", "4"}
     for svg in (

@@ -130,6 +130,52 @@ def test_a_default_outside_the_space_is_dropped_with_a_warning() -> None:
 
 
 def test_names_the_script_does_not_read_are_flagged() -> None:
-    params = [*draft()["params"], {"name": "momentum", "type": "float", "low": 0.0, "high": 0.99}]
+    params = [*draft()["params"], {"name": "warmup_ratio", "type": "float", "low": 0.0, "high": 0.3}]
     out = draft_spec(REQUEST, ScriptedClient([reply(params=params)]), cwd=ROOT)
-    assert any("momentum not found" in w for w in out.warnings)
+    assert any("warmup_ratio not found" in w for w in out.warnings)
+
+
+ARGPARSE_SCRIPT = """
+import argparse, json
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float, default=0.01)
+p.add_argument("--weight_decay", type=float, default=0.0)
+p.add_argument("--hidden", type=int, default=64)
+p.add_argument("--optimizer", default="adam")
+a = p.parse_args()
+for step in range(3):
+    print("TUNESMITH_REPORT", json.dumps({"step": step, "train_loss": 1.0 / (step + 1), "val_acc": a.lr}))
+"""
+
+
+def _argparse_draft(tmp_path: Path, **over: Any) -> Any:
+    (tmp_path / "torch_digits.py").write_text(ARGPARSE_SCRIPT)
+    request = (
+        "tune the learning rate, weight decay and hidden size of torch_digits.py for val_acc (maximize), 12 trials"
+    )
+    params = [
+        {"name": "lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True},
+        {"name": "weight_decay", "type": "float", "low": 1e-6, "high": 0.1, "log": True},
+        {"name": "hidden", "type": "int", "low": 16, "high": 256},
+    ]
+    client = ScriptedClient([reply(script="torch_digits.py", max_trials=12, params=params, **over)])
+    return draft_spec(request, client, cwd=tmp_path), client, request
+
+
+def test_an_argparse_script_gets_its_params_as_flags_even_when_the_draft_forgets(tmp_path: Path) -> None:
+    out, client, request = _argparse_draft(tmp_path)  # the scripted draft says nothing about pass_mode
+    assert out.spec.pass_args is True
+    assert any("--lr" in w and "pass_args: true" in w for w in out.warnings)
+    assert out.spec.task is not None and out.spec.task.description == request  # the user's words
+    prompt = client.requests[0][0][1].content or ""
+    # reports are metrics, not parameters: the scan lists flags and TUNESMITH_REPORT keys apart
+    assert 'Metrics it reports: ["train_loss","val_acc"]' in prompt
+    assert '"step"' not in prompt.split("Parameter names it appears to read:")[1].split("\n")[0]
+    assert "does not read the params file" in prompt
+
+
+def test_the_drafts_model_family_and_data_reach_the_task(tmp_path: Path) -> None:
+    out, _, _ = _argparse_draft(tmp_path, pass_mode="flags", model_family="PyTorch MLP", data="digits, 1797 samples")
+    assert out.spec.pass_args is True and out.warnings == []
+    assert out.spec.task is not None and out.spec.task.model_family == "PyTorch MLP"
+    assert out.spec.task.data == "digits, 1797 samples"

@@ -87,3 +87,32 @@ def test_states(o: TrialOutcome, state: TrialState, failure: FailureKind | None,
         assert fields["value"] == 0.9
     if state is TrialState.PRUNED:
         assert fields["value"] == 0.4 and fields["last_step"] == 3
+
+
+LATE = (r(11, acc=0.8), r(12, acc=0.9))  # the stop was asked at step 11; the trial still reported step 12
+
+
+@pytest.mark.parametrize(
+    ("o", "state"),
+    [
+        # it ended by itself, successfully, without acting on the stop: its run was over, the stop came late
+        (outcome(status="stopped", reports=LATE, reason="asha", info={"stop_seen": False}), TrialState.COMPLETE),
+        # it acted on the stop (should_stop() returned True), so its curve was cut short
+        (outcome(status="stopped", reports=LATE, reason="asha", info={"stop_seen": True}), TrialState.PRUNED),
+        # killed by the stop's SIGTERM, or failing: the stop took effect
+        (outcome(status="stopped", rc=-15, sig=15, reports=LATE, info={"stop_seen": False}), TrialState.PRUNED),
+        (outcome(status="stopped", rc=1, reports=LATE, info={"stop_seen": False}), TrialState.PRUNED),
+        # an executor that cannot tell whether the trial saw the stop: pruned, as before
+        (outcome(status="stopped", reports=LATE, reason="asha"), TrialState.PRUNED),
+        # no finite objective: nothing to complete with
+        (outcome(status="stopped", reports=(r(1, loss=1.0),), info={"stop_seen": False}), TrialState.PRUNED),
+    ],
+)
+def test_a_stopped_trial_that_finished_its_run_anyway_is_complete(o: TrialOutcome, state: TrialState) -> None:
+    fields = classify(o, "acc")
+    assert fields["state"] is state
+    if state is TrialState.COMPLETE:
+        assert (fields["value"], fields["reason"], fields["failure"]) == (0.9, None, None)
+        assert fields["info"]["late_stop"] == "asha"
+    else:
+        assert fields["reason"]

@@ -169,3 +169,51 @@ def test_engine_prunes_hopeless_trials_and_keeps_their_curves(tmp_path: Path) ->
         assert t.reason and t.reason.startswith("early-stopped by ASHA")
     assert len(store.events("prune_requested")) == len(pruned)
     assert trials[0].state is TrialState.COMPLETE and len(store.metrics(0)) >= 9
+
+
+NEVER_POLLS = """
+import argparse, time
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+x = parser.parse_args().x
+for step in range(1, 9):
+    time.sleep(0.15)
+    print('TUNESMITH_REPORT {"step": %d, "y": %f}' % (step, x * (1 - 0.5**step)), flush=True)
+"""
+
+
+def test_asha_ends_pruned_trials_of_a_script_that_never_polls_well_before_their_end(tmp_path: Path) -> None:
+    """The issue's case: params as flags, a report per step, no should_stop(); the 5 s grace period would
+    outlast every remaining step, so only an immediate SIGTERM saves the compute."""
+    from sandbox.local_executor import LocalExecutor
+
+    (tmp_path / "train.py").write_text(NEVER_POLLS)
+    s = load_spec(
+        {
+            "objective": {"metric": "y", "direction": "maximize"},
+            "command": ["python", "train.py"],
+            "workdir": str(tmp_path),
+            "pass_args": True,
+            "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            "budget": {"max_trials": 4},
+            "pruner": {"type": "asha", "min_resource": 1, "reduction_factor": 3},
+            "grace_period": 5.0,
+        }
+    )
+    store = MemoryStore()
+    with LocalExecutor(1) as executor:
+        StudyEngine(
+            spec=s,
+            store=store,
+            executor=executor,
+            proposer=Fixed([0.9, 0.2, 0.95, 0.1]),
+            study_dir=tmp_path / "study",
+            tick=0.05,
+            pruner=make_optuna_pruner(s, store.metrics),
+        ).run()
+    trials = {t.params["x"]: t for t in store.trials()}
+    assert {x for x, t in trials.items() if t.state is TrialState.PRUNED} == {0.2, 0.1}
+    for x in (0.2, 0.1):
+        assert len(store.metrics(trials[x].number)) < 5  # stopped at step 1 of 8
+    for x in (0.9, 0.95):
+        assert trials[x].state is TrialState.COMPLETE and len(store.metrics(trials[x].number)) == 8

@@ -158,4 +158,8 @@ def test_dashboard_serves_the_study_on_loopback(spec_file: Path, tmp_path: Path)
         assert "cli-test" in body
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a loaded machine: the server is slow to stop, not wrong
+            proc.kill()
+            proc.wait(timeout=10)

@@ -115,7 +115,9 @@ def test_disk_full_mid_study_is_one_line_and_resume_finishes_after_space_is_free
         tmp_path,
     )
     assert out["rc1"] == "2", out
-    assert "error: disk full while writing" in out["err1"] and "tunesmith resume" in out["err1"], out["err1"]
+    assert "error: disk full: no space left on the disk holding" in out["err1"] and "tunesmith resume" in out["err1"], (
+        out["err1"]
+    )
     assert out["before_integrity"] == "ok" and out["integrity"] == "ok"
     assert out["rc2"] == "0" and json.loads(out["status"])["done"] == 12
     before, after = json.loads(out["before_complete"]), json.loads(out["complete"])

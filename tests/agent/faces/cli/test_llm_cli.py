@@ -113,7 +113,7 @@ def test_request_to_study_then_status_resume_and_replay(workdir: Path) -> None:
     llm = [t for t in _trials(study) if t["proposer"] == "llm"]
     assert all(t["rationale"] == "x near 0.3" and t["model"] == "fake-model" for t in llm)
     text = run_cli("status", str(study), env=env(None, workdir)).stdout
-    assert "$0.0000 (no price for this model; add one under llm.prices)" in text  # not a claim that it was free
+    assert "cost unknown (no price for this model; add one under llm.prices)" in text  # not a claim that it was free
 
     # replay: no server, no key; the same trials, params and proposers
     again = workdir / "again"
@@ -238,7 +238,7 @@ def test_resume_without_any_model_warns_and_stays_classical(
     spec = load_spec(
         {
             "objective": {"metric": "y", "direction": "maximize"},
-            "function": "m:f",
+            "function": "tests.agent.trial_funcs:quadratic",  # a function that exists: a study starts only then
             "space": {"x": {"low": 0.0, "high": 1.0}},
             "llm": {"model": "gpt-4o-mini"},
         }

@@ -109,3 +109,4 @@ def test_cli_gpus_from_a_faked_nvidia_smi(tmp_path: Path, cli: Any) -> None:
     message = " ".join(none.stderr.split())  # rich may wrap a long line
     assert none.returncode == 2 and message.startswith("error: no GPU found (nvidia-smi is not on PATH")
     assert "remove 'gpus'/'gpus_per_trial' from the spec to run on CPU" in message
+    assert not (tmp_path / "cpu").exists()  # found before the folder: no study that tune and resume refuse

@@ -1,0 +1,99 @@
+"""The task context: what the model is told about the study it helps with, in every prompt (hybrid, chat).
+
+An LLM earns its place in a tuning loop only through what it knows about the task, so the model is told:
+the user's description of the task (the spec's ``task:``, or the words of a request) and its facts; the
+command and how params reach it; a bounded excerpt of the training script, quoted as untrusted data; the
+objective and the other metrics trials report; the limits of one trial; and the machine.
+
+Bounded: the rendered section is at most ``CONTEXT_CHARS`` characters (the script excerpt gives way first),
+so it costs the same at trial 500 as at trial 5. ``tunesmith show DIR --context`` prints exactly this text.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterable
+from typing import Any
+
+from agent.core.spec import StudySpec
+from agent.hybrid.prompting import render
+from agent.strategies.steplaw import law_of
+from agent.study.script import pass_modes, scan_script, script_path
+
+CONTEXT_CHARS = 6000
+SCRIPT_EXCERPT_CHARS = 2500
+_PASS_TEXT = {
+    "params_file": "a JSON file named by TUNESMITH_PARAMS (tunesmith.params() reads it)",
+    "flags": "--name value command-line arguments (pass_args: true)",
+    "function": "the arguments of a Python function (function: in the spec)",
+}
+
+
+def _machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count() or 1}
+
+
+def _limits(spec: StudySpec) -> dict[str, Any]:
+    b = spec.budget
+    limits: dict[str, Any] = {
+        "trial_timeout_s": b.trial_timeout,
+        "memory_mb": b.memory_mb,
+        "max_processes": b.max_processes,
+        "trials_in_parallel": spec.workers,
+        "gpus_per_trial": spec.gpus_per_trial or None,
+        "gpus": spec.gpus,
+        "isolation": spec.isolation,
+    }
+    return {k: v for k, v in limits.items() if v is not None}
+
+
+def context_data(
+    spec: StudySpec, *, metrics: Iterable[str] = (), excerpt_chars: int = SCRIPT_EXCERPT_CHARS
+) -> dict[str, Any]:
+    """The facts of the task context (module docstring), for the ``task_context`` template."""
+    path = script_path(spec)
+    scan = scan_script(path) if path is not None else None
+    excerpt = None
+    if scan is not None:
+        text = scan.text
+        excerpt = {
+            "path": path.name if path else "",
+            "chars": len(text),
+            "text": text[:excerpt_chars],
+            "truncated": len(text) > excerpt_chars,
+        }
+    others = sorted((set(metrics) | (set(scan.reported) if scan else set())) - {spec.metric})
+    return {
+        "description": spec.task.description if spec.task else None,
+        "facts": spec.task.facts() if spec.task else {},
+        "command": shlex.join(spec.command) if spec.command else None,
+        "function": spec.function,
+        "pass": [_PASS_TEXT[m] for m in pass_modes(spec)],
+        "fixed": spec.fixed,
+        "script": excerpt,
+        "metric": spec.metric,
+        "direction": spec.direction,
+        "other_metrics": others[:20],
+        "limits": _limits(spec),
+        "machine": _machine(),
+        "prior": _prior(spec),
+    }
+
+
+def _prior(spec: StudySpec) -> str | None:
+    """What a known scaling law says about this task (tunesmith also proposes its point: prior:steplaw)."""
+    law = law_of(spec.task)
+    return law.rationale(spec.task.seq_len if spec.task else None) if law else None
+
+
+def task_context(spec: StudySpec, *, metrics: Iterable[str] = ()) -> str:
+    """The task section of every prompt, at most ``CONTEXT_CHARS`` characters."""
+    metrics = list(metrics)
+    text = render("task_context", **context_data(spec, metrics=metrics))
+    if len(text) <= CONTEXT_CHARS:
+        return text
+    # The script excerpt gives way first, then (a pathological description) the end of the text.
+    spare = max(0, SCRIPT_EXCERPT_CHARS - (len(text) - CONTEXT_CHARS))
+    text = render("task_context", **context_data(spec, metrics=metrics, excerpt_chars=spare))
+    return text if len(text) <= CONTEXT_CHARS else text[: CONTEXT_CHARS - 3] + "..."

@@ -1,0 +1,170 @@
+"""What tunesmith can read of a training script, without running it: how it takes its parameters and which
+metrics it reports.
+
+Used three ways: before a study runs (a script that reads ``--name`` flags for the space's parameters but gets
+neither ``pass_args: true`` nor reads the params file would run its own defaults in every trial, so it is
+refused with the fix), when a request in plain words is drafted into a spec (the drafter is told how the script
+takes its params and what it reports), and in the task context every LLM prompt carries (an excerpt).
+
+The scan is textual (regular expressions over the source): it is a guard against the common cases, not a
+parser of every Python program. What it cannot tell, it does not claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from agent.core.spec import StudySpec
+
+#: How params reach a trial: the JSON params file (always written), ``--name value`` flags (``pass_args``),
+#: or the arguments of a Python function (``function:``).
+PassMode = Literal["params_file", "flags", "function"]
+
+_PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
+_FLAG = re.compile(r"add_argument\(\s*[\"']--([A-Za-z_][\w-]*)[\"']")
+_PARAMS_FILE = re.compile(r"TUNESMITH_PARAMS|tunesmith\s*\.\s*params\s*\(|from\s+tunesmith\s+import[^\n]*\bparams\b")
+_REPORT_CALL = re.compile(r"\breport\(([^)]*)\)")
+_REPORT_LINE = re.compile(r"TUNESMITH_REPORT")
+_KEY = re.compile(r"[\"']([A-Za-z_]\w*)[\"']\s*:")
+_SUBSCRIPT = re.compile(r"\[\s*[\"']([A-Za-z_]\w*)[\"']\s*\]")
+_NOT_METRICS = {"step", "final"}
+_SAVES_CHECKPOINT = re.compile(r"save_checkpoint|checkpoint_dir\s*\(|TUNESMITH_CHECKPOINT_DIR")
+_RESTORES = re.compile(r"restore_from\s*\(|TUNESMITH_RESTORE_FROM")
+
+
+@dataclass(frozen=True)
+class ScriptScan:
+    """What one script appears to do (module docstring)."""
+
+    path: Path
+    text: str
+    flags: frozenset[str] = field(default_factory=frozenset)  # --name of add_argument, '-' written as '_'
+    reads_params_file: bool = False  # TUNESMITH_PARAMS or tunesmith.params()
+    reported: frozenset[str] = field(default_factory=frozenset)  # metric names of report(...) / TUNESMITH_REPORT
+    keys: frozenset[str] = field(default_factory=frozenset)  # names read as params["name"] or dict keys
+
+    @property
+    def params(self) -> list[str]:
+        """Names the script appears to read as parameters (report keys are not parameters)."""
+        return sorted((self.flags | self.keys) - self.reported - _NOT_METRICS)
+
+
+def _report_spans(text: str) -> list[str]:
+    """The text of each ``TUNESMITH_REPORT`` statement (to the end of its bracketed expression)."""
+    spans = []
+    for m in _REPORT_LINE.finditer(text):
+        depth, end = 0, m.end()
+        for i in range(m.end(), min(len(text), m.end() + 600)):
+            ch = text[i]
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+                if depth <= 0:
+                    end = i + 1
+                    break
+            elif ch == "\n" and depth <= 0 and i > m.end() + 1:
+                end = i
+                break
+        spans.append(text[m.end() : end])
+    return spans
+
+
+def scan_text(text: str, path: Path = Path("script.py")) -> ScriptScan:
+    reported = {
+        m for call in _REPORT_CALL.findall(text) for m in re.findall(r"(\w+)\s*=", call) if m not in _NOT_METRICS
+    }
+    spans = _report_spans(text)
+    reported |= {k for span in spans for k in _KEY.findall(span) if k not in _NOT_METRICS}
+    without_reports = text
+    for span in spans:
+        without_reports = without_reports.replace(span, " ")
+    keys = set(_SUBSCRIPT.findall(without_reports)) | set(_KEY.findall(without_reports))
+    return ScriptScan(
+        path=path,
+        text=text,
+        flags=frozenset(f.replace("-", "_") for f in _FLAG.findall(text)),
+        reads_params_file=bool(_PARAMS_FILE.search(text)),
+        reported=frozenset(reported),
+        keys=frozenset(keys),
+    )
+
+
+def scan_script(path: Path) -> ScriptScan | None:
+    """The scan of ``path``; None when it cannot be read."""
+    try:
+        return scan_text(path.read_text(encoding="utf-8", errors="replace"), path)
+    except OSError:
+        return None
+
+
+def script_path(spec: StudySpec) -> Path | None:
+    """The Python script a ``command`` runs (``python SCRIPT.py ...``), resolved against ``workdir``."""
+    command = spec.command or []
+    if len(command) >= 2 and _PYTHON.fullmatch(Path(command[0]).name) and command[1].endswith(".py"):
+        return Path(spec.workdir or ".") / command[1]
+    if spec.function and ".py:" in spec.function:
+        file = spec.function.rsplit(":", 1)[0]
+        return Path(spec.workdir or ".") / file
+    return None
+
+
+def pass_modes(spec: StudySpec) -> list[PassMode]:
+    """How params reach a trial of ``spec``, as the task context and the drafted spec state it."""
+    if spec.function:
+        return ["function"]
+    return ["params_file", "flags"] if spec.pass_args else ["params_file"]
+
+
+def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
+    """Why the space's params would never reach the script (one line with the fix), or None.
+
+    The case caught: a ``python SCRIPT.py`` command whose script reads argparse flags named like the space's
+    parameters, does not read the params file, and is run without ``pass_args: true``: every trial would run
+    the script's own defaults and measure nothing.
+    """
+    if spec.function or spec.pass_args or not spec.command:
+        return None
+    path = script_path(spec)
+    scan = scan or (scan_script(path) if path is not None else None)
+    if scan is None or scan.reads_params_file:
+        return None
+    as_flags = sorted(n for n in spec.space.names if n in scan.flags)
+    if not as_flags:
+        return None
+    return (
+        f"{scan.path.name} reads {', '.join('--' + n for n in as_flags[:4])} as command-line flags, but the spec "
+        "passes params only in the params file; add pass_args: true to the spec (or read tunesmith.params() "
+        "in the script)"
+    )
+
+
+def checkpoint_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
+    """Why ``scheduler: pbt`` cannot run this script (one line with what to add), or None: Population Based
+    Training continues trainings from checkpoints, so the script must save them and load the one it is given.
+    Only a Python script (or function file) that can be read is judged."""
+    if spec.scheduler is None:
+        return None
+    path = script_path(spec)
+    scan = scan or (scan_script(path) if path is not None else None)
+    if scan is None:
+        return None
+    saves, restores = bool(_SAVES_CHECKPOINT.search(scan.text)), bool(_RESTORES.search(scan.text))
+    if saves and restores:
+        return None
+    missing = " and ".join(
+        what
+        for what, ok in (
+            (
+                "save a checkpoint each step (with tunesmith.save_checkpoint(step) as path: torch.save(state, path))",
+                saves,
+            ),
+            ("load tunesmith.restore_from() at the start when it is set", restores),
+        )
+        if not ok
+    )
+    return f"scheduler pbt: {scan.path.name} does not checkpoint; {missing} (see README, Population Based Training)"
