@@ -21,8 +21,9 @@ Every trial records who proposed it (``llm`` or ``strategy``), the model, and th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.core.records import EventKind, ProposerKind, Trial, TrialDraft, TrialState, best_trial
 from agent.core.spec import LLMSpec
@@ -31,6 +32,7 @@ from agent.hybrid.actions import Actions, trial_view
 from agent.hybrid.breaker import CircuitBreaker
 from agent.hybrid.context import task_context
 from agent.hybrid.decision import BatchSink, Limits, Outcome, run_decision
+from agent.hybrid.explore import explore_prompt, explore_tool, read_explore
 from agent.hybrid.prompting import render
 from agent.hybrid.share import ShareConfig, hybrid_slots_used, llm_share, llm_slots
 from agent.hybrid.space_edit import Approver, SpaceEditor, describe, leave_pending, pending_edits
@@ -38,6 +40,9 @@ from agent.llm.base import LLMClient, Message
 from agent.llm.usage import UsageMeter
 from agent.study.proposers import ProposalContext, Proposer, ProposerHost, StrategyProposer
 from tools.protocol import FinishKind
+
+if TYPE_CHECKING:
+    from agent.study.pbt import ExploreContext
 from tools.summary import RATIONALE_CHARS, compact, summarize
 from tools.toolbox import build_toolbox
 from tools.untrusted import words
@@ -98,6 +103,7 @@ class HybridProposer(Proposer):
         self.disabled: str | None = None  # why the LLM is no longer asked (budget spent)
         self.consecutive = 0
         self.decisions = 0
+        self.explores = 0  # PBT explore steps seen (the LLM takes its share of them)
 
     # ------------------------------------------------------------------ wiring
     def attach(self, host: ProposerHost) -> None:
@@ -107,7 +113,9 @@ class HybridProposer(Proposer):
         for e in store.events(EventKind.REFLECTION):
             self.notes.append(str(e.data.get("text", "")))
             self.reflected.update(int(n) for n in e.data.get("trials", []))
-        self.decisions = len(store.events(EventKind.LLM_DECISION))
+        decisions = store.events(EventKind.LLM_DECISION)
+        self.decisions = sum(1 for e in decisions if not e.data.get("explore"))
+        self.explores = sum(1 for e in decisions if e.data.get("explore"))
         self.finished = bool(store.events(EventKind.LLM_FINISHED))
         if store.events(EventKind.LLM_BUDGET_EXHAUSTED):
             self.disabled = "the LLM budget was spent earlier in this study"
@@ -129,6 +137,72 @@ class HybridProposer(Proposer):
     def close(self) -> None:
         self.client.close()
         self.fallback.close()
+
+    # ------------------------------------------------------------ PBT explore
+    def explore(self, ctx: ExploreContext) -> TrialDraft | None:
+        """PBT's explore step for ``ctx.member`` from the model, on the LLM's share of explore steps (spread as
+        ``llm_slots`` spreads trials); None leaves the step to perturbation (agent/hybrid/explore.py)."""
+        if self.finished or self.disabled is not None or self.host is None:
+            return None
+        host = self.host
+        history = host.store.trials()
+        share = llm_share(history, ctx.direction, self.config.share)
+        turn = self.explores
+        self.explores += 1
+        if math.ceil((turn + 1) * share) <= math.ceil(turn * share):
+            return None
+        pctx = ProposalContext(
+            space=ctx.space, history=history, direction=ctx.direction, metric=ctx.metric, remaining=None
+        )
+        mutable = [p for p in ctx.space.describe() if p["name"] in ctx.mutable]
+        population = [
+            {"member": m, "params": dict(params), ctx.metric: value} for m, params, value in ctx.population[:8]
+        ]
+        user = explore_prompt(
+            member=ctx.member,
+            donor=ctx.donor,
+            step=ctx.step,
+            donor_params=ctx.donor_params,
+            mutable=mutable,
+            population=population,
+            metric=ctx.metric,
+            direction=ctx.direction,
+        )
+        try:
+            completion = self.client.complete(
+                [self._system(pctx), Message(role="user", content=user)],
+                [explore_tool()],
+                temperature=self.config.limits.temperature,
+            )
+        except LLMBudgetExhausted as exc:
+            self.disabled = str(exc)
+            self.emit(EventKind.LLM_BUDGET_EXHAUSTED, {"reason": str(exc)})
+            return None
+        except LLMError as exc:
+            self.breaker.failure(turn)
+            self.emit(
+                EventKind.FALLBACK,
+                {"kind": "endpoint", "reason": str(exc), "model": self.client.model, "explore": True},
+            )
+            return None
+        draft, why = read_explore(
+            completion,
+            donor_params=ctx.donor_params,
+            mutable=list(ctx.mutable),
+            space=ctx.space,
+            model=self.client.model,
+        )
+        self.emit(
+            EventKind.LLM_DECISION,
+            {
+                "model": self.client.model,
+                "explore": True,
+                "member": ctx.member,
+                "accepted": int(draft is not None),
+                "problem": why,
+            },
+        )
+        return draft
 
     # --------------------------------------------------------------- proposing
     def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:

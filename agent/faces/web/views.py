@@ -14,6 +14,7 @@ from agent.core.records import EventKind, Trial
 from agent.faces import insights
 from agent.faces.chat import approvals, files
 from agent.faces.handle import StudyHandle
+from agent.study.progress import ttr_line
 
 
 def _num(v: float | None) -> float | None:
@@ -88,4 +89,7 @@ def study_summary(h: StudyHandle) -> dict[str, Any]:
     info["can_resume"] = bool(info["paused"] or (not info["running"] and h.writable and not spent))
     if info.get("best"):
         info["best"]["value"] = _num(info["best"]["value"])
+    info["ttr_line"] = ttr_line(info.get("time_to_result"))  # when the best was found, as status says it
+    finish = (info.get("model") or {}).get("finish") or {}
+    info["setup_broken"] = finish.get("recommendation") if finish.get("kind") == "setup_broken" else None
     return info

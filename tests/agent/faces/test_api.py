@@ -345,3 +345,10 @@ def test_free_text_in_the_web_chat_goes_through_the_llm(world: dict[str, Path], 
             names = {t["function"]["name"] for t in server.requests[0]["tools"]}
             assert "draft_study" not in names  # the web app never starts scripts named in a message
             assert "dropped" in c.post("/api/chat", headers=AUTH, json={"text": "/reject", "study": "done"}).text
+
+
+def test_the_summary_says_when_the_best_was_found(client: TestClient) -> None:
+    summary = client.get("/api/studies/done", headers={"X-Tunesmith-Token": TOKEN}).json()
+    assert summary["time_to_result"]["best"]["trial"] == summary["best"]["trial"]
+    assert summary["ttr_line"].startswith(f"best found at trial #{summary['best']['trial']}")
+    assert summary["setup_broken"] is None

@@ -378,3 +378,42 @@ def test_kill_9_at_any_point_and_resume_continue_the_population(tmp_path: Path) 
     check_population(session)
     retried = [t for t in segments(session) if t.lineage is not None and t.lineage.kind == "retry"]
     assert retried and all(t.retry_of is not None for t in retried)
+
+
+def test_the_llm_hybrid_takes_explore_steps_and_perturbation_covers_the_rest(tmp_path: Path) -> None:
+    """The hybrid proposes PBT's explore step on its share of the steps; its answers are validated."""
+    from agent.hybrid.setup import make_hybrid, open_stack
+    from agent.llm.base import Completion, ToolCall
+    from agent.llm.settings import LLMSettings
+
+    answers = iter(
+        [
+            {"params": {"width": 3}, "rationale": "wider"},  # not mutable: refused, perturbation instead
+            {"params": {"lr": 1e-3}, "rationale": "later in training a lower lr"},
+        ]
+    )
+
+    class Model:
+        model = "scripted"
+
+        def complete(self, messages: Any, tools: Any = (), **kw: Any) -> Completion:
+            names = [t.name for t in tools]
+            if "explore" in names:
+                args = next(answers, {"params": {"lr": 2e-4}, "rationale": "decay further"})
+                return Completion(tool_calls=[ToolCall(id="e", name="explore", arguments=args)], model=self.model)
+            return Completion(text="nothing to add", model=self.model)
+
+        def close(self) -> None:
+            pass
+
+    session = Session.create(pbt_spec(llm={"model": "scripted", "share": 0.5}), tmp_path / "s")
+    stack = open_stack(LLMSettings(model="scripted"), session.spec, adapter=Model())  # type: ignore[arg-type]
+    session.run(proposer=make_hybrid(session, stack))
+    check_population(session)
+    exploits = [t for t in segments(session) if t.lineage is not None and t.lineage.kind == "exploit"]
+    by_llm = [t for t in exploits if t.proposer is ProposerKind.LLM]
+    assert by_llm and all(t.lineage is not None and set(t.lineage.explore) <= {"lr", "drop"} for t in by_llm)
+    assert any(t.rationale == "later in training a lower lr" for t in by_llm)
+    assert any(t.strategy == "pbt" for t in exploits)  # the refused answer and the strategy's share
+    decisions = [e for e in session.events(EventKind.LLM_DECISION) if e.data.get("explore")]
+    assert any(e.data["accepted"] == 0 and "width" in (e.data["problem"] or "") for e in decisions)

@@ -106,7 +106,10 @@ function renderSummary(s) {
   $("#summary").replaceChildren(el("span", { class: "big" }, s.name || s.id), el("span", { class: "pill " + st, id: "state" }, st),
     el("span", { id: "progress" }, `${s.done}/${s.budget ?? "∞"} trials`), el("span", { id: "best" }, best),
     el("span", { class: "empty" }, `${s.direction} ${s.metric} · ${s.strategy}`),
-    el("span", { class: "sub", id: "where" }, `folder ${s.id}${s.started ? " · started " + fmtTime(s.started) : ""}`));
+    el("span", { class: "sub", id: "where" }, `folder ${s.id}${s.started ? " · started " + fmtTime(s.started) : ""}`),
+    el("span", { class: "sub", id: "ttr" }, s.ttr_line || ""),
+    el("span", { class: "warn", id: "verdict", role: "alert" },
+      s.setup_broken ? `paused: the model says the setup is broken: ${s.setup_broken}` : ""));
   $("#btn-stop").disabled = !s.running; $("#btn-pause").disabled = !s.running || s.paused;
   $("#btn-resume").disabled = !s.can_resume;
   $("#btn-resume").title = s.budget_spent && !s.running ? `the budget is spent (${s.done}/${s.budget}); raise it first: /budget trials=N` : "";
