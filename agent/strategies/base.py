@@ -18,7 +18,9 @@ draws, so with or without them the strategy's own points are the same sequence.
 from __future__ import annotations
 
 import abc
+from collections import Counter
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from agent.core.records import ProposerKind, Trial
@@ -29,7 +31,8 @@ _FOREIGN = (ProposerKind.LLM, ProposerKind.USER)
 
 def own_trials(history: Sequence[Trial]) -> int:
     """Trials of ``history`` that count in the strategy's own sequence (all but LLM- and user-proposed)."""
-    return sum(1 for t in history if t.proposer not in _FOREIGN)
+    by = Counter(map(attrgetter("proposer"), history))  # C-speed: asked on every proposal of a large study
+    return len(history) - sum(by[k] for k in _FOREIGN)
 
 
 def foreign_complete(history: Sequence[Trial]) -> int:

@@ -167,8 +167,8 @@ class OptunaStrategy(Strategy):
         own = own_trials(history)  # LLM and user trials do not take the strategy's draws (strategies.base)
         seed = derive_seed(self.seed, own)
         opts = self.options
-        foreign = foreign_complete(history)
-        if foreign and self.name in ("tpe", "gp"):
+        foreign = foreign_complete(history) if self.name in ("tpe", "gp") else 0
+        if foreign:
             # Both count every complete trial towards their random start-up (10 by default); LLM and user
             # trials add to that design instead of replacing it.
             opts = {**opts, "n_startup_trials": int(opts.get("n_startup_trials", 10)) + foreign}

@@ -50,12 +50,55 @@ def without_fingerprints(reports: Sequence[Report]) -> tuple[Report, ...]:
     return tuple(out)
 
 
+class TriedIndex:
+    """The tried configurations of a running study, kept up to date as trials are created and change (the
+    engine calls ``note``), so a proposal is checked without a pass over the history: the per-trial cost stays
+    flat as the study grows. Rebuilt from the history when the space changes (an approved edit) or a trial
+    that held a key is cancelled (rare: an interruption)."""
+
+    def __init__(self) -> None:
+        self._space: SearchSpace | None = None
+        self._first: dict[str, Trial] = {}  # canonical key -> the first live trial that tried it
+        self._key_of: dict[int, str] = {}
+        self._dirty = True
+
+    def note(self, trial: Trial) -> None:
+        """``trial`` was created or changed."""
+        if self._dirty or self._space is None:
+            return
+        key = self._key_of.get(trial.number)
+        if key is None:
+            key = self._key_of[trial.number] = config_key(trial.params, self._space)
+        holder = self._first.get(key)
+        if trial.state is TrialState.CANCELLED or trial.lineage is not None:
+            if holder is not None and holder.number == trial.number:
+                self._dirty = True  # another trial may hold the key now: rebuild on the next proposal
+        elif holder is None:
+            self._first[key] = trial
+        elif holder.number == trial.number:
+            self._first[key] = trial  # the newer record of the same trial
+
+    def tried(self, space: SearchSpace, history: Sequence[Trial]) -> TriedConfigs:
+        """The tried configurations for a proposal in ``space`` (rebuilt from ``history`` only when needed)."""
+        if self._dirty or space is not self._space:
+            self._space, self._first, self._key_of, self._dirty = space, {}, {}, False
+            for t in history:
+                if t.state is not TrialState.CANCELLED and t.lineage is None:
+                    key = self._key_of[t.number] = config_key(t.params, space)
+                    self._first.setdefault(key, t)
+        return TriedConfigs(space, (), base=self._first)
+
+
 class TriedConfigs:
     """The canonical keys of a history's tried configurations (every trial but cancelled ones, running
-    included: a configuration is not run twice at once either), for ``find``."""
+    included: a configuration is not run twice at once either), for ``find``. ``base`` is a maintained
+    index (``TriedIndex``) used as is, without a pass over ``history``."""
 
-    def __init__(self, space: SearchSpace, history: Sequence[Trial]) -> None:
+    def __init__(
+        self, space: SearchSpace, history: Sequence[Trial], *, base: Mapping[str, Trial] | None = None
+    ) -> None:
         self.space = space
+        self._base: Mapping[str, Trial] = base if base is not None else {}
         self._keys: dict[str, Trial | None] = {}
         for t in history:
             if t.state is not TrialState.CANCELLED and t.lineage is None:
@@ -64,7 +107,11 @@ class TriedConfigs:
     def find(self, params: Mapping[str, Any]) -> tuple[bool, Trial | None]:
         """(whether ``params`` was tried, the trial that tried it: None for one added in this batch)."""
         key = config_key(params, self.space)
-        return key in self._keys, self._keys.get(key)
+        if key in self._keys:
+            return True, self._keys[key]
+        if key in self._base:
+            return True, self._base[key]
+        return False, None
 
     def add(self, params: Mapping[str, Any]) -> None:
         self._keys.setdefault(config_key(params, self.space), None)

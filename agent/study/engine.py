@@ -55,6 +55,7 @@ from agent.core.records import (
 from agent.core.space import SearchSpace
 from agent.core.spec import Budget, StudySpec
 from agent.study.dedupe import (
+    TriedIndex,
     result_fields,
     split_fingerprint,
     without_fingerprints,
@@ -113,6 +114,8 @@ class StudyEngine(ProposalIntake):
         self._stopping: set[str] = set()  # trial ids asked to stop early (not asked again)
         self._stop_requests: queue.SimpleQueue[tuple[int, str, str]] = queue.SimpleQueue()
         self._history: list[Trial] = []
+        self._counted = 0  # trials of the history that count against the budget (``counted``)
+        self._tried = TriedIndex()  # the tried configurations, kept up to date (dedupe.py)
         self._elapsed_before = float(store.get_meta("elapsed_s", 0.0) or 0.0)
         self._started = clock()
         self._threads = default_threads(spec)
@@ -159,7 +162,9 @@ class StudyEngine(ProposalIntake):
 
     @property
     def counted(self) -> int:
-        return sum(1 for t in self._history if t.state.counts)
+        """Trials that count against the budget; kept up to date as trials change (asked every tick, so it
+        must not cost a pass over the history: flat per-trial overhead at 10,000 stored trials)."""
+        return self._counted
 
     @property
     def elapsed(self) -> float:
@@ -175,14 +180,20 @@ class StudyEngine(ProposalIntake):
         self.store.update_trial(trial)
         for i in range(len(self._history) - 1, -1, -1):
             if self._history[i].number == trial.number:
+                self._counted += int(trial.state.counts) - int(self._history[i].state.counts)
                 self._history[i] = trial
+                self._tried.note(trial)
                 return
         self._history.append(trial)
+        self._counted += int(trial.state.counts)
+        self._tried.note(trial)
 
     # --------------------------------------------------------------- recovery
     def recover(self) -> list[Trial]:
         """Mark trials left RUNNING by a dead process as interrupted; return those to re-run."""
         self._history = self.store.trials()
+        self._counted = sum(1 for t in self._history if t.state.counts)
+        self._tried = TriedIndex()  # rebuilt from this history on the first proposal
         self._mark_interrupted("interrupted: tunesmith stopped while it ran; it is re-run once as a new trial")
         retried = {t.retry_of for t in self._history if t.retry_of is not None}
         return [
@@ -362,6 +373,8 @@ class StudyEngine(ProposalIntake):
     def _create(self, draft: TrialDraft) -> Trial:
         trial = self.store.create_trial(draft)
         self._history.append(trial)
+        self._counted += int(trial.state.counts)
+        self._tried.note(trial)
         return trial
 
     def _launch(self, draft: TrialDraft) -> None:
@@ -477,7 +490,7 @@ class StudyEngine(ProposalIntake):
         if self.population is not None:
             fields = self.population.settle(trial, fields)
         equivalent = trial.info.get("equivalent_to")
-        earlier = next((t for t in self._history if t.number == equivalent), None)
+        earlier = None if equivalent is None else next((t for t in self._history if t.number == equivalent), None)
         if earlier is not None and fields["state"] is TrialState.PRUNED:  # stopped as an equivalent: its result
             note = f"equivalent to #{earlier.number} (the same functional fingerprint): its result is recorded"
             fields.update(result_fields(earlier, note))

@@ -14,7 +14,7 @@ from agent.core.records import Event, EventKind, ProposerKind, Trial, TrialDraft
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec
 from agent.errors import ConfigError
-from agent.study.dedupe import DUPLICATE_ROUNDS, TriedConfigs, equivalent_of, result_fields
+from agent.study.dedupe import DUPLICATE_ROUNDS, TriedConfigs, TriedIndex, equivalent_of, result_fields
 from agent.study.pbt import PopulationScheduler
 from agent.study.proposers import ProposalContext, Proposer
 
@@ -26,6 +26,7 @@ class ProposalIntake:
     population: PopulationScheduler | None
     seed: int | None
     _history: list[Trial]
+    _tried: TriedIndex
     _default_done: bool
     _stopping: set[str]
 
@@ -77,7 +78,7 @@ class ProposalIntake:
         """Up to ``n`` valid, untried drafts from the proposer (dedupe.py: duplicates are asked again,
         reused, or replaced by a random untried configuration after ``DUPLICATE_ROUNDS``)."""
         out: list[TrialDraft] = []
-        tried = TriedConfigs(self.space, self._history)
+        tried = self._tried.tried(self.space, self._history)
         refused = reused = 0
         for _ in range(DUPLICATE_ROUNDS):
             want = n - len(out)
