@@ -130,3 +130,22 @@ def test_a_proposer_that_keeps_repeating_itself_is_replaced_by_untried_configura
     assert len(trials) == 4 and len({(t.params["x"], t.params["junk"]) for t in trials}) == 4
     assert all(t.strategy == "random" and t.proposer is ProposerKind.STRATEGY for t in trials[1:])
     assert len(store.events(EventKind.DUPLICATE_PROPOSAL)) >= 3
+
+
+def test_the_tried_index_follows_the_study_without_a_pass_per_proposal() -> None:
+    from agent.core.records import Trial, TrialState
+    from agent.core.space import SearchSpace
+    from agent.study.dedupe import TriedIndex
+
+    space = SearchSpace.from_dict({"k": {"type": "int", "low": 0, "high": 9}})
+    history = [Trial(number=i, params={"k": i}, state=TrialState.COMPLETE, value=1.0) for i in range(3)]
+    index = TriedIndex()
+    assert index.tried(space, history).find({"k": 1}) == (True, history[1])
+    new = Trial(number=3, params={"k": 7}, state=TrialState.RUNNING)
+    index.note(new)  # created: tried at once, without a rebuild
+    assert index.tried(space, [*history, new]).find({"k": 7}) == (True, new)
+    cancelled = new.model_copy(update={"state": TrialState.CANCELLED})
+    index.note(cancelled)  # an interrupted trial no longer counts as tried
+    assert index.tried(space, [*history, cancelled]).find({"k": 7}) == (False, None)
+    edited = SearchSpace.from_dict({"k": {"type": "int", "low": 0, "high": 20}})
+    assert index.tried(edited, history).find({"k": 2}) == (True, history[2])  # a new space: rebuilt
