@@ -27,25 +27,34 @@ class Stretch:
     params: dict[str, Any]
 
 
-def _steps(curve: Sequence[MetricPoint], metric: str) -> list[int]:
+def reported_steps(curve: Sequence[MetricPoint], metric: str) -> list[int]:
+    """The steps at which ``curve`` reported ``metric`` (a ``final`` report is no step)."""
     return [p.step for p in curve if p.step is not None and metric in p.values and not p.final]
+
+
+def ancestry(trial: Trial, trials: Sequence[Trial]) -> list[Trial]:
+    """``trial`` and the segments whose checkpoints it descends from, following ``lineage.parent``: the
+    trial first, the segment that started from scratch last. Empty when ``trial`` has no lineage."""
+    by_number = {t.number: t for t in trials}
+    chain: list[Trial] = []
+    seen: set[int] = set()
+    current: Trial | None = trial
+    while current is not None and current.lineage is not None and current.number not in seen:
+        chain.append(current)
+        seen.add(current.number)
+        parent = current.lineage.parent
+        current = by_number.get(parent) if parent is not None else None
+    return chain
 
 
 def schedule(trial: Trial, trials: Sequence[Trial], curves: Curves, metric: str) -> list[Stretch]:
     """The stretches of training behind ``trial``'s result, first step first."""
-    by_number = {t.number: t for t in trials}
-    chain: list[Trial] = []
-    current: Trial | None = trial
-    while current is not None and current.lineage is not None and current.number not in {t.number for t in chain}:
-        chain.append(current)
-        parent = current.lineage.parent
-        current = by_number.get(parent) if parent is not None else None
     out: list[Stretch] = []
     until: int | None = None  # the step the child took its checkpoint at
-    for seg in chain:
+    for seg in ancestry(trial, trials):
         lin = seg.lineage
-        assert lin is not None  # the loop above only keeps segments
-        steps = [s for s in _steps(curves(seg.number), metric) if until is None or s <= until]
+        assert lin is not None  # ancestry only keeps segments
+        steps = [s for s in reported_steps(curves(seg.number), metric) if until is None or s <= until]
         first = (lin.start_step or 0) + 1
         last = max(steps) if steps else (until if until is not None else first - 1)
         if last >= first:
@@ -54,15 +63,18 @@ def schedule(trial: Trial, trials: Sequence[Trial], curves: Curves, metric: str)
     return list(reversed(out))
 
 
-def _fmt(value: Any) -> str:
+def fmt_value(value: Any) -> str:
+    """A param or metric value as the lineage text shows it (floats to four significant digits)."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _params(params: dict[str, Any], names: Sequence[str]) -> str:
-    return " ".join(f"{k}={_fmt(params[k])}" for k in names if k in params)
+def params_text(params: dict[str, Any], names: Sequence[str]) -> str:
+    """``name=value`` for each of ``names`` that ``params`` holds, space-separated."""
+    return " ".join(f"{k}={fmt_value(params[k])}" for k in names if k in params)
 
 
-def _how(t: Trial) -> str:
+def how_began(t: Trial) -> str:
+    """How segment ``t`` began: ``start``, ``continue #P@S``, ``exploit #P@S (member M): lr * 0.8`` ..."""
     lin = t.lineage
     assert lin is not None
     if lin.kind == "start":
@@ -75,7 +87,8 @@ def _how(t: Trial) -> str:
     return f"{lin.kind} {src}{at}"
 
 
-def _end(t: Trial) -> str:
+def how_ended(t: Trial) -> str:
+    """How segment ``t`` ended: its PBT decision (pause, exploit), ``interrupted``, or its state."""
     if t.state is TrialState.PRUNED and "pbt" in t.info:
         return str(t.info["pbt"].get("action", "stopped"))
     if t.state is TrialState.CANCELLED:
@@ -100,17 +113,21 @@ def lineage_lines(
     for member, segs in sorted(members.items()):
         lines.append(f"member {member}")
         for t in segs:
-            steps = _steps(curves(t.number), metric)
+            steps = reported_steps(curves(t.number), metric)
             span = f"steps {min(steps)}-{max(steps)}" if steps else "no steps"
-            value = f"{metric}={_fmt(t.value)}" if t.value is not None else f"{metric}=-"
+            value = f"{metric}={fmt_value(t.value)}" if t.value is not None else f"{metric}=-"
             lines.append(
-                f"  #{t.number:<4} {_how(t):<40} {span:<12} {_params(t.params, mutable):<28} {value} {_end(t)}"
+                f"  #{t.number:<4} {how_began(t):<40} {span:<12} {params_text(t.params, mutable):<28} {value} "
+                f"{how_ended(t)}"
             )
     best = best_trial(segments, direction)
     if best is not None and best.lineage is not None:
         lines.append(
-            f"schedule of the best result, #{best.number} (member {best.lineage.member}) {metric}={_fmt(best.value)}:"
+            f"schedule of the best result, #{best.number} (member {best.lineage.member}) "
+            f"{metric}={fmt_value(best.value)}:"
         )
         for s in schedule(best, trials, curves, metric):
-            lines.append(f"  steps {s.first}-{s.last}: {_params(s.params, mutable)}  (#{s.trial}, member {s.member})")
+            lines.append(
+                f"  steps {s.first}-{s.last}: {params_text(s.params, mutable)}  (#{s.trial}, member {s.member})"
+            )
     return lines

@@ -1,8 +1,9 @@
 """One plot of a study, by name, as SVG: what the web page shows and ``/plot`` writes.
 
 ``render(handle, kind, options)`` reads the study through its handle (so a study run by another process
-is drawn as it is now) and returns the SVG. A wrong option (a contour parameter that is not in the space)
-raises ``PlotError`` with one line saying what to pick.
+is drawn as it is now) and returns the SVG. A wrong option (a contour parameter that is not in the space),
+or a plot the study has none of (the population of a study without ``scheduler: pbt``), raises
+``PlotError`` with one line saying what to pick. ``kinds_for(spec)``: the plots a study has.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.errors import TunesmithError
-from agent.faces import insights, plotdata, svgplot, svgplot_params, svgplot_time
+from agent.faces import insights, plotdata, population, svgplot, svgplot_params, svgplot_population, svgplot_time
 from agent.faces.svg import W, clamp_width, empty
 
 if TYPE_CHECKING:
+    from agent.core.spec import StudySpec
     from agent.faces.handle import StudyHandle
 
+#: the plots every study has
 KINDS = ("history", "importance", "parallel", "slice", "contour", "edf", "timeline", "curves")
+#: the plots only a Population Based Training study (``scheduler: pbt``) has
+PBT_KINDS = ("population",)
+ALL_KINDS = (*KINDS, *PBT_KINDS)
 #: how many of the latest trials the learning-curves plot draws
 CURVES_SHOWN = 40
 
@@ -70,7 +76,20 @@ def render(h: StudyHandle, kind: str, options: PlotOptions | None = None) -> str
         curves = {t.number: insights.curve(h.metrics(t.number), metric) for t in shown}
         states = {t.number: t.state.value for t in shown}
         return svgplot.curves_svg(curves, metric, highlight=o.trial, states=states, log=o.log, width=w)
-    raise PlotError(f"unknown plot {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind == "population":
+        if spec.scheduler is None:
+            raise PlotError(
+                "this study has no population (the population plot is for scheduler: pbt); "
+                f"choose one of {', '.join(KINDS)}"
+            )
+        data = population.population_data(trials, h.metrics, metric=metric, direction=direction)
+        return svgplot_population.population_svg(data, metric, direction, width=w)
+    raise PlotError(f"unknown plot {kind!r}; choose one of {', '.join(ALL_KINDS)}")
+
+
+def kinds_for(spec: StudySpec) -> tuple[str, ...]:
+    """The plots a study with ``spec`` has: every study's, and the population for ``scheduler: pbt``."""
+    return ALL_KINDS if spec.scheduler is not None else KINDS
 
 
 def contour_params(h: StudyHandle, o: PlotOptions) -> tuple[str, str]:

@@ -2,9 +2,10 @@
 
 One renderer for both faces: the web page inlines these, the terminal chat writes them to
 ``DIR/plots/*.svg`` (the slice, contour, EDF and timeline plots are in svgplot_params.py and
-svgplot_time.py; plots.py picks one by name). Every mark that stands for a trial carries
-``data-trial="N"`` and a ``<title>`` tooltip, so the page can open that trial on click. All text is
-XML-escaped (parameter names and choices come from the spec); see svg.py for the shared contract.
+svgplot_time.py, a PBT study's population in svgplot_population.py; plots.py picks one by name). Every
+mark that stands for a trial carries ``data-trial="N"`` and a ``<title>`` tooltip, so the page can open that
+trial on click. All text is XML-escaped (parameter names and choices come from the spec); see svg.py for the
+shared contract.
 """
 
 from __future__ import annotations

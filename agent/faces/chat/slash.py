@@ -35,7 +35,7 @@ HELP: list[tuple[str, str]] = [
     ("/budget [key=value ...]", "show the budget, or propose one: /budget trials=40 timeout=10m time=2h"),
     ("/approve [ID]", "apply the latest proposal: budget, space, stop/pause/resume, a new study (/reject drops it)"),
     ("/importance", "which parameters matter most (fANOVA)"),
-    ("/plot [KIND ...]", "plots as SVG into DIR/plots/ (on the page: links): " + "|".join(plots.KINDS)),
+    ("/plot [KIND ...]", "plots as SVG into DIR/plots/ (on the page: links): " + "|".join(plots.ALL_KINDS)),
     ("/export [csv|json|parquet|optuna]", "the trials as a file in the study folder (on the page: a link)"),
     ("/start SPEC [strategy=NAME trials=N workers=N seed=N]", "create a study from a spec and run it"),
     ("/studies", "the studies under the root folder"),
@@ -145,10 +145,10 @@ def download_link(h: StudyHandle, what: str) -> str:
 
 def cmd_plot(conv: Conversation, args: list[str]) -> str:
     h = _needs_study(conv)
-    kinds = args or list(plots.KINDS)
-    unknown = [k for k in kinds if k not in plots.KINDS]
+    kinds = args or list(plots.kinds_for(h.spec))
+    unknown = [k for k in kinds if k not in plots.kinds_for(h.spec)]
     if unknown:
-        raise UserError(f"unknown plot {unknown[0]!r}; choose one of {', '.join(plots.KINDS)}")
+        raise UserError(f"unknown plot {unknown[0]!r}; choose one of {', '.join(plots.kinds_for(h.spec))}")
     rows = insights.history(h.trials(), h.spec.direction)
     best = [r["best"] for r in rows if r["best"] is not None]
     lines = [f"best so far: {text.sparkline(best)}"] if best else []

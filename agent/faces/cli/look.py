@@ -53,7 +53,9 @@ def svg_to_png(svg: str, path: Path, width: int) -> None:
 @app.command()
 def plot(
     dir: DirArg,
-    kind: Annotated[str, typer.Argument(help="history|importance|parallel|slice|contour|edf|timeline|curves|all")],
+    kind: Annotated[
+        str, typer.Argument(help="history|importance|parallel|slice|contour|edf|timeline|curves|population (pbt)|all")
+    ],
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="FILE.svg or FILE.png (default: DIR/plots/KIND.svg)"),
@@ -69,10 +71,9 @@ def plot(
     from agent.faces.chat.files import writable_inside
     from agent.faces.handle import StudyHandle
 
-    kinds = list(plots.KINDS) if kind == "all" else [kind]
-    if any(k not in plots.KINDS for k in kinds):
-        raise fail(f"unknown plot {kind!r}; choose one of {', '.join(plots.KINDS)} or all")
-    if output is not None and len(kinds) > 1:
+    if kind != "all" and kind not in plots.ALL_KINDS:
+        raise fail(f"unknown plot {kind!r}; choose one of {', '.join(plots.ALL_KINDS)} or all")
+    if output is not None and kind == "all":
         raise fail("-o names one file; leave it out with 'all' (each plot goes to DIR/plots/KIND.svg)")
     if output is not None and output.suffix.lower() not in (".svg", ".png"):
         raise fail(f"-o {output}: write .svg or .png")
@@ -84,7 +85,7 @@ def plot(
         raise fail(str(exc)) from None
     try:
         options = plots.PlotOptions(log=log, x=x, y=y, trial=trial, method=method, width=FILE_WIDTH)
-        for k in kinds:
+        for k in plots.kinds_for(handle.spec) if kind == "all" else [kind]:
             svg = plots.render(handle, k, options)
             target = output or writable_inside(handle.dir, "plots", f"{k}.svg")
             if target.suffix.lower() == ".png":

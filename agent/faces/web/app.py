@@ -48,7 +48,7 @@ from agent.faces.web.auth import checker
 from agent.faces.web.models import ChatBody, ControlBody, StartBody
 from agent.faces.web.origin import Address
 
-PlotKind = Literal["history", "importance", "parallel", "slice", "contour", "edf", "timeline", "curves"]
+PlotKind = Literal["history", "importance", "parallel", "slice", "contour", "edf", "timeline", "curves", "population"]
 ExportFormat = Literal["csv", "json", "parquet", "optuna"]
 # 'unsafe-inline' scripts: the page's first script takes the token out of the address bar before anything loads
 CSP = (
@@ -178,6 +178,7 @@ def create_app(
             "llm_hint": None if assistant_factory is not None else NO_LLM,
             "strategies": ["auto", "random", "qmc", "tpe", "gp", "cmaes"],
             "plots": list(get_args(PlotKind)),
+            "pbt_plots": list(plots.PBT_KINDS),  # shown only for a study whose summary lists them
             "importance_methods": list(insights.METHODS),
             "exports": list(get_args(ExportFormat)),
         }
@@ -287,6 +288,14 @@ def create_app(
         if download:
             return downloads.plot_file(h, kind, svg)
         return Response(svg, media_type="image/svg+xml")
+
+    @app.get("/api/studies/{sid}/population")
+    def population(sid: str) -> dict[str, Any]:
+        """Population Based Training: the hyperparameter schedule behind the best result (views.py)."""
+        h = handle(sid)
+        if h.spec.scheduler is None:
+            raise HTTPException(400, f"{sid} has no population: it is for studies with scheduler: pbt")
+        return views.population_schedule(h)
 
     # ------------------------------------------------------------------ chat
     @app.post("/api/chat")

@@ -1,4 +1,4 @@
-"""JSON shapes the page reads: trials, one trial in detail, a study's summary.
+"""JSON shapes the page reads: trials, one trial in detail, a study's summary, a population's schedule.
 
 Times are epoch seconds (the page shows them in the browser's time zone); numbers that JSON cannot hold
 (NaN, inf) are null.
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.core.records import EventKind, Trial
-from agent.faces import insights
+from agent.faces import insights, plots, population
 from agent.faces.chat import approvals, files
 from agent.faces.handle import StudyHandle
 from agent.study.progress import ttr_line
@@ -82,6 +82,7 @@ def study_summary(h: StudyHandle) -> dict[str, Any]:
     info["pending"] = None if proposal is None else proposal.as_dict()
     info["started"] = started(h)
     info["params"] = list(h.space.names)
+    info["plots"] = list(plots.kinds_for(h.spec))  # the population only for scheduler: pbt
     budget = info.get("budget")
     spent = budget is not None and info["done"] >= budget
     # Resume continues a paused study, or runs a stopped one here; a spent budget must be raised first
@@ -93,3 +94,12 @@ def study_summary(h: StudyHandle) -> dict[str, Any]:
     finish = (info.get("model") or {}).get("finish") or {}
     info["setup_broken"] = finish.get("recommendation") if finish.get("kind") == "setup_broken" else None
     return info
+
+
+def population_schedule(h: StudyHandle) -> dict[str, Any]:
+    """The schedule behind the best result of a Population Based Training study (population.py's
+    ``schedule_rows``), for the table under the population plot; the metric and direction beside it."""
+    spec = h.spec
+    mutable = spec.scheduler.mutable if spec.scheduler is not None else []
+    out = population.schedule_rows(h.trials(), h.metrics, metric=spec.metric, direction=spec.direction, mutable=mutable)
+    return {"metric": spec.metric, "direction": spec.direction, **out}

@@ -1,7 +1,9 @@
 """The page on a laptop (1400x900) and a phone (390x844) with a 40-trial study, in headless Chromium: every
 panel has room, each plot's drawing fits its box, the buttons and the chat's Send stay reachable, a slow plot
 answer does not replace the tab picked since, the trial view closes with Escape, the table sorts and filters,
-and downloads work. Boxes are measured, not guessed; screenshots go to test-artifacts/browser/.
+and downloads work; a Population Based Training study (hand-built, tests/agent/faces/pbt_history.py) shows
+its population plot and schedule, which the other study does not. Boxes are measured, not guessed;
+screenshots go to test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from typing import Any
 import pytest
 
 from scripts.page_screenshots import ARGS, CHROMIUM, build_study, serve
+from tests.agent.faces.pbt_history import BEST, pbt_study
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LAPTOP, PHONE = (1400, 900), (390, 844)
 SIZES = [pytest.param(LAPTOP, id="1400x900"), pytest.param(PHONE, id="390x844")]
+PBT = "pbt-demo"  # the Population Based Training study beside the 40-trial one
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,6 +35,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     root = tmp_path_factory.mktemp("layout") / "studies"
     study = build_study(root, trials=40)
+    pbt_study(root, PBT)
     with serve(root) as link:
         yield link, study.name
 
@@ -159,6 +164,43 @@ def test_the_trial_view_shows_every_param_and_closes_with_escape(page_at: Any, s
     page.keyboard.press("Escape")
     expect(page.locator("#detail")).to_be_hidden()
     assert page.evaluate("() => document.activeElement.dataset.trial") == "1"  # focus is back on the row
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_pbt_study_shows_its_population_and_schedule_and_other_studies_do_not(
+    page_at: Any, served: tuple[str, str], size: tuple[int, int]
+) -> None:
+    from playwright.sync_api import expect
+
+    _, sid = served
+    page = page_at(size)
+    tab = page.locator("#tabs button[data-kind='population']")
+    expect(tab).to_be_hidden()  # the 40-trial study has no population
+    page.evaluate(f"() => {{ location.hash = 'study={PBT}'; }}")
+    expect(page.locator("#summary .big")).to_have_text(PBT)
+    expect(tab).to_be_visible()
+    tab.click()
+    expect(page.locator("#plot")).to_have_attribute("data-kind", "population")
+    expect(page.locator("#plot svg")).to_have_attribute("aria-label", "population: score by member and training step")
+    expect(page.locator("#plot svg .segment")).to_have_count(8)
+    expect(page.locator("#plot svg g.link")).to_have_count(3)
+    plot_fits(page)
+    expect(page.locator("#schedule-title")).to_contain_text(f"trial #{BEST} (member 2), score = 10")
+    expect(page.locator("#schedule tbody tr")).to_have_count(3)
+    expect(page.locator("#schedule td.changed")).to_have_count(2)  # lr, at steps 5 and 7
+    schedule = rect(page, "#plot-extra")
+    assert schedule["x"] >= 0 and schedule["x"] + schedule["width"] <= size[0], "the schedule is wider than the page"
+    page.locator("#plot-extra").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"population-{size[0]}x{size[1]}.png"), full_page=True)
+    page.locator("#schedule tbody tr[data-trial='3']").click()  # a row opens its trial
+    expect(page.locator("#detail-title")).to_contain_text("trial #3")
+    page.keyboard.press("Escape")
+    page.evaluate(f"() => {{ location.hash = 'study={sid}'; }}")  # back: no population, the history instead
+    expect(page.locator("#summary .big")).not_to_have_text(PBT)
+    expect(tab).to_be_hidden()
+    expect(page.locator("#plot")).to_have_attribute("data-kind", "history")
+    expect(page.locator("#plot-extra")).to_be_hidden()
 
 
 def test_ids_are_unique_controls_are_named_and_a_spent_study_offers_no_resume(page_at: Any) -> None:

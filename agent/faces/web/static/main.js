@@ -4,7 +4,7 @@
 import { $, api, download, el, fmt, fmtTime, getJSON, showError } from "./util.js";
 import { state, studyPath } from "./state.js";
 import { renderTrials, setupTrialFilters } from "./trials.js";
-import { loadPlot, setParams, setupPlots } from "./plots.js";
+import { clearPlot, loadPlot, setKinds, setParams, setupPlots } from "./plots.js";
 import { closeTrial, openTrial } from "./detail.js";
 import { addMsg, chatHint, onChatEvent, setupChat, showPending } from "./chat.js";
 
@@ -57,7 +57,7 @@ function select(id) {
   if (state.current === id) return;
   state.current = id; location.hash = "study=" + encodeURIComponent(id);
   $("#activity-log").replaceChildren(); chatHint(); closeTrial();
-  $("#plot").replaceChildren();
+  clearPlot();
   if (source) source.close();
   source = new EventSource(`${studyPath(id)}/events?after=0&token=${encodeURIComponent(TOKEN)}`);
   source.onmessage = (m) => onEvent(JSON.parse(m.data));
@@ -96,7 +96,8 @@ async function refresh() {
     const [s, trials] = await Promise.all([getJSON(studyPath(id)), getJSON(`${studyPath(id)}/trials`)]);
     if (id !== state.current) return;
     state.summary = s; state.trials = trials;
-    renderSummary(s); setParams(s.params || []); renderTrials(trials, s, openTrial); loadPlot(); showError(null);
+    renderSummary(s); setParams(s.params || []); setKinds(s.plots || state.info.plots);
+    renderTrials(trials, s, openTrial); loadPlot(); showError(null);
   } catch (e) { showError(e); }
 }
 

@@ -1,12 +1,16 @@
 // The plot tabs, their options (log scale, contour parameters, importance method) and saving a plot as SVG
 // (the server's file) or PNG (drawn from the SVG on a canvas here). A plot answer that arrives after the
-// person picked another tab, option or study is dropped: only the latest request may draw.
-import { $, api, download, el, saveBlob, showError } from "./util.js";
+// person picked another tab, option or study is dropped: only the latest request may draw. The tabs shown are
+// the open study's plots (its summary's ``plots``): the population plot, with its schedule table under it
+// (population.js), only for a Population Based Training study.
+import { $, api, download, el, getJSON, saveBlob, showError } from "./util.js";
 import { state, studyPath } from "./state.js";
+import { renderSchedule } from "./population.js";
 
 const LOG_KINDS = ["history", "parallel", "slice", "edf", "curves"];
 const opts = { kind: "history", log: false, method: "fanova", x: "", y: "" };
 let latest = 0, inflight = null, onTrial = () => {};  // inflight: {path, study, ctrl, again, seq}
+let kinds = [];  // the tabs shown
 
 /** The width to draw for: about the plot box's, so that text keeps its size (the server clamps it). A hidden
  * box (another panel is shown on a phone) is about as wide as the window. */
@@ -47,6 +51,19 @@ export function setParams(params) {
   }
 }
 
+/** Show the tabs of the plots in ``shown`` (the open study's); a tab it lacks falls back to the history. */
+export function setKinds(shown) {
+  kinds = shown;
+  document.querySelectorAll("#tabs button").forEach((b) => { b.hidden = !shown.includes(b.dataset.kind); });
+  if (!shown.includes(opts.kind)) opts.kind = "history";
+}
+
+/** Empty the plot and the table under it (another study is opening). */
+export function clearPlot() {
+  $("#plot").replaceChildren();
+  renderSchedule($("#plot-extra"), null, onTrial);
+}
+
 /** Draw the current tab of the open study. One request at a time: asking again for the same plot while it
  * loads asks once more when it arrives (a live study refreshes often); another tab, option or study aborts it,
  * and an answer to anything but the latest request is ignored. */
@@ -59,12 +76,14 @@ export async function loadPlot() {
   const mine = { path, study, ctrl: new AbortController(), again: false, seq: ++latest };
   inflight = mine;
   try {
-    const svg = await (await api(path, { signal: mine.ctrl.signal })).text();
+    const extra = opts.kind === "population" ? getJSON(`${studyPath()}/population`, { signal: mine.ctrl.signal }) : null;
+    const [svg, schedule] = await Promise.all([api(path, { signal: mine.ctrl.signal }).then((r) => r.text()), extra]);
     if (mine.seq !== latest || study !== state.current) return;  // a newer tab, option or study was picked since
     const box = $("#plot");
     box.innerHTML = svg;  // server-rendered, every text XML-escaped
     box.dataset.kind = opts.kind;
     box.querySelectorAll("[data-trial]").forEach((m) => { m.onclick = () => onTrial(Number(m.dataset.trial)); });
+    renderSchedule($("#plot-extra"), schedule, onTrial);
   } catch (e) {
     if (e.name !== "AbortError" && mine.seq === latest) showError(e);
   } finally {
@@ -98,12 +117,13 @@ export function setupPlots(info, openTrial) {
     return b;
   });
   $("#tabs").replaceChildren(...tabs);
-  $("#tabs").onkeydown = (ev) => {  // arrow keys move between tabs
-    const i = info.plots.indexOf(opts.kind), step = { ArrowRight: 1, ArrowLeft: -1 }[ev.key];
+  $("#tabs").onkeydown = (ev) => {  // arrow keys move between the tabs shown
+    const i = kinds.indexOf(opts.kind), step = { ArrowRight: 1, ArrowLeft: -1 }[ev.key];
     if (!step) return;
-    opts.kind = info.plots[(i + step + info.plots.length) % info.plots.length];
+    opts.kind = kinds[(i + step + kinds.length) % kinds.length];
     loadPlot(); $(`#tabs button[data-kind="${opts.kind}"]`).focus();
   };
+  setKinds(info.plots.filter((k) => !(info.pbt_plots || []).includes(k)));  // until a study says which it has
   $("#method").replaceChildren(...info.importance_methods.map((m) => el("option", { value: m }, m === "fanova" ? "fANOVA" : "PED-ANOVA (as optuna-dashboard)")));
   $("#log").onchange = (e) => { opts.log = e.target.checked; loadPlot(); };
   $("#method").onchange = (e) => { opts.method = e.target.value; loadPlot(); };
