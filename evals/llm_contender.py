@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialDraft
+from agent.core.events import EventData
+from agent.core.records import Event, MetricPoint, Trial, TrialDraft
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec, load_spec
 from agent.hybrid.proposer import HybridConfig, HybridProposer
@@ -83,8 +84,8 @@ class EvalHost:
     def seed(self) -> int | None:
         return self.spec.seed
 
-    def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
-        return self.store.add_event(kind, data or {}, trial=trial)
+    def emit(self, data: EventData, *, trial: int | None = None) -> Event:
+        return self.store.record(data, trial=trial)
 
     def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None:
         self.state.set_space(space, rationale=rationale, source=source)

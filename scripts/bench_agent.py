@@ -116,6 +116,7 @@ class Timed:
 
 
 def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:
+    from agent.core.events import Reflection
     from agent.core.spec import load_spec
     from agent.hybrid.prompting import render
     from agent.hybrid.proposer import HybridProposer
@@ -144,9 +145,7 @@ def measure(n: int, repeat: int, folder: Path) -> dict[str, float]:
         store.create_trial(t)  # type: ignore[arg-type]
         store.update_trial(t)
     for i in range(12):
-        store.add_event(
-            "reflection", {"text": f"note {i}: adam near 1e-3 leads; sgd with low momentum lags.", "trials": [i]}
-        )
+        store.record(Reflection(text=f"note {i}: adam near 1e-3 leads; sgd with low momentum lags.", trials=[i]))
     strategy = make_strategy("random", direction="maximize", seed=0)
     timed = Timed()
     hybrid = HybridProposer(client=timed.client, fallback=StrategyProposer(strategy))

@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from agent.core.events import LlmFinished, Reflection, payload
 from agent.core.records import EventKind, ProposerKind, Trial
 from agent.faces.format import fmt_value
 from agent.faces.plots import KINDS
@@ -85,9 +86,9 @@ def model_verdicts(store: TrialStore, *, since: int = 0, folder: object = "DIR")
     lines: list[str] = []
     finished = store.events(EventKind.LLM_FINISHED, after=since)
     if finished:
-        data = finished[-1].data
-        text = escape(str(data.get("recommendation", "")))
-        if data.get("kind") == "setup_broken":
+        finish = payload(finished[-1], LlmFinished)
+        text = escape(finish.recommendation)
+        if finish.kind == "setup_broken":
             lines.append(
                 f"[bold yellow]paused: the model says the setup is broken:[/] {text}\n"
                 f"fix it, then continue with: tunesmith resume {folder}"
@@ -96,5 +97,5 @@ def model_verdicts(store: TrialStore, *, since: int = 0, folder: object = "DIR")
             lines.append(f"[bold]the model's recommendation:[/] {text}")
     notes = store.events(EventKind.REFLECTION, after=since)
     if notes:
-        lines.append(f"[dim]the model's last note: {escape(str(notes[-1].data.get('text', '')))}[/]")
+        lines.append(f"[dim]the model's last note: {escape(payload(notes[-1], Reflection).text)}[/]")
     return lines

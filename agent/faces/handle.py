@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.core.events import CommandDone, payload
 from agent.core.records import Event, EventKind, MetricPoint, Trial
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec
@@ -119,8 +120,9 @@ class StudyHandle:
         )
         state = False
         for ev in self.store.events(EventKind.COMMAND_DONE, after=started):
-            if ev.data.get("ok") and ev.data.get("op") in ("pause", "resume"):
-                state = ev.data["op"] == "pause"
+            done = payload(ev, CommandDone)
+            if done.ok and done.op in ("pause", "resume"):
+                state = done.op == "pause"
         return state
 
     def status(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from agent.core.events import BudgetChanged, CommandDone, CommandPosted, Fallback, TrialStarted, payload
 from agent.core.records import Event, EventKind, Trial, TrialState, better
 from agent.faces.endnote import gain_line, gain_over_default, model_verdicts, next_commands
 from agent.faces.format import fmt_duration, fmt_params, fmt_value
@@ -184,7 +185,7 @@ class StudyDisplay:
     def __call__(self, event: Event) -> None:
         if event.kind == EventKind.TRIAL_STARTED and event.trial is not None:
             with self._lock:
-                self._running[event.trial] = (dict(event.data.get("params") or {}), event.time)
+                self._running[event.trial] = (dict(payload(event, TrialStarted).params), event.time)
         elif event.kind == EventKind.TRIAL_FINISHED and event.trial is not None:
             trial = self.store.trial(event.trial)
             with self._lock:
@@ -194,28 +195,28 @@ class StudyDisplay:
                     self._estimate_now()
                 improved = self._consider(trial)
             self._line(trial, improved)
-        elif event.kind == EventKind.COMMAND_DONE and event.data.get("ok"):
-            self._steered(event)
+        elif event.kind == EventKind.COMMAND_DONE:
+            self._steered(payload(event, CommandDone))
         elif event.kind == EventKind.BUDGET_CHANGED:
-            budget = event.data.get("budget") or {}
+            budget = payload(event, BudgetChanged).budget
             with self._lock:
                 self.budget = budget.get("max_trials", self.budget)
                 self.max_time = budget.get("max_time", self.max_time)
                 self._estimate_now()
         elif event.kind == EventKind.FALLBACK and self.mode == "rich":  # say why the LLM is not proposing
-            why = escape(str(event.data.get("reason", "")))
+            why = escape(payload(event, Fallback).reason)
             self._say(f"[yellow]LLM fallback:[/] {why}; the strategy proposes instead")
         if self._progress is not None:
             self._progress.update(self._task, total=self.budget, completed=self.done)
 
-    def _steered(self, event: Event) -> None:
+    def _steered(self, done: CommandDone) -> None:
         """A pause or resume that the running engine applied: say who asked, and how to go on."""
-        op = event.data.get("op")
-        if op not in ("pause", "resume"):
+        op = done.op
+        if not done.ok or op not in ("pause", "resume"):
             return
-        command = event.data.get("command")
+        command = done.command
         asked = [e for e in self.store.events(EventKind.COMMAND, after=int(command or 1) - 1) if e.id == command]
-        who = face_name(asked[0].data.get("source") if asked else "another face")
+        who = face_name(payload(asked[0], CommandPosted).source if asked else "another face")
         now = self.clock()
         if op == "pause":
             with self._lock:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.core.records import EventKind, ProposerKind, Trial, TrialDraft, TrialState
+from agent.core.events import EventData, Recommendation
+from agent.core.records import Event, ProposerKind, Trial, TrialDraft, TrialState
 from agent.core.space import SearchSpace, config_key
 from agent.core.spec import StudySpec
 from agent.hybrid.space_edit import Approver, SpaceEditor, leave_pending
@@ -207,10 +208,7 @@ class Actions:
     def finish(self, recommendation: str, best_trial: int | None, kind: FinishKind = "done") -> str:
         if self._finish is not None:
             return self._finish(recommendation, best_trial, kind)
-        self.store.add_event(
-            EventKind.RECOMMENDATION,
-            {"text": recommendation, "trial": best_trial, "model": self.model, "kind": kind},
-        )
+        self.store.record(Recommendation(text=recommendation, trial=best_trial, model=self.model, kind=kind))
         return "recorded"
 
     def stop_trials(self, numbers: Sequence[int], reason: str) -> list[str]:
@@ -255,8 +253,8 @@ def session_actions(
     def apply(new: SearchSpace, *, rationale: str, source: str) -> None:
         state.set_space(new, rationale=rationale, source=source)
 
-    def emit(kind: EventKind, data: dict[str, Any]) -> Any:
-        return state.emit(kind, data)  # looked up at call time: an engine may have started since
+    def emit(data: EventData) -> Event:
+        return state.emit(data)  # looked up at call time: an engine may have started since
 
     editor = (
         None

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.core.records import EventKind, TrialDraft
+from agent.core.events import EventData, LlmMistake, ToolCall
+from agent.core.records import TrialDraft
 from agent.errors import LLMBudgetExhausted, LLMError
 from agent.hybrid.prompting import render
 from agent.llm.base import LLMClient, Message, ToolSpec
@@ -68,7 +69,7 @@ def run_decision(
     sink: BatchSink,
     messages: list[Message],
     *,
-    emit: Callable[[EventKind, dict[str, Any]], Any],
+    emit: Callable[[EventData], Any],
     limits: Limits = Limits(),
     consecutive: int = 0,
 ) -> Outcome:
@@ -79,10 +80,7 @@ def run_decision(
     def mistake(kind: str, detail: str) -> None:
         out.mistakes += 1
         out.consecutive += 1
-        emit(
-            EventKind.LLM_MISTAKE,
-            {"kind": kind, "detail": _clip(detail, 300), "consecutive": out.consecutive, "model": client.model},
-        )
+        emit(LlmMistake(kind=kind, detail=_clip(detail, 300), consecutive=out.consecutive, model=client.model))
 
     while len(sink.drafts) < sink.k:
         if out.steps >= limits.max_steps:
@@ -109,14 +107,13 @@ def run_decision(
         for call in completion.tool_calls:
             result = toolbox.call(call.name, call.arguments, call.error)
             emit(
-                EventKind.TOOL_CALL,
-                {
-                    "tool": call.name,
-                    "arguments": _clip(call.raw_arguments or json.dumps(call.arguments)),
-                    "mistake": result.mistake,
-                    "result": _clip(result.content, 300),
-                    "model": client.model,
-                },
+                ToolCall(
+                    tool=call.name,
+                    arguments=_clip(call.raw_arguments or json.dumps(call.arguments)),
+                    mistake=result.mistake,
+                    result=_clip(result.content, 300),
+                    model=client.model,
+                )
             )
             msgs.append(Message(role="tool", tool_call_id=call.id, name=call.name, content=result.content))
             if result.mistake:

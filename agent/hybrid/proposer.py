@@ -23,9 +23,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from agent.core.records import EventKind, ProposerKind, Trial, TrialDraft, TrialState, best_trial
+from agent.core.events import (
+    EventData,
+    Fallback,
+    LlmBudgetExhausted,
+    LlmDecision,
+    LlmFinished,
+    LlmRetry,
+    Reflection,
+    payload,
+)
+from agent.core.records import Event, EventKind, ProposerKind, Trial, TrialDraft, TrialState, best_trial
 from agent.core.spec import LLMSpec
 from agent.errors import LLMBudgetExhausted, LLMError
 from agent.hybrid.actions import Actions, trial_view
@@ -111,11 +121,12 @@ class HybridProposer(Proposer):
         self.host = host
         store = host.store
         for e in store.events(EventKind.REFLECTION):
-            self.notes.append(str(e.data.get("text", "")))
-            self.reflected.update(int(n) for n in e.data.get("trials", []))
-        decisions = store.events(EventKind.LLM_DECISION)
-        self.decisions = sum(1 for e in decisions if not e.data.get("explore"))
-        self.explores = sum(1 for e in decisions if e.data.get("explore"))
+            note = payload(e, Reflection)
+            self.notes.append(note.text)
+            self.reflected.update(note.trials)
+        decisions = [payload(e, LlmDecision) for e in store.events(EventKind.LLM_DECISION)]
+        self.decisions = sum(1 for d in decisions if not d.explore)
+        self.explores = sum(1 for d in decisions if d.explore)
         self.finished = bool(store.events(EventKind.LLM_FINISHED))
         if store.events(EventKind.LLM_BUDGET_EXHAUSTED):
             self.disabled = "the LLM budget was spent earlier in this study"
@@ -126,8 +137,8 @@ class HybridProposer(Proposer):
             self.meter.on_change = lambda totals: store.set_meta("usage", totals)
             store.set_meta("usage", self.meter.snapshot())
 
-    def emit(self, kind: EventKind, data: dict[str, Any]) -> Any:
-        return self.host.emit(kind, data) if self.host is not None else None
+    def emit(self, data: EventData) -> Event | None:
+        return self.host.emit(data) if self.host is not None else None
 
     def _attached(self) -> ProposerHost:
         if self.host is None:  # our bug, not the model's: the engine attaches before it asks
@@ -176,14 +187,11 @@ class HybridProposer(Proposer):
             )
         except LLMBudgetExhausted as exc:
             self.disabled = str(exc)
-            self.emit(EventKind.LLM_BUDGET_EXHAUSTED, {"reason": str(exc)})
+            self.emit(LlmBudgetExhausted(reason=str(exc)))
             return None
         except LLMError as exc:
             self.breaker.failure(turn)
-            self.emit(
-                EventKind.FALLBACK,
-                {"kind": "endpoint", "reason": str(exc), "model": self.client.model, "explore": True},
-            )
+            self.emit(Fallback(kind="endpoint", reason=str(exc), model=self.client.model, explore=True))
             return None
         draft, why = read_explore(
             completion,
@@ -193,14 +201,9 @@ class HybridProposer(Proposer):
             model=self.client.model,
         )
         self.emit(
-            EventKind.LLM_DECISION,
-            {
-                "model": self.client.model,
-                "explore": True,
-                "member": ctx.member,
-                "accepted": int(draft is not None),
-                "problem": why,
-            },
+            LlmDecision(
+                model=self.client.model, explore=True, member=ctx.member, accepted=int(draft is not None), problem=why
+            )
         )
         return draft
 
@@ -217,7 +220,7 @@ class HybridProposer(Proposer):
             note = "the LLM's slot; the LLM is paused after a failure"
         elif k:
             if self.breaker.open:
-                self.emit(EventKind.LLM_RETRY, {"after_failures": self.breaker.failures, "model": self.client.model})
+                self.emit(LlmRetry(after_failures=self.breaker.failures, model=self.client.model))
             drafts, note = self._ask_llm(ctx, k, slot)
         rest = self._strategy(ctx, n - len(drafts), drafts, note if k else None, k - len(drafts))
         return drafts + rest
@@ -259,15 +262,14 @@ class HybridProposer(Proposer):
             self.consecutive = outcome.consecutive
             self.decisions += 1
             self.emit(
-                EventKind.LLM_DECISION,
-                {
-                    "model": self.client.model,
-                    "asked": k,
-                    "accepted": len(outcome.drafts),
-                    "steps": outcome.steps,
-                    "mistakes": outcome.mistakes,
-                    "trials_so_far": len(ctx.history),
-                },
+                LlmDecision(
+                    model=self.client.model,
+                    asked=k,
+                    accepted=len(outcome.drafts),
+                    steps=outcome.steps,
+                    mistakes=outcome.mistakes,
+                    trials_so_far=len(ctx.history),
+                )
             )
             if outcome.finished is not None:
                 self._finish(outcome.finished)
@@ -280,20 +282,19 @@ class HybridProposer(Proposer):
         if kind == "budget":
             self.disabled = reason
             usage = self.meter.snapshot() if self.meter else None
-            self.emit(EventKind.LLM_BUDGET_EXHAUSTED, {"reason": reason, "usage": usage})
+            self.emit(LlmBudgetExhausted(reason=reason, usage=usage))
         else:
             self.breaker.failure(slot)
         if kind == "mistakes":
             self.consecutive = 0  # the next attempt after the cooldown starts with a clean slate
         self.emit(
-            EventKind.FALLBACK,
-            {
-                "kind": kind,
-                "reason": reason,
-                "slots": k - len(drafts),
-                "model": self.client.model,
-                "retry_after_slots": None if kind == "budget" else self.breaker.wait(),
-            },
+            Fallback(
+                kind=kind,
+                reason=reason,
+                slots=k - len(drafts),
+                model=self.client.model,
+                retry_after_slots=None if kind == "budget" else self.breaker.wait(),
+            )
         )
         return drafts, f"the LLM's slot; the LLM fell back ({kind})"
 
@@ -324,9 +325,7 @@ class HybridProposer(Proposer):
 
     def _finish_note(self, text: str, trial: int | None, kind: FinishKind = "done") -> str:
         self.finish_kind = kind
-        self.emit(
-            EventKind.LLM_FINISHED, {"recommendation": text, "trial": trial, "model": self.client.model, "kind": kind}
-        )
+        self.emit(LlmFinished(recommendation=text, trial=trial, model=self.client.model, kind=kind))
         if kind == "setup_broken":
             return "noted; the study pauses now and the person sees your recommendation"
         if self.config.stop_on_finish:
@@ -441,7 +440,5 @@ class HybridProposer(Proposer):
         self.reflected.update(t.number for t in new)
         if text:
             self.notes.append(text)
-            self.emit(
-                EventKind.REFLECTION, {"text": text, "trials": [t.number for t in new], "model": self.client.model}
-            )
+            self.emit(Reflection(text=text, trials=[t.number for t in new], model=self.client.model))
         return None

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from agent.core.records import EventKind
+from agent.core.events import LlmMissing
 from agent.core.spec import StudySpec
 from agent.errors import LLMError, StudyError
 from agent.hybrid.proposer import HybridConfig, HybridProposer
@@ -110,14 +110,12 @@ def proposer_for(session: Session) -> Proposer | None:
         return None
     settings = resolve_settings(spec_llm=session.spec.llm)
     if not settings.configured:
-        session.store.add_event(
-            EventKind.LLM_MISSING, {"message": f"the classical strategy continues; to use the LLM, {HOW_TO_CONNECT}"}
-        )
+        session.store.record(LlmMissing(message=f"the classical strategy continues; to use the LLM, {HOW_TO_CONNECT}"))
         return None
     try:
         stack = open_stack(settings, session.spec)
     except LLMError as exc:
-        session.store.add_event(EventKind.LLM_MISSING, {"message": f"the classical strategy continues ({exc})"})
+        session.store.record(LlmMissing(message=f"the classical strategy continues ({exc})"))
         return None
     try:
         stack.cache.record_to(session.dir)

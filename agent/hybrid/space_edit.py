@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
+from agent.core.events import EventData, SpaceEditDecided, SpaceEditProposed, SpaceEditRejected, payload
 from agent.core.records import EventKind
 from agent.core.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 from agent.errors import SpecError
@@ -144,7 +145,7 @@ class SpaceEditor:
         *,
         current: Callable[[], SearchSpace],
         apply: Callable[..., None],
-        emit: Callable[[EventKind, dict[str, Any]], Any],
+        emit: Callable[[EventData], Any],
         approve: Approver = leave_pending,
         fixed: Mapping[str, Any] | None = None,
     ) -> None:
@@ -155,20 +156,20 @@ class SpaceEditor:
         self.fixed = dict(fixed or {})
 
     def propose(self, edit: SpaceEdit, *, source: str = "llm") -> EditResult:
-        record = {**asdict(edit), "source": source}
+        record = asdict(edit)
         try:
             new = apply_edit(self.current(), edit, fixed=self.fixed)
         except SpecError as exc:
-            self.emit(EventKind.SPACE_EDIT_REJECTED, {**record, "why": str(exc)})
+            self.emit(SpaceEditRejected(**record, source=source, why=str(exc)))
             return EditResult("rejected", f"{exc}")
         decision = self.approve(describe(edit))
         if decision is None:
-            self.emit(EventKind.SPACE_EDIT_PROPOSED, record)
+            self.emit(SpaceEditProposed(**record, source=source))
             return EditResult(
                 "pending", "waiting for approval (tunesmith chat: /approve); keep proposing within the current space"
             )
         if not decision:
-            self.emit(EventKind.SPACE_EDIT_REJECTED, {**record, "why": "declined by the user"})
+            self.emit(SpaceEditRejected(**record, source=source, why="declined by the user"))
             return EditResult("rejected", "the user declined this edit; keep the current space")
         self.apply(new, rationale=f"{describe(edit)}", source=source)
         return EditResult("applied", "applied; new proposals must fit the new space", new.describe())
@@ -176,7 +177,7 @@ class SpaceEditor:
 
 def pending_edits(store: TrialStore) -> list[tuple[int, SpaceEdit]]:
     """Edits still waiting for approval: (event id, edit), oldest first."""
-    decided = {int(e.data["proposal"]) for e in store.events(EventKind.SPACE_EDIT_DECIDED)}
+    decided = {payload(e, SpaceEditDecided).proposal for e in store.events(EventKind.SPACE_EDIT_DECIDED)}
     out = []
     for e in store.events(EventKind.SPACE_EDIT_PROPOSED):
         if e.id not in decided:
@@ -199,5 +200,5 @@ def decide_pending(editor: SpaceEditor, store: TrialStore, proposal: int, *, app
         result = SpaceEditor(
             current=editor.current, apply=editor.apply, emit=editor.emit, approve=approve_all, fixed=editor.fixed
         ).propose(edit, source="user")
-    editor.emit(EventKind.SPACE_EDIT_DECIDED, {"proposal": proposal, "approved": approve, "status": result.status})
+    editor.emit(SpaceEditDecided(proposal=proposal, approved=approve, status=result.status))
     return result

@@ -41,9 +41,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.core.events import (
+    EventData,
+    PbtDecision,
+    PruneRequested,
+    StopRequest,
+    StopRequested,
+    StudyFinished,
+    StudyInterrupted,
+    StudyResumed,
+    StudyStarted,
+    TrialFinished,
+    TrialInterrupted,
+    TrialStarted,
+    setup_broken,
+)
 from agent.core.records import (
     Event,
-    EventKind,
     FailureKind,
     MetricPoint,
     ProposerKind,
@@ -170,8 +184,9 @@ class StudyEngine(ProposalIntake):
     def elapsed(self) -> float:
         return self._elapsed_before + (self.clock() - self._started)
 
-    def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
-        event = self.store.add_event(kind, data or {}, trial=trial)
+    def emit(self, data: EventData, *, trial: int | None = None) -> Event:
+        """Record a typed event (agent/core/events.py) and tell every observer (the faces' live views)."""
+        event = self.store.record(data, trial=trial)
         for obs in self.observers:
             obs(event)
         return event
@@ -217,17 +232,15 @@ class StudyEngine(ProposalIntake):
                         }
                     )
                 )
-                self.emit(EventKind.TRIAL_INTERRUPTED, {}, trial=t.number)
+                self.emit(TrialInterrupted(), trial=t.number)
 
     # ------------------------------------------------------------------- run
     def run(self) -> RunSummary:
         """Run until a stopping condition; always leaves the store consistent."""
         retries = self.recover()
         resumed = bool(self._history)
-        self.emit(
-            EventKind.STUDY_RESUMED if resumed else EventKind.STUDY_STARTED,
-            {"pid": os.getpid(), "counted": self.counted, "retries": [t.number for t in retries]},
-        )
+        started = StudyResumed if resumed else StudyStarted
+        self.emit(started(pid=os.getpid(), counted=self.counted, retries=[t.number for t in retries]))
         reason = "exhausted"
         try:
             reason = self._loop(retries)
@@ -238,7 +251,7 @@ class StudyEngine(ProposalIntake):
             # is recorded as interrupted too: nothing is left marked running by a process that is gone.
             self._running.clear()
             self._mark_interrupted(reason)
-            self.emit(EventKind.STUDY_INTERRUPTED, {"counted": self.counted})
+            self.emit(StudyInterrupted(counted=self.counted))
             raise
         finally:
             self.store.set_meta("elapsed_s", self.elapsed)
@@ -250,8 +263,7 @@ class StudyEngine(ProposalIntake):
         best = best_trial(self._history, self.spec.direction)
         message = self._broken.message if self._broken is not None and reason == "broken_setup" else None
         self.emit(
-            EventKind.STUDY_FINISHED,
-            {"reason": reason, "counted": self.counted, "best": best.number if best else None, "message": message},
+            StudyFinished(reason=reason, counted=self.counted, best=best.number if best else None, message=message)
         )
         return RunSummary(reason=reason, counted=self.counted, best=best, message=message)
 
@@ -292,7 +304,7 @@ class StudyEngine(ProposalIntake):
                 found = self.population.next(self._history, launch, self._fresh, self.space)
                 if isinstance(found, Finding):
                     self._broken = found
-                    self.emit(found.kind, {"message": found.message, "trials": list(found.trials)})
+                    self.emit(setup_broken(found.kind, found.message, list(found.trials)))
                     continue
                 self._record_rejected_explores()
                 for draft in found:
@@ -362,12 +374,12 @@ class StudyEngine(ProposalIntake):
                 return
             for trial_id, trial in self._running.items():
                 if trial.number == number and trial_id not in self._stopping:
-                    self._request_stop(trial_id, trial, reason, kind=EventKind.STOP_REQUESTED, source=source)
+                    self._request_stop(trial_id, trial, StopRequested(reason=reason, source=source))
 
-    def _request_stop(self, trial_id: str, trial: Trial, reason: str, *, kind: EventKind, **data: Any) -> None:
+    def _request_stop(self, trial_id: str, trial: Trial, request: StopRequest) -> None:
         self._stopping.add(trial_id)
-        self.emit(kind, {"reason": reason, **data}, trial=trial.number)
-        self.executor.cancel(trial_id, reason, stop=True)
+        self.emit(request, trial=trial.number)
+        self.executor.cancel(trial_id, request.reason, stop=True)
 
     # ----------------------------------------------------------- one trial
     def _create(self, draft: TrialDraft) -> Trial:
@@ -398,15 +410,14 @@ class StudyEngine(ProposalIntake):
         )
         self._replace(trial)
         self._running[request.trial_id] = trial
-        started: dict[str, Any] = {
-            "params": trial.params,
-            "proposer": trial.proposer.value,
-            "strategy": trial.strategy,
-            "retry_of": trial.retry_of,
-        }
-        if trial.lineage is not None:
-            started["lineage"] = trial.lineage.model_dump(exclude_defaults=True)
-        self.emit(EventKind.TRIAL_STARTED, started, trial=trial.number)
+        started = TrialStarted(
+            params=trial.params,
+            proposer=trial.proposer.value,
+            strategy=trial.strategy,
+            retry_of=trial.retry_of,
+            lineage=trial.lineage.model_dump(exclude_defaults=True) if trial.lineage is not None else None,
+        )
+        self.emit(started, trial=trial.number)
         self.executor.submit(request)
 
     def _checkpoint_env(self, trial: Trial) -> dict[str, str]:
@@ -447,7 +458,7 @@ class StudyEngine(ProposalIntake):
         if self.pruner is not None:
             reason = self.pruner.check(trial, self.store.metrics(trial.number), self._history)
             if reason:
-                self._request_stop(report.trial_id, trial, reason, kind=EventKind.PRUNE_REQUESTED, step=report.step)
+                self._request_stop(report.trial_id, trial, PruneRequested(reason=reason, step=report.step))
         lineage = trial.lineage
         if self.population is not None and lineage is not None and not report.final:
             free = self.executor.capacity - len(self._running)
@@ -457,11 +468,9 @@ class StudyEngine(ProposalIntake):
                 self._request_stop(
                     report.trial_id,
                     trial,
-                    decision.reason,
-                    kind=EventKind.PBT_DECISION,
-                    action=decision.action,
-                    member=lineage.member,
-                    step=decision.step,
+                    PbtDecision(
+                        reason=decision.reason, action=decision.action, member=lineage.member, step=decision.step
+                    ),
                 )
 
     def _annotate(self, trial_id: str, trial: Trial, **info: Any) -> Trial:
@@ -502,18 +511,17 @@ class StudyEngine(ProposalIntake):
         finding = self.doctor.check(done, self._history) if self._broken is None else None
         if finding is not None:
             self._broken = finding
-            self.emit(finding.kind, {"message": finding.message, "trials": list(finding.trials)}, trial=done.number)
+            self.emit(setup_broken(finding.kind, finding.message, list(finding.trials)), trial=done.number)
 
     def _finished_event(self, done: Trial) -> None:
         self.emit(
-            EventKind.TRIAL_FINISHED,
-            {
-                "state": done.state.value,
-                "value": done.value,
-                "reason": done.reason,
-                "failure": done.failure.value if done.failure else None,
-                "duration": done.duration,
-            },
+            TrialFinished(
+                state=done.state.value,
+                value=done.value,
+                reason=done.reason,
+                failure=done.failure.value if done.failure else None,
+                duration=done.duration,
+            ),
             trial=done.number,
         )
 
@@ -540,4 +548,4 @@ class StudyEngine(ProposalIntake):
                             }
                         )
                     )
-                    self.emit(EventKind.TRIAL_FINISHED, {"state": "cancelled", "reason": reason}, trial=trial.number)
+                    self.emit(TrialFinished(state="cancelled", reason=reason), trial=trial.number)

@@ -10,7 +10,8 @@ import random
 import time
 from typing import Any
 
-from agent.core.records import Event, EventKind, ProposerKind, Trial, TrialDraft
+from agent.core.events import DuplicateProposal, EquivalentTrial, EventData, InvalidProposal, StopRequest
+from agent.core.records import Event, ProposerKind, Trial, TrialDraft
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec
 from agent.errors import ConfigError
@@ -39,7 +40,7 @@ class ProposalIntake:
     def space(self) -> SearchSpace:
         raise NotImplementedError
 
-    def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
+    def emit(self, data: EventData, *, trial: int | None = None) -> Event:
         raise NotImplementedError
 
     def _create(self, draft: TrialDraft) -> Trial:
@@ -54,7 +55,7 @@ class ProposalIntake:
     def _annotate(self, trial_id: str, trial: Trial, **info: Any) -> Trial:
         raise NotImplementedError
 
-    def _request_stop(self, trial_id: str, trial: Trial, reason: str, *, kind: EventKind, **data: Any) -> None:
+    def _request_stop(self, trial_id: str, trial: Trial, request: StopRequest) -> None:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ fresh configurations
@@ -108,12 +109,11 @@ class ProposalIntake:
                 else:
                     duplicates += 1
                     self.emit(
-                        EventKind.DUPLICATE_PROPOSAL,
-                        {
-                            "proposer": draft.proposer.value,
-                            "params": params,
-                            "duplicate_of": earlier.number if earlier is not None else None,
-                        },
+                        DuplicateProposal(
+                            proposer=draft.proposer.value,
+                            params=params,
+                            duplicate_of=earlier.number if earlier is not None else None,
+                        )
                     )
             refused += duplicates
             reused += reused_now
@@ -128,10 +128,7 @@ class ProposalIntake:
         try:
             return self.space.check_config(draft.params)
         except ConfigError as exc:  # defence in depth: proposers validate too; nothing invalid runs
-            self.emit(
-                EventKind.INVALID_PROPOSAL,
-                {"proposer": draft.proposer.value, "problems": exc.problems, "params": draft.params},
-            )
+            self.emit(InvalidProposal(proposer=draft.proposer.value, problems=exc.problems, params=draft.params))
             return None
 
     def _untried(self, n: int, tried: TriedConfigs) -> list[TrialDraft]:
@@ -169,8 +166,9 @@ class ProposalIntake:
         )
         self._replace(done)
         self.emit(
-            EventKind.DUPLICATE_PROPOSAL,
-            {"proposer": draft.proposer.value, "params": draft.params, "duplicate_of": earlier.number, "reused": True},
+            DuplicateProposal(
+                proposer=draft.proposer.value, params=draft.params, duplicate_of=earlier.number, reused=True
+            ),
             trial=done.number,
         )
         self._finished_event(done)
@@ -181,10 +179,7 @@ class ProposalIntake:
         if self.population is None:
             return
         for draft, problems in self.population.rejected:
-            self.emit(
-                EventKind.INVALID_PROPOSAL,
-                {"proposer": draft.proposer.value, "problems": problems, "params": draft.params, "pbt": True},
-            )
+            self.emit(InvalidProposal(proposer=draft.proposer.value, problems=problems, params=draft.params, pbt=True))
         self.population.rejected.clear()
 
     # ------------------------------------------------------------------ fingerprints
@@ -198,5 +193,5 @@ class ProposalIntake:
         trial = self._annotate(trial_id, trial, fingerprint=fingerprint, equivalent_to=earlier.number)
         if trial_id not in self._stopping:
             reason = f"equivalent to #{earlier.number}: the same functional fingerprint ({fingerprint})"
-            self._request_stop(trial_id, trial, reason, kind=EventKind.EQUIVALENT_TRIAL, equivalent_to=earlier.number)
+            self._request_stop(trial_id, trial, EquivalentTrial(reason=reason, equivalent_to=earlier.number))
         return trial

@@ -12,9 +12,10 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from agent.core.records import Event, EventKind, ProposerKind, Trial, TrialDraft
+from agent.core.events import EventData
+from agent.core.records import Event, ProposerKind, Trial, TrialDraft
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec
 from agent.strategies.base import Strategy
@@ -45,7 +46,7 @@ class ProposerHost(Protocol):
     @property
     def seed(self) -> int | None: ...
 
-    def emit(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event: ...
+    def emit(self, data: EventData, *, trial: int | None = None) -> Event: ...
 
     def set_space(self, space: SearchSpace, *, rationale: str, source: str) -> None: ...
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.core.events import SETUP_BROKEN, DuplicateProposal, Fallback, LlmFinished, Reflection, payload
 from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialState, best_trial
 from agent.core.spec import StudySpec, load_spec, script_problem
 from agent.errors import SandboxError, SpecError, StudyError
@@ -174,7 +175,7 @@ class Session:
                 try:
                     self.store.set_meta("status", status)
                 finally:  # a full disk fails the line above too; the trials must still be stopped
-                    self.state.emit = self.store.add_event  # the engine is gone: events go straight to the store
+                    self.state.emit = self.store.record  # the engine is gone: events go straight to the store
                     executor.close()
                     proposer.close()
 
@@ -199,9 +200,8 @@ class Session:
         """Why the last run stopped early on a broken setup (agent/study/doctor.py), or None."""
         if self.store.get_meta("status") != "broken_setup":
             return None
-        kinds = (EventKind.IDENTICAL_FAILURES, EventKind.IDENTICAL_METRICS, EventKind.NO_CHECKPOINT)
-        found = [e for kind in kinds for e in self.events(kind)]
-        return str(max(found, key=lambda e: e.id).data.get("message")) if found else None
+        found = [(e.id, payload(e, kind).message) for kind in SETUP_BROKEN for e in self.events(kind.KIND)]
+        return max(found)[1] if found else None
 
     def status(self) -> dict[str, Any]:
         """A JSON-friendly summary (the basis of ``tunesmith status --json``). ``status`` is what the last
@@ -231,7 +231,7 @@ class Session:
             "states": counts,
             "proposers": proposers,
             "fallbacks": len(fallbacks),
-            "last_fallback": fallbacks[-1].data.get("reason") if fallbacks else None,
+            "last_fallback": payload(fallbacks[-1], Fallback).reason if fallbacks else None,
             "best": None if best is None else {"trial": best.number, "value": best.value, "params": best.params},
             "elapsed_s": float(self.store.get_meta("elapsed_s", 0.0) or 0.0),
             "seed": self.seed,
@@ -248,7 +248,7 @@ class Session:
         configuration, duplicates given an earlier result, trials stopped as equivalent by fingerprint."""
         events = self.store.events(EventKind.DUPLICATE_PROPOSAL)
         return {
-            "refused": sum(1 for e in events if not e.data.get("reused")),
+            "refused": sum(1 for e in events if not payload(e, DuplicateProposal).reused),
             "reused": sum(1 for t in trials if "duplicate_of" in t.info),
             "equivalent": sum(1 for t in trials if "equivalent_to" in t.info),
         }
@@ -259,10 +259,10 @@ class Session:
         finished = self.store.events(EventKind.LLM_FINISHED)[-1:]
         if not notes and not finished:
             return None
-        out: dict[str, Any] = {"last_note": str(notes[0].data.get("text", "")) if notes else None}
+        out: dict[str, Any] = {"last_note": payload(notes[0], Reflection).text if notes else None}
         if finished:
-            data = finished[0].data
-            out["finish"] = {"kind": str(data.get("kind", "done")), "recommendation": str(data.get("recommendation"))}
+            finish = payload(finished[0], LlmFinished)
+            out["finish"] = {"kind": finish.kind, "recommendation": finish.recommendation}
         return out
 
     def close(self) -> None:

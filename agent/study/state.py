@@ -13,18 +13,22 @@ reaches the live display too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from agent.core.events import BudgetChanged, EventData, SpaceEdited
 from agent.core.records import Event
 from agent.core.space import SearchSpace
 from agent.core.spec import Budget, StudySpec, load_spec
 from agent.study.folder import write_spec_copy
 from agent.study.store.base import TrialStore
 
-#: Records an event: ``emit(kind, data, trial=None) -> Event``.
-Emit = Callable[..., Event]
+
+class Emit(Protocol):
+    """Records a typed event: ``emit(data, trial=None) -> Event``."""
+
+    def __call__(self, data: EventData, *, trial: int | None = None) -> Event: ...
+
 
 SPEC_KEY = "spec"
 SPACE_KEY = "space"
@@ -40,7 +44,7 @@ class StudyState:
         self._spec = spec
         self._spec_raw: Any = None
         self._space = self._stored_space()
-        self.emit: Emit = store.add_event
+        self.emit: Emit = store.record
 
     @classmethod
     def load(cls, store: TrialStore, directory: Path | None = None) -> StudyState | None:
@@ -88,11 +92,9 @@ class StudyState:
         """Replace the search space (an approved edit); stored and recorded with its provenance."""
         self._space = space
         self.store.set_meta(SPACE_KEY, space.model_dump(mode="json"))
-        return self.emit("space_edited", {"rationale": rationale, "source": source, "space": space.describe()})
+        return self.emit(SpaceEdited(rationale=rationale, source=source, space=space.describe()))
 
     def set_budget(self, budget: Budget, *, rationale: str, source: str) -> Event:
         """Replace the budget (an approved change); stored in the spec and recorded with its provenance."""
         self.set_spec(self._spec.model_copy(update={"budget": budget}))
-        return self.emit(
-            "budget_changed", {"rationale": rationale, "source": source, "budget": budget.model_dump(mode="json")}
-        )
+        return self.emit(BudgetChanged(rationale=rationale, source=source, budget=budget.model_dump(mode="json")))

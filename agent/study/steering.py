@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.core.events import CommandDone, CommandPosted, payload
 from agent.core.messages import one_line
 from agent.core.records import EventKind
 from agent.core.space import SearchSpace
@@ -137,7 +138,7 @@ def _held_in_proc_locks(dev: int, ino: int) -> bool | None:
 
 def post(store: TrialStore, command: Command) -> int:
     """Append ``command`` to the event log; returns its event id."""
-    return store.add_event(EventKind.COMMAND, command.model_dump(mode="json")).id
+    return store.record(CommandPosted(op=command.op, args=command.args, source=command.source)).id
 
 
 def wait_reply(
@@ -152,8 +153,9 @@ def wait_reply(
     deadline = clock() + timeout
     while True:
         for ev in store.events(EventKind.COMMAND_DONE, after=command_id):
-            if ev.data.get("command") == command_id:
-                return Reply(ok=bool(ev.data.get("ok")), message=str(ev.data.get("message", "")), command=command_id)
+            done = payload(ev, CommandDone)
+            if done.command == command_id:
+                return Reply(ok=done.ok, message=done.message, command=command_id)
         if clock() >= deadline:
             return None
         time.sleep(interval)
@@ -174,7 +176,7 @@ class CommandInbox:
         self.clock = clock
         posted = store.events(EventKind.COMMAND)
         self._after = posted[-1].id if posted else 0
-        answered = {ev.data.get("command") for ev in store.events(EventKind.COMMAND_DONE)}
+        answered = {payload(ev, CommandDone).command for ev in store.events(EventKind.COMMAND_DONE)}
         self._stale = [ev.id for ev in posted if ev.id not in answered]
         self._next_poll = 0.0
 
@@ -186,20 +188,19 @@ class CommandInbox:
         self._next_poll = now + self.interval
         for stale in self._stale:
             engine.emit(
-                EventKind.COMMAND_DONE,
-                {
-                    "command": stale,
-                    "ok": False,
-                    "message": "expired: the study was not running when this was sent; send it again",
-                },
+                CommandDone(
+                    command=stale,
+                    ok=False,
+                    message="expired: the study was not running when this was sent; send it again",
+                )
             )
         self._stale = []
         for ev in self.store.events(EventKind.COMMAND, after=self._after):
             self._after = ev.id
             reply = self._apply(engine, ev.data)
+            op = ev.data.get("op")  # as posted: any face may write the log, so it may not be a valid op
             engine.emit(
-                EventKind.COMMAND_DONE,
-                {"command": ev.id, "ok": reply.ok, "message": reply.message, "op": ev.data.get("op")},
+                CommandDone(command=ev.id, ok=reply.ok, message=reply.message, op=op if isinstance(op, str) else None)
             )
 
     @staticmethod

@@ -30,7 +30,7 @@ def space_editor(handle: StudyHandle) -> SpaceEditor:
         return handle.space
 
     return SpaceEditor(
-        current=current, apply=apply, emit=handle.store.add_event, approve=leave_pending, fixed=handle.spec.fixed
+        current=current, apply=apply, emit=handle.store.record, approve=leave_pending, fixed=handle.spec.fixed
     )
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from agent.core.events import ChangeApproved, ChangeDecision, ChangeProposed, ChangeRejected, SpaceEditProposed, payload
 from agent.core.records import EventKind
 from agent.faces.handle import StudyHandle
 from agent.hybrid.space_edit import decide_pending, describe, pending_edits
 from agent.study.steering import Reply
 
-DECISIONS = (EventKind.CHANGE_APPROVED, EventKind.CHANGE_REJECTED)
+DECISIONS: tuple[type[ChangeDecision], ...] = (ChangeApproved, ChangeRejected)
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,7 @@ def propose(
     handle: StudyHandle, op: str, args: dict[str, Any], summary: str, *, by: Literal["person", "model"] = "person"
 ) -> str:
     """Record a change (a steering ``op`` with its ``args``) for approval; the text to show the person."""
-    handle.store.add_event(
-        EventKind.CHANGE_PROPOSED, {"op": op, "args": args, "summary": summary, "source": handle.source, "by": by}
-    )
+    handle.store.record(ChangeProposed(op=op, args=args, summary=summary, source=handle.source, by=by))
     return f"proposed: {summary}\nsend /approve to apply it or /reject to drop it"
 
 
@@ -53,11 +52,11 @@ def _pending_change(handle: StudyHandle) -> Pending | None:
         return None
     last = proposals[-1]
     for kind in DECISIONS:
-        if any(e.data.get("proposal") == last.id for e in handle.store.events(kind, after=last.id)):
+        if any(payload(e, kind).proposal == last.id for e in handle.store.events(kind.KIND, after=last.id)):
             return None
-    source = str(last.data.get("source"))
-    who = f"{source}'s chat model" if last.data.get("by") == "model" else source
-    return Pending(last.id, "change", str(last.data.get("summary")), who)
+    change = payload(last, ChangeProposed)
+    who = f"{change.source}'s chat model" if change.by == "model" else change.source
+    return Pending(last.id, "change", change.summary, who)
 
 
 def pending(handle: StudyHandle) -> Pending | None:
@@ -68,7 +67,7 @@ def pending(handle: StudyHandle) -> Pending | None:
         event_id, edit = edits[-1]
         source = next(
             (
-                str(e.data.get("source", "llm"))
+                payload(e, SpaceEditProposed).source
                 for e in handle.store.events(EventKind.SPACE_EDIT_PROPOSED)
                 if e.id == event_id
             ),
@@ -93,11 +92,12 @@ def _decide(handle: StudyHandle, *, approve: bool, proposal: int | None) -> Repl
         head = "approved" if approve else "dropped"
         return Reply(ok=ok, message=f"{head}: {p.summary}\n{result.message}" if approve else f"{head}: {p.summary}")
     if not approve:
-        handle.store.add_event(EventKind.CHANGE_REJECTED, {"proposal": p.id, "source": handle.source})
+        handle.store.record(ChangeRejected(proposal=p.id, source=handle.source))
         return Reply(ok=True, message=f"dropped: {p.summary}")
     event = next(e for e in handle.store.events(EventKind.CHANGE_PROPOSED) if e.id == p.id)
-    handle.store.add_event(EventKind.CHANGE_APPROVED, {"proposal": p.id, "source": handle.source})
-    reply = handle.send(str(event.data["op"]), dict(event.data["args"]))
+    handle.store.record(ChangeApproved(proposal=p.id, source=handle.source))
+    change = payload(event, ChangeProposed)
+    reply = handle.send(change.op, dict(change.args))
     return reply.model_copy(update={"message": f"approved: {p.summary}\n{reply.message}"})
 
 

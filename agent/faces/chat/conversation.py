@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from agent.core.records import EventKind
+from agent.core.events import ChatTurn
 from agent.core.spec import StudySpec, load_spec
 from agent.errors import StudyError, TunesmithError
 from agent.faces.catalog import SpecCatalog, resolve_study
@@ -193,9 +193,8 @@ class Conversation:
         if handle is None or not handle.writable:
             return
         try:
-            handle.store.add_event(
-                EventKind.CHAT,
-                {"source": self.source, "text": text[:CHAT_EVENT_CHARS], "reply": answer[:CHAT_EVENT_CHARS]},
+            handle.store.record(
+                ChatTurn(source=self.source, text=text[:CHAT_EVENT_CHARS], reply=answer[:CHAT_EVENT_CHARS])
             )
         except StudyError:
             pass  # a full or read-only disk must not cost the person their answer

@@ -71,7 +71,7 @@ class Follower:
         metric = handle.spec.metric
         for ev in handle.events(after=self._after):
             self._after = ev.id
-            line = event_line(ev.kind, ev.data, ev.trial, metric, self.conv.source)
+            line = event_line(ev, metric, self.conv.source)
             if line:
                 self.show(line)
 

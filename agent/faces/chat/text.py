@@ -6,7 +6,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agent.core.records import MetricPoint, Trial, TrialState
+from agent.core.events import (
+    BudgetChanged,
+    ChangeProposed,
+    ChatTurn,
+    CommandPosted,
+    SpaceEdited,
+    StudyFinished,
+    TrialFinished,
+    payload,
+)
+from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialState
 from agent.faces.format import fmt_duration, fmt_params, fmt_value
 from agent.faces.insights import Importance
 
@@ -135,25 +145,36 @@ def start_text(spec: Any) -> str:
     )
 
 
-def event_line(kind: str, data: dict[str, Any], trial: int | None, metric: str, source: str) -> str | None:
+def event_line(event: Event, metric: str, source: str) -> str | None:
     """One line for a live event worth telling a person in chat, or None. ``source`` is this face's own
     name: its own commands and chat messages are not echoed back to it."""
-    if kind == "trial_finished" and trial is not None:
-        state = data.get("state", "?")
-        detail = f"{metric}={fmt_value(data.get('value'))}" if state == "complete" else (data.get("reason") or "")
-        dur = f" ({fmt_duration(data['duration'])})" if isinstance(data.get("duration"), int | float) else ""
-        return f"#{trial} {state} {detail}{dur}"
-    if kind == "study_finished":
-        return f"study finished ({data.get('reason')}): {data.get('counted')} trials, best #{data.get('best')}"
-    if kind in ("study_started", "study_resumed"):
+    kind, trial = event.kind, event.trial
+    if kind == EventKind.TRIAL_FINISHED and trial is not None:
+        done = payload(event, TrialFinished)
+        detail = f"{metric}={fmt_value(done.value)}" if done.state == "complete" else (done.reason or "")
+        dur = f" ({fmt_duration(done.duration)})" if done.duration is not None else ""
+        return f"#{trial} {done.state or '?'} {detail}{dur}"
+    if kind == EventKind.STUDY_FINISHED:
+        end = payload(event, StudyFinished)
+        return f"study finished ({end.reason}): {end.counted} trials, best #{end.best}"
+    if kind in (EventKind.STUDY_STARTED, EventKind.STUDY_RESUMED):
         return kind.replace("_", " ")
-    if kind == "command" and data.get("source") != source:
-        return f"{data.get('source')} asked: {data.get('op')}"
-    if kind == "change_proposed" and data.get("source") != source:
-        who = f"{data.get('source')}'s chat model" if data.get("by") == "model" else data.get("source")
-        return f"{who} proposed: {data.get('summary')} (/approve applies it)"
-    if kind in ("space_edited", "budget_changed"):
-        return f"{kind.replace('_', ' ')} by {data.get('source')}: {data.get('rationale', '')}"
-    if kind == "chat" and data.get("source") != source:
-        return f"[{data.get('source')}] {data.get('text')}"
+    if kind == EventKind.COMMAND:
+        command = payload(event, CommandPosted)
+        return f"{command.source} asked: {command.op}" if command.source != source else None
+    if kind == EventKind.CHANGE_PROPOSED:
+        change = payload(event, ChangeProposed)
+        if change.source == source:
+            return None
+        who = f"{change.source}'s chat model" if change.by == "model" else change.source
+        return f"{who} proposed: {change.summary} (/approve applies it)"
+    if kind == EventKind.SPACE_EDITED:
+        edited = payload(event, SpaceEdited)
+        return f"space edited by {edited.source}: {edited.rationale}"
+    if kind == EventKind.BUDGET_CHANGED:
+        changed = payload(event, BudgetChanged)
+        return f"budget changed by {changed.source}: {changed.rationale}"
+    if kind == EventKind.CHAT:
+        turn = payload(event, ChatTurn)
+        return f"[{turn.source}] {turn.text}" if turn.source != source else None
     return None

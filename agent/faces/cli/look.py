@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from agent.core.events import CommandDone, CommandPosted, payload
 from agent.core.records import EventKind
 from agent.errors import TunesmithError
 from agent.faces.cli.app import DirArg, JsonOpt, app, fail, out
@@ -110,13 +111,14 @@ def paused_by(session: Session) -> str | None:
     runs = [e.id for k in (EventKind.STUDY_STARTED, EventKind.STUDY_RESUMED) for e in session.events(k)[-1:]]
     source: str | None = None
     for done in session.events(EventKind.COMMAND_DONE, after=max(runs, default=0)):
-        if not done.data.get("ok") or done.data.get("op") not in ("pause", "resume"):
+        reply = payload(done, CommandDone)
+        if not reply.ok or reply.op not in ("pause", "resume"):
             continue
         source = None
-        if done.data["op"] == "pause":
-            command = int(done.data.get("command") or 0)
+        if reply.op == "pause":
+            command = reply.command or 0
             asked = [e for e in session.events(EventKind.COMMAND, after=command - 1) if e.id == command]
-            source = str(asked[0].data.get("source", "another face")) if asked else "another face"
+            source = payload(asked[0], CommandPosted).source if asked else "another face"
     return source
 
 

@@ -19,6 +19,7 @@ import abc
 from collections.abc import Sequence
 from typing import Any
 
+from agent.core.events import EventData
 from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialDraft
 
 
@@ -45,6 +46,10 @@ class TrialStore(abc.ABC):
     @abc.abstractmethod
     def add_event(self, kind: EventKind, data: dict[str, Any] | None = None, *, trial: int | None = None) -> Event:
         """Append an event and return it with its id."""
+
+    def record(self, data: EventData, *, trial: int | None = None) -> Event:
+        """Append a typed event (agent/core/events.py): how every writer outside the store records one."""
+        return self.add_event(data.KIND, data.as_data(), trial=trial)
 
     @abc.abstractmethod
     def trials(self) -> list[Trial]:
