@@ -55,6 +55,8 @@ VARIANTS: dict[str, AutoConfig] = {
     # session 2026-12-06: v5 (the default) and v6, whose default and priors add to GP's start-up design
     "v5": AutoConfig(startup_adds=False),
     "v6": AutoConfig(startup_adds=True),
+    # v6 without the hand-over past GP_MAX_TRIALS (GP to the end): the quality cost of the hand-over (issue 21)
+    "nohandover": AutoConfig(startup_adds=True, gp_max_trials=10**9),
     "gp10b-tpe2": AutoConfig(
         startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8, batch_tpe=2
     ),

@@ -171,7 +171,7 @@ def completions(conv: Conversation, line: str, text: str) -> list[str]:
     if not before:
         words = [f"/{name}" for name in (*COMMANDS, "quit", "exit")]
     elif len(before) >= 1 and before[0] == "/plot":
-        words = list(plots.KINDS)
+        words = list(plots.ALL_KINDS)  # "population" answers with a reason for a non-PBT study
     elif len(before) == 1 and before[0] == "/export":
         words = list(EXPORT_FORMATS)
     elif len(before) == 1 and before[0] == "/open":
