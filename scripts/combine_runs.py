@@ -1,0 +1,50 @@
+"""Paired tables over contenders that ran in different ``tunesmith eval`` runs (same problems and seeds).
+
+    .venv/bin/python scripts/combine_runs.py --protocol 16x8 --reference auto \\
+        runs/test-16x8/scores.parquet:auto benchmarks/eval-test/scores.parquet:gp,tpe
+
+Each argument is ``SCORES_PARQUET[:contender,contender...]`` (no list: every contender of that file). Only the
+(problem, seed) units present for every chosen contender are compared, so a partial run compares on what it
+has. Prints markdown: the summary and the paired table (``evals.report``) for validation and held-out test.
+Use it when re-running an expensive contender would cost hours and its code has not changed since (say so
+next to the numbers: a GP's scores are not bit-for-bit reproducible across runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd
+
+from evals.report import final_scores, paired_table, summary_table
+
+
+def load(arg: str) -> pd.DataFrame:
+    path, _, names = arg.partition(":")
+    frame = pd.read_parquet(path)
+    if names:
+        frame = frame[frame.contender.isin(names.split(","))]
+    return frame
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("sources", nargs="+", help="SCORES_PARQUET[:contender,...]")
+    ap.add_argument("--protocol", required=True, help="e.g. 30x1 or 16x8")
+    ap.add_argument("--reference", required=True, help="the contender compared against each other one")
+    args = ap.parse_args()
+    scores = pd.concat([load(s) for s in args.sources], ignore_index=True)
+    order = list(dict.fromkeys(scores.contender))
+    for objective in ("val", "test"):
+        wide = final_scores(scores, args.protocol, objective).dropna()
+        table, _ = summary_table(wide, order)
+        pairs, _ = paired_table(wide, args.reference, order)
+        print(f"\n### {args.protocol}, {objective}: {len(wide)} paired units\n\n{table}\n\n{pairs}")
+
+
+if __name__ == "__main__":
+    main()
