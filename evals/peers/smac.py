@@ -17,6 +17,10 @@ by then; one that failed before any real result is told once a real result exist
 is RUNNING in the run history and never returned twice, and the surrogate is retrained only when new
 results came in, so a batch is the next ``n`` configurations of one model's ranking (after the initial design).
 
+**A small space runs out.** SMAC3 never proposes a configuration twice; once it finds no new one
+(``ConfigurationSpaceExhaustedException``: a kNN space of a few dozen configurations at 16x8) the proposer
+returns what it has, possibly nothing, and the harness ends the unit there (its score keeps its last state).
+
 **Space.** float / int (with ``log``) -> ``Float`` / ``Integer``, a gridded float or int -> ``Integer`` on the
 grid index, categorical -> ``Categorical`` on the choice index; ``when`` conditions -> ``InCondition`` (an
 ``AndConjunction`` over several parents): SMAC3 models conditional spaces natively. A trial SMAC3 did not
@@ -61,6 +65,7 @@ class SmacProposer(Proposer):
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._asked: dict[str, Any] = {}  # config_key of a proposal -> its TrialInfo, until told
         self._told: set[int] = set()
+        self._exhausted = False  # SMAC3 found no configuration it had not asked: it proposes nothing more
         # The seed a trial SMAC3 did not propose is told with: the intensifier's (deterministic: one seed). Before
         # the first ask it adopts the seeds in its run history, so 0 is as good as any; after, it is the asked one.
         self._seed = 0
@@ -70,9 +75,15 @@ class SmacProposer(Proposer):
             raise ValueError("SMAC3 cannot change its search space within a study; rerun the unit")
         smac = self._smac()
         self._tell(ctx)
+        from smac.main.exceptions import ConfigurationSpaceExhaustedException
+
         drafts = []
-        for _ in range(max(n, 0)):
-            info = smac.ask()
+        for _ in range(0 if self._exhausted else max(n, 0)):
+            try:
+                info = smac.ask()
+            except (ConfigurationSpaceExhaustedException, StopIteration):  # StopIteration: asked again after it
+                self._exhausted = True  # every configuration of a small discrete space is asked: search complete
+                break
             self._seed = info.seed
             params = to_params(self._space, info.config)
             self._asked[config_key(self._space.normalise(params))] = info

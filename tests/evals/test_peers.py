@@ -103,6 +103,36 @@ class MixedProblem(Problem):
         return Evaluation(loss=loss, test_loss=loss)
 
 
+class TinyProblem(Problem):
+    """Six configurations in all: fewer than a 16-evaluation budget."""
+
+    name = family = group = "tiny"
+
+    @property
+    def space(self) -> SearchSpace:
+        return SearchSpace.from_dict(
+            {"k": {"type": "int", "low": 1, "high": 3}, "w": {"type": "categorical", "choices": ["u", "d"]}}
+        )
+
+    @property
+    def default(self) -> dict[str, Any]:
+        return {"k": 2, "w": "u"}
+
+    def evaluate(self, params: Mapping[str, Any]) -> Evaluation:
+        loss = abs(params["k"] - 3) + (params["w"] == "u")
+        return Evaluation(loss=loss, test_loss=loss)
+
+
+@pytest.mark.parametrize("name", ["smac", "smac-hpo"])
+def test_smac_ends_the_unit_when_a_small_space_runs_out(name: str) -> None:
+    _needs(name)
+    r = run_unit(Unit("tiny", name, 0, 16, 4), TinyProblem())
+    seen = {tuple(sorted(e["params"].items())) for e in r["evals"]}
+    assert len(seen) == 6  # the whole space, the best (k=3, w=d) among it ...
+    assert len(r["evals"]) < 16  # ... and the unit ends when SMAC3 has nothing new (at most the default twice:
+    # the harness runs it in the first round, before SMAC3 is told of it)
+
+
 @cache
 def _run(name: str, seed: int, batch: int, problem: str = "branin") -> dict[str, Any]:
     return _unit(name, seed, batch, problem)
