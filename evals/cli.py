@@ -177,6 +177,8 @@ def eval_command(
         import os
 
         os.environ["TUNESMITH_MODEL"] = model  # read by the agent contender, in this process and its workers
+    from evals.harness import UnitFailed
+
     try:
         if out_dir is None:
             raise TunesmithError("--out DIR is required: the folder for the cache, results and report")
@@ -195,6 +197,11 @@ def eval_command(
         )
     except TunesmithError as exc:
         raise _fail(str(exc)) from None
+    except UnitFailed as exc:  # a strategy's own bug: one line, and the finished units stay cached
+        raise _fail(
+            f"{exc}; the finished units are kept in {out_dir}: drop that strategy (--strategies) or fix it, then "
+            "run the same command again to resume"
+        ) from None
     except KeyboardInterrupt:
         err.print(f"interrupted; finished units are kept. Run the same command again to resume ({out_dir}).")
         raise typer.Exit(130) from None

@@ -53,6 +53,32 @@ def test_bad_input_is_one_line(
     assert not (tmp_path / "x").exists()
 
 
+def test_a_strategy_that_crashes_is_one_line_and_keeps_finished_units(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.core.records import TrialDraft
+    from agent.study.proposers import ProposalContext, Proposer
+    from evals.contenders import Contender, register_contender
+    from tunesmith.cli import app
+
+    class Broken(Proposer):
+        def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:
+            raise ZeroDivisionError("oops")
+
+    register_contender(Contender("test-cli-broken", lambda ctx: Broken()))
+    monkeypatch.setenv("COLUMNS", "400")
+    out = tmp_path / "o"
+    args = ["eval", "--problems", "branin", "--budget", "3", "--batch", "1", "--seeds", "1", "--out", str(out)]
+    with pytest.raises(SystemExit) as exit_info:
+        app([*args, "--strategies", "random,test-cli-broken", "--no-plots"])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if not line.startswith("eval ")]  # (and the progress bar)
+    assert exit_info.value.code == 2 and len(errors) == 1 and errors[0].startswith("error: "), err
+    assert "unit branin__test-cli-broken__s0__3x1 failed: ZeroDivisionError: oops" in err
+    assert "run the same command again to resume" in err
+    assert (out / "units" / "branin__random__s0__3x1.json").exists()  # the finished unit is kept
+
+
 def test_argument_parsing() -> None:
     assert protocols("30,128", "1,8") == [(30, 1), (128, 8)]
     assert protocols("30", "1") == [(30, 1)]
