@@ -77,14 +77,14 @@ def arg_value(value: Any) -> str:
 
 
 def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]:
-    """The trial's argv: the command (plus ``--name value`` per param when ``pass_args``), or the
-    function runner for ``request.function``."""
+    """The trial's argv: the command (plus ``--name value`` per param when ``pass_args``; ``name`` as
+    ``request.flag_names`` spells it, else the param's own), or the function runner for ``request.function``."""
     if request.function is not None:
         return [python, "-u", RUN_FUNCTION, request.function]
     argv = list(request.command or ())
     if request.pass_args:
         for name, value in request.params.items():
-            argv += [f"--{name}", arg_value(value)]
+            argv += [f"--{request.flag_names.get(name, name)}", arg_value(value)]
     return argv
 
 

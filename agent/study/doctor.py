@@ -5,8 +5,10 @@ Some setups fail the same way whatever the params, and every further trial only 
 (``spec.broken_setup_after`` = N, default 3; 0 turns both checks off):
 
 - **identical failures**: N trials failed with the same deterministic failure (crash, launch error, or no
-  objective reported) and the same reason, and no trial of the study has completed. The trial that just
-  finished must be one of them, so a study resumed after a fix is not stopped for the old failures.
+  objective reported) and the same reason, and no trial of the study has completed. Values that follow a
+  ``--flag`` in a reason (argparse echoing the argv of ``pass_args``: ``unrecognized arguments: --lr 0.01``)
+  do not make reasons differ; any other difference does (``lr=0.1 too large`` may depend on the params).
+  The trial that just finished must be one of them, so a study resumed after a fix is not stopped for the old failures.
 - **identical metrics**: every completed trial so far returned bit-identical metrics (the last value of every
   metric and the whole reported curve), and they ran at least N different configurations: the params are
   probably not reaching the script (an argparse script run without ``pass_args: true`` that does not read
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,13 @@ from agent.study.dedupe import carried
 
 #: Failures that a different configuration would not change: each repeats identically.
 DETERMINISTIC = frozenset({FailureKind.CRASH, FailureKind.LAUNCH, FailureKind.NO_METRIC})
+
+_FLAG_VALUE = re.compile(r"(--[A-Za-z_][\w-]*)(?:=|\s+)(?!--)('[^']*'|\"[^\"]*\"|\S+)")
+
+
+def failure_key(reason: str | None) -> str | None:
+    """A failure's reason with the values passed after ``--flags`` masked (module docstring)."""
+    return None if reason is None else _FLAG_VALUE.sub(r"\1 <value>", reason)
 
 
 @dataclass(frozen=True)
@@ -100,17 +110,22 @@ class SetupDoctor:
             self._completed = any(t.ok for t in history)
         if self._completed:
             return None
+        key = failure_key(trial.reason)
         same = [
             t
             for t in history
-            if t.state is TrialState.FAILED and (t.failure, t.reason) == (trial.failure, trial.reason)
+            if t.state is TrialState.FAILED and (t.failure, failure_key(t.reason)) == (trial.failure, key)
         ]
         if len(same) < self.after:
             return None
         last = same[-1].number
+        hint = ""
+        if "unrecognized arguments" in (trial.reason or ""):
+            hint = " (pass_args: true passes every param as --name value: the script's parser must declare each)"
         message = (
             f"stopped: {len(same)} trials ({_nums(same)}) failed the same way and none completed, so the setup "
-            f"is broken, not the params: {trial.reason}; fix it (details: tunesmith show {self.dir} {last}), then "
+            f"is broken, not the params: {trial.reason}{hint}; fix it (details: tunesmith show {self.dir} {last}), "
+            "then "
             f"continue with tunesmith resume {self.dir} (a fix in the spec needs a new study: tunesmith tune SPEC)"
         )
         return Finding(EventKind.IDENTICAL_FAILURES, message, tuple(t.number for t in same))

@@ -80,6 +80,7 @@ from agent.study.intake import ProposalIntake
 from agent.study.outcome import classify, to_points
 from agent.study.pbt import CheckpointPaths, PopulationScheduler
 from agent.study.proposers import Proposer
+from agent.study.script import flag_names
 from agent.study.state import StudyState
 from agent.study.store.base import TrialStore
 from agent.study.trial_request import default_threads, trial_request
@@ -133,6 +134,7 @@ class StudyEngine(ProposalIntake):
         self._elapsed_before = float(store.get_meta("elapsed_s", 0.0) or 0.0)
         self._started = clock()
         self._threads = default_threads(spec)
+        self._flags = flag_names(spec)  # pass_args: flags the script spells with dashes
         self.doctor = SetupDoctor(
             after=spec.broken_setup_after, metric=spec.metric, curve=store.metrics, study_dir=study_dir
         )
@@ -440,6 +442,7 @@ class StudyEngine(ProposalIntake):
             threads=self._threads,
             gpus=gpus,
             env=env,
+            flags=self._flags,
         )
 
     def _on_report(self, report: Report) -> None:

@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 PassMode = Literal["params_file", "flags", "function"]
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
-_FLAG = re.compile(r"add_argument\(\s*[\"']--([A-Za-z_][\w-]*)[\"']")
+_ADD_ARGUMENT = re.compile(r"add_argument\(([^)]*)")  # an add_argument call's arguments (to the first ")")
+_FLAG = re.compile(r"[\"']--([A-Za-z_][\w-]*)[\"']")
+_LITERAL = re.compile(r"[\"'][^\"'{}]*[\"']")
+_KNOWN_ARGS = re.compile(r"parse_known_args|parse_known_intermixed_args")
 _PARAMS_FILE = re.compile(r"TUNESMITH_PARAMS|tunesmith\s*\.\s*params\s*\(|from\s+tunesmith\s+import[^\n]*\bparams\b")
 _REPORT_CALL = re.compile(r"\breport\(([^)]*)\)")
 _REPORT_LINE = re.compile(r"TUNESMITH_REPORT")
@@ -43,6 +46,8 @@ class ScriptScan:
     path: Path
     text: str
     flags: frozenset[str] = field(default_factory=frozenset)  # --name of add_argument, '-' written as '_'
+    spelled: dict[str, str] = field(default_factory=dict)  # a flag of ``flags`` -> as declared (``learning-rate``)
+    all_flags_seen: bool = False  # every add_argument names its flags literally, and unknown flags are errors
     reads_params_file: bool = False  # TUNESMITH_PARAMS or tunesmith.params()
     reported: frozenset[str] = field(default_factory=frozenset)  # metric names of report(...) / TUNESMITH_REPORT
     keys: frozenset[str] = field(default_factory=frozenset)  # names read as params["name"] or dict keys
@@ -84,10 +89,17 @@ def scan_text(text: str, path: Path = Path("script.py")) -> ScriptScan:
     for span in spans:
         without_reports = without_reports.replace(span, " ")
     keys = set(_SUBSCRIPT.findall(without_reports)) | set(_KEY.findall(without_reports))
+    calls = _ADD_ARGUMENT.findall(text)
+    declared = [f for call in calls for f in _FLAG.findall(call)]
+    firsts = [call.split(",", 1)[0] for call in calls]
     return ScriptScan(
         path=path,
         text=text,
-        flags=frozenset(f.replace("-", "_") for f in _FLAG.findall(text)),
+        flags=frozenset(f.replace("-", "_") for f in declared),
+        spelled={f.replace("-", "_"): f for f in declared},
+        all_flags_seen=bool(firsts)
+        and all(_LITERAL.fullmatch(a.strip()) for a in firsts)
+        and not _KNOWN_ARGS.search(text),
         reads_params_file=bool(_PARAMS_FILE.search(text)),
         reported=frozenset(reported),
         keys=frozenset(keys),
@@ -140,6 +152,41 @@ def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | Non
         f"{scan.path.name} reads {', '.join('--' + n for n in as_flags[:4])} as command-line flags, but the spec "
         "passes params only in the params file; add pass_args: true to the spec (or read tunesmith.params() "
         "in the script)"
+    )
+
+
+def flag_names(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, str]:
+    """With ``pass_args``, the params whose flag the script declares with dashes: ``{"learning_rate":
+    "learning-rate"}`` (argparse accepts ``--learning-rate`` only as written, so passing ``--learning_rate``
+    would fail every trial). Empty without ``pass_args`` or when the script cannot be read."""
+    if not spec.pass_args or spec.function or not spec.command:
+        return {}
+    path = script_path(spec)
+    scan = scan or (scan_script(path) if path is not None else None)
+    if scan is None:
+        return {}
+    names = [*spec.space.names, *spec.fixed]
+    return {n: scan.spelled[n] for n in names if n in scan.spelled and scan.spelled[n] != n}
+
+
+def undeclared_flags_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
+    """Why ``pass_args: true`` would fail every trial (one line with the fix), or None: the script's argparse
+    parser declares its flags literally and rejects unknown ones (``parse_args``), does not read the params
+    file, and has no flag for some of the space's (or ``fixed``) params."""
+    if not spec.pass_args or spec.function or not spec.command:
+        return None
+    path = script_path(spec)
+    scan = scan or (scan_script(path) if path is not None else None)
+    if scan is None or not scan.all_flags_seen or scan.reads_params_file:
+        return None
+    missing = [n for n in [*spec.space.names, *spec.fixed] if n.replace("-", "_") not in scan.flags]
+    if not missing:
+        return None
+    declared = ", ".join("--" + f for f in sorted(scan.spelled.values())[:6])
+    return (
+        f"{scan.path.name} has no flag for {', '.join('--' + n for n in missing[:4])} (it declares {declared}); "
+        "with pass_args: true argparse would reject it in every trial: add it to the script's parser, or rename "
+        "the param in the spec to one of its flags"
     )
 
 

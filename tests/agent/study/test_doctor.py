@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.core.records import EventKind, FailureKind, Trial, TrialState
-from agent.study.doctor import SetupDoctor
+from agent.study.doctor import SetupDoctor, failure_key
 from agent.study.store.memory import MemoryStore
 from tests.agent.study.test_engine import engine, make_spec
 
@@ -94,3 +94,14 @@ def test_identical_results_need_different_configurations_and_no_variation() -> N
     same = [complete(0, 0.5), complete(1, 0.5), complete(2, 0.5)]
     assert doctor().check(same[-1], same) is not None
     assert doctor(after=0).check(same[-1], same) is None
+
+
+def test_values_echoed_after_flags_do_not_make_failures_differ() -> None:
+    history = [
+        failed(n, f"exited with code 2: train.py: error: unrecognized arguments: --dropout {n / 7} --x={n}")
+        for n in range(3)
+    ]
+    found = doctor().check(history[-1], history)
+    assert found is not None and found.trials == (0, 1, 2) and "must declare each" in found.message
+    assert failure_key("argument --lr: invalid float value: 'abc'") == "argument --lr: invalid float value: 'abc'"
+    assert failure_key("exited with code 1: x=0.1 too large") == "exited with code 1: x=0.1 too large"

@@ -9,8 +9,10 @@ import pytest
 
 from agent.core.spec import load_spec
 from agent.errors import SpecError
-from agent.study.script import params_problem, scan_text
+from agent.study.script import flag_names, params_problem, scan_text, undeclared_flags_problem
 from agent.study.session import Session
+from agent.study.trial_request import trial_request
+from sandbox.launch import build_argv
 from tests.agent.hybrid.test_request import ARGPARSE_SCRIPT
 
 
@@ -42,3 +44,47 @@ def test_flags_without_pass_args_are_refused_before_anything_runs(tmp_path: Path
         Session.create(spec, tmp_path / "study")
     assert not (tmp_path / "study").exists()
     assert params_problem(load_spec(_spec(tmp_path, pass_args=True))) is None
+
+
+def test_the_scan_reads_every_flag_as_declared_and_knows_when_it_saw_them_all() -> None:
+    text = (
+        "import argparse\np = argparse.ArgumentParser()\n"
+        'p.add_argument("-l", "--learning-rate", type=float)\np.add_argument("--depth", type=int)\n'
+        "a = p.parse_args()\n"
+    )
+    scan = scan_text(text)
+    assert scan.flags == {"learning_rate", "depth"} and scan.spelled["learning_rate"] == "learning-rate"
+    assert scan.all_flags_seen
+    assert not scan_text(text.replace("parse_args", "parse_known_args")).all_flags_seen  # unknown flags pass
+    assert not scan_text(text + 'for k in ["wd"]:\n    p.add_argument(f"--{k}")\n').all_flags_seen
+    assert not scan_text("x = 1\n").all_flags_seen
+
+
+def test_pass_args_spells_flags_as_the_script_does_and_refuses_ones_it_lacks(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(
+        'import argparse\np = argparse.ArgumentParser()\np.add_argument("--learning-rate")\n'
+        'p.add_argument("--epochs")\np.parse_args()\n'
+    )
+    base = {
+        "objective": {"metric": "val_acc", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "pass_args": True,
+        "fixed": {"epochs": 3},
+        "space": {"learning_rate": {"type": "float", "low": 1e-4, "high": 0.1, "log": True}},
+    }
+    spec = load_spec(base)
+    assert flag_names(spec) == {"learning_rate": "learning-rate"} and undeclared_flags_problem(spec) is None
+    assert flag_names(load_spec({**base, "pass_args": False})) == {}
+    request = trial_request(spec, tmp_path, 0, {"learning_rate": 0.01}, seed=0, threads=1, flags=flag_names(spec))
+    assert build_argv(request)[-4:] == ["--epochs", "3", "--learning-rate", "0.01"]
+    bigger = load_spec({**base, "space": {**base["space"], "momentum": {"type": "float", "low": 0, "high": 1}}})  # type: ignore[dict-item]
+    problem = undeclared_flags_problem(bigger)
+    assert problem == (
+        "train.py has no flag for --momentum (it declares --epochs, --learning-rate); with pass_args: true argparse "
+        "would reject it in every trial: add it to the script's parser, or rename the param in the spec to one of "
+        "its flags"
+    )
+    with pytest.raises(SpecError, match="has no flag for --momentum"):
+        Session.create(bigger, tmp_path / "study")
+    assert not (tmp_path / "study").exists()

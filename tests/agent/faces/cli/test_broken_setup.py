@@ -116,3 +116,57 @@ def test_show_tells_a_dead_trial_as_interrupted_and_prints_the_whole_curve(tmp_p
     one = runner.invoke(app, ["show", str(tmp_path / "s"), "0"])
     assert "trial #0 interrupted" in one.output and "curve: 12 reports" in one.output
     assert all(f"step {i}:" in one.output for i in range(12)), one.output
+
+
+DASHED_SCRIPT = """
+import argparse, json
+p = argparse.ArgumentParser()
+p.add_argument("-l", "--learning-rate", type=float, default=0.1)
+p.add_argument("--num-layers", type=int, default=2)
+a = p.parse_args()
+print("TUNESMITH_REPORT", json.dumps({"val_acc": 1.0 - abs(a.learning_rate - 0.01) - 0.01 * a.num_layers}))
+"""
+
+
+def test_flags_the_script_spells_with_dashes_reach_it_with_pass_args(tmp_path: Path) -> None:
+    space = {
+        "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+        "num_layers": {"type": "int", "low": 1, "high": 4},
+    }
+    spec = write_study(tmp_path, DASHED_SCRIPT, space=space, pass_args=True, budget={"max_trials": 4})
+    res = run_cli("tune", str(spec), "--dir", str(tmp_path / "s"), "--json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    trials = Session.open(tmp_path / "s", readonly=True).store.trials()
+    assert len(trials) == 4 and all(t.ok for t in trials)
+    assert {round(t.value or 0, 6) for t in trials} == {
+        round(1.0 - abs(t.params["learning_rate"] - 0.01) - 0.01 * t.params["num_layers"], 6) for t in trials
+    }
+
+
+def test_a_param_the_script_has_no_flag_for_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    space = {
+        "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1},
+        "dropout": {"type": "float", "low": 0, "high": 0.5},
+    }
+    spec = write_study(tmp_path, DASHED_SCRIPT, space=space, pass_args=True)
+    res = run_cli("tune", str(spec), "--dir", str(tmp_path / "s"))
+    assert res.returncode != 0 and not (tmp_path / "s").exists()
+    assert "train.py has no flag for --dropout (it declares --learning-rate, --num-layers)" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_flags_argparse_rejects_stop_the_study_after_three_trials_whatever_the_values(tmp_path: Path) -> None:
+    # Flags built at run time: the scan cannot see them all, so the doctor catches what argparse rejects.
+    script = DASHED_SCRIPT.replace(
+        'p.add_argument("--num-layers", type=int, default=2)',
+        "p.add_argument(f\"--{'num-layers'}\", type=int, default=2)",
+    )
+    space = {
+        "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1},
+        "dropout": {"type": "float", "low": 0, "high": 0.5},
+    }
+    spec = write_study(tmp_path, script, space=space, pass_args=True)
+    res = run_cli("tune", str(spec), "--dir", str(tmp_path / "s"))
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "done (broken_setup): 3 trials" in res.stdout
+    assert "unrecognized arguments: --dropout" in res.stdout and "the script's parser must declare each" in res.stdout
