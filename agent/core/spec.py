@@ -20,6 +20,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from agent.core.messages import one_line
 from agent.core.space import SearchSpace
 from agent.core.spec_file import read_spec_file
+from agent.core.sweep import from_sweep, is_sweep
 from agent.core.task import TaskSpec
 from agent.errors import SpecError
 
@@ -288,6 +289,8 @@ class StudySpec(_Strict):
         if not isinstance(data, Mapping):
             raise ValueError("a spec must be a mapping of keys (objective, space, command, ...)")
         d = dict(data)
+        if is_sweep(d):  # a W&B sweep configuration (agent/core/sweep.py)
+            d = from_sweep(d)
         if isinstance(d.get("space"), Mapping) and "params" not in d["space"]:
             d["space"] = {"params": d["space"]}
         if isinstance(d.get("command"), str):

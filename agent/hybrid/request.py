@@ -34,7 +34,7 @@ from agent.core.task import DESCRIPTION_CHARS
 from agent.errors import SpecError
 from agent.hybrid.prompting import render
 from agent.llm.base import LLMClient, Message, ToolSpec
-from agent.study.script import scan_script, scan_text
+from agent.study.script import scan_script, scan_text, undeclared_flags_problem
 
 SCRIPT_CHARS = 6000
 Scalar = str | int | float | bool
@@ -270,7 +270,8 @@ def build(
     if as_flags and scan is not None and not scan.reads_params_file:
         data["pass_args"] = True  # the script reads flags, not the params file: without them it measures nothing
         if draft.pass_mode != "flags":
-            warnings.append(f"{script} reads {', '.join('--' + n for n in as_flags)} as flags: pass_args: true set")
+            flags = ", ".join("--" + scan.spelled.get(n, n) for n in as_flags)
+            warnings.append(f"{script} reads {flags} as flags: pass_args: true set")
     elif draft.pass_mode == "flags" and as_flags:
         data["pass_args"] = True
     task: dict[str, Any] = {"description": request.strip()[:DESCRIPTION_CHARS]}
@@ -290,7 +291,11 @@ def build(
             warnings.append(f"dropped the drafted default ({problems[0]})")
         else:
             data["default"] = default
-    return load_spec(data), warnings
+    spec = load_spec(data)
+    rejected = undeclared_flags_problem(spec, scan)  # argparse would reject a param in every trial
+    if rejected is not None:
+        raise SpecError(rejected)
+    return spec, warnings
 
 
 def draft_spec(

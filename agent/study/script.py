@@ -12,6 +12,7 @@ parser of every Python program. What it cannot tell, it does not claim.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +30,12 @@ _ADD_ARGUMENT = re.compile(r"add_argument\(([^)]*)")  # an add_argument call's a
 _FLAG = re.compile(r"[\"']--([A-Za-z_][\w-]*)[\"']")
 _LITERAL = re.compile(r"[\"'][^\"'{}]*[\"']")
 _KNOWN_ARGS = re.compile(r"parse_known_args|parse_known_intermixed_args")
+_GENERIC = re.compile(r"\*\*\s*[A-Za-z_(]|\.items\(\)|\bvars\(|set_params\(|\.update\(")  # params used wholesale
 _PARAMS_FILE = re.compile(r"TUNESMITH_PARAMS|tunesmith\s*\.\s*params\s*\(|from\s+tunesmith\s+import[^\n]*\bparams\b")
 _REPORT_CALL = re.compile(r"\breport\(([^)]*)\)")
 _REPORT_LINE = re.compile(r"TUNESMITH_REPORT")
 _KEY = re.compile(r"[\"']([A-Za-z_]\w*)[\"']\s*:")
-_SUBSCRIPT = re.compile(r"\[\s*[\"']([A-Za-z_]\w*)[\"']\s*\]")
+_SUBSCRIPT = re.compile(r"\[\s*[\"']([A-Za-z_]\w*)[\"']\s*\]|\.get\(\s*[\"']([A-Za-z_]\w*)[\"']")
 _NOT_METRICS = {"step", "final"}
 _SAVES_CHECKPOINT = re.compile(r"save_checkpoint|checkpoint_dir\s*\(|TUNESMITH_CHECKPOINT_DIR")
 _RESTORES = re.compile(r"restore_from\s*\(|TUNESMITH_RESTORE_FROM")
@@ -88,7 +90,7 @@ def scan_text(text: str, path: Path = Path("script.py")) -> ScriptScan:
     without_reports = text
     for span in spans:
         without_reports = without_reports.replace(span, " ")
-    keys = set(_SUBSCRIPT.findall(without_reports)) | set(_KEY.findall(without_reports))
+    keys = {a or b for a, b in _SUBSCRIPT.findall(without_reports)} | set(_KEY.findall(without_reports))
     calls = _ADD_ARGUMENT.findall(text)
     declared = [f for call in calls for f in _FLAG.findall(call)]
     firsts = [call.split(",", 1)[0] for call in calls]
@@ -188,6 +190,30 @@ def undeclared_flags_problem(spec: StudySpec, scan: ScriptScan | None = None) ->
         "with pass_args: true argparse would reject it in every trial: add it to the script's parser, or rename "
         "the param in the spec to one of its flags"
     )
+
+
+def unread_params_warnings(spec: StudySpec, scan: ScriptScan | None = None) -> list[str]:
+    """A warning per space param whose name appears nowhere in the script (as a word, or as a dashed flag):
+    it probably never reaches the script (a typo, or the script reads another name with ``.get(name,
+    default)`` and runs its default in every trial). Nothing is claimed for a script that uses its params
+    wholesale (``**params``, ``.items()``, ``set_params(``), or that cannot be read."""
+    path = script_path(spec)
+    scan = scan or (scan_script(path) if path is not None else None)
+    if scan is None or _GENERIC.search(scan.text) or (spec.pass_args and scan.all_flags_seen):
+        return []  # wholesale use; or argparse flags, which ``undeclared_flags_problem`` checks exactly
+    out = []
+    for name in spec.space.names:
+        spellings = {name, name.replace("_", "-")}
+        if any(re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", scan.text) for s in spellings):
+            continue
+        others = [n for n in scan.params if n not in spec.space.names]
+        near = difflib.get_close_matches(name, others, n=1, cutoff=0.3)
+        read = f" (it reads {', '.join(repr(n) for n in near or others[:3])})" if near or others else ""
+        out.append(
+            f"space.{name}: the name does not appear in {scan.path.name}{read}, so the param may never reach it; "
+            "rename the param or read it in the script"
+        )
+    return out
 
 
 def checkpoint_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:

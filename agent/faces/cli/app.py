@@ -104,8 +104,14 @@ def tune(
         loaded = load_spec(path) if is_file and path is not None else None
         if loaded is not None:
             from agent.strategies.steplaw import steplaw_warnings
+            from agent.study.script import unread_params_warnings
 
-            for warning in [*loaded.space.warnings(), *steplaw_warnings(loaded.space, loaded.task)]:
+            warnings = [
+                *loaded.space.warnings(),
+                *steplaw_warnings(loaded.space, loaded.task),
+                *unread_params_warnings(loaded),
+            ]
+            for warning in warnings:
                 err.print(f"[yellow]warning:[/] {escape(warning)}")
         if loaded is None or loaded.llm is not None or model is not None or replay is not None:
             from agent.faces.cli.llm_tune import tune_with_llm

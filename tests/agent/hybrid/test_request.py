@@ -174,6 +174,18 @@ def test_an_argparse_script_gets_its_params_as_flags_even_when_the_draft_forgets
     assert "does not read the params file" in prompt
 
 
+def test_a_drafted_param_the_scripts_parser_lacks_goes_back_to_the_model(tmp_path: Path) -> None:
+    (tmp_path / "torch_digits.py").write_text(ARGPARSE_SCRIPT)
+    good = [{"name": "lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True}]
+    bad = [*good, {"name": "momentum", "type": "float", "low": 0.0, "high": 0.99}]
+    replies = [reply(script="torch_digits.py", max_trials=12, params=p) for p in (bad, good)]
+    client = ScriptedClient(replies)
+    out = draft_spec("tune lr and momentum of torch_digits.py for val_acc (maximize), 12 trials", client, cwd=tmp_path)
+    assert out.spec.space.names == ["lr"] and out.spec.pass_args is True
+    retry = client.requests[1][0][1].content or ""
+    assert "torch_digits.py has no flag for --momentum" in retry  # the model is told why and redrafts
+
+
 def test_the_drafts_model_family_and_data_reach_the_task(tmp_path: Path) -> None:
     out, _, _ = _argparse_draft(tmp_path, pass_mode="flags", model_family="PyTorch MLP", data="digits, 1797 samples")
     assert out.spec.pass_args is True and out.warnings == []

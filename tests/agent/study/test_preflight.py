@@ -17,7 +17,9 @@ from tests.sandbox.studyrun import need_strict
 
 
 def spec(tmp_path: Path, **extra: Any) -> Any:
-    (tmp_path / "train.py").write_text("open('ran', 'w')\nprint('TUNESMITH_REPORT {\"y\": 1}')\n")
+    (tmp_path / "train.py").write_text(
+        "import tunesmith\nopen('ran', 'w')\ntunesmith.report(y=tunesmith.params()['x'])\n"
+    )
     data = {
         "objective": {"metric": "y", "direction": "maximize"},
         "command": ["python", "train.py"],

@@ -3,17 +3,25 @@ never reach the script is refused before the study folder exists."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from agent.core.spec import load_spec
 from agent.errors import SpecError
-from agent.study.script import flag_names, params_problem, scan_text, undeclared_flags_problem
+from agent.study.script import (
+    flag_names,
+    params_problem,
+    scan_text,
+    undeclared_flags_problem,
+    unread_params_warnings,
+)
 from agent.study.session import Session
 from agent.study.trial_request import trial_request
 from sandbox.launch import build_argv
 from tests.agent.hybrid.test_request import ARGPARSE_SCRIPT
+from tests.conftest import run_cli
 
 
 def test_the_scan_tells_flags_params_file_and_reported_metrics_apart() -> None:
@@ -88,3 +96,29 @@ def test_pass_args_spells_flags_as_the_script_does_and_refuses_ones_it_lacks(tmp
     with pytest.raises(SpecError, match="has no flag for --momentum"):
         Session.create(bigger, tmp_path / "study")
     assert not (tmp_path / "study").exists()
+
+
+def test_a_param_whose_name_the_script_never_uses_is_warned_about(tmp_path: Path) -> None:
+    script = "import tunesmith\np = tunesmith.params()\nlr = p.get('lr', 0.1)\ntunesmith.report(loss=lr * p['depth'])\n"
+    (tmp_path / "train.py").write_text(script)
+    base = {
+        "objective": {"metric": "loss", "direction": "minimize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "space": {
+            "learning_rate": {"type": "float", "low": 1e-4, "high": 0.1, "log": True},
+            "depth": {"type": "int", "low": 1, "high": 4},
+        },
+    }
+    assert unread_params_warnings(load_spec(base)) == [
+        "space.learning_rate: the name does not appear in train.py (it reads 'lr'), so the param may never reach "
+        "it; rename the param or read it in the script"
+    ]
+    (tmp_path / "spec.yaml").write_text(json.dumps({**base, "budget": {"max_trials": 1}}))
+    res = run_cli("tune", str(tmp_path / "spec.yaml"), "--dir", str(tmp_path / "s"))
+    assert res.returncode == 0 and "warning: space.learning_rate: the name does not appear in train.py" in res.stderr
+    # used wholesale, or read under a dashed flag: nothing to say
+    (tmp_path / "train.py").write_text(script + "model = dict(**p)\n")
+    assert unread_params_warnings(load_spec(base)) == []
+    (tmp_path / "train.py").write_text(script.replace("'lr'", "'learning-rate'"))
+    assert unread_params_warnings(load_spec(base)) == []

@@ -21,7 +21,8 @@ from tests.agent.study.test_gpus import fake_smi
 
 TRIAL = """
 import json, os
-print("TUNESMITH_REPORT " + json.dumps({"y": 1.0, "gpu": float(os.environ.get("CUDA_VISIBLE_DEVICES", "-1"))}))
+x = json.load(open(os.environ["TUNESMITH_PARAMS"]))["x"]
+print("TUNESMITH_REPORT " + json.dumps({"y": 1.0 + x, "gpu": float(os.environ.get("CUDA_VISIBLE_DEVICES", "-1"))}))
 """
 
 
