@@ -216,6 +216,28 @@ def unread_params_warnings(spec: StudySpec, scan: ScriptScan | None = None) -> l
     return out
 
 
+def syntax_problem(spec: StudySpec) -> str | None:
+    """The script's syntax error (one line: file, line, message), or None. Only a ``python``/``python3``
+    command is judged: it runs tunesmith's own interpreter (``trial_request``), the one that compiles here;
+    a script for another interpreter, or a function file, is left to its run."""
+    command = spec.command or []
+    if len(command) < 2 or command[0] not in ("python", "python3") or not command[1].endswith(".py"):
+        return None
+    path = Path(spec.workdir or ".") / command[1]
+    try:
+        source = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f"{path.name} line {exc.lineno}" if exc.lineno else path.name
+        return f"{where}: SyntaxError: {exc.msg}; fix the script (every trial would fail before it starts)"
+    except ValueError:  # e.g. null bytes: the run will say
+        return None
+    return None
+
+
 def checkpoint_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
     """Why ``scheduler: pbt`` cannot run this script (one line with what to add), or None: Population Based
     Training continues trainings from checkpoints, so the script must save them and load the one it is given.

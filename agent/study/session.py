@@ -27,7 +27,7 @@ from agent.study.hooks import Observer, RunSummary, StudyControl
 from agent.study.progress import time_to_result
 from agent.study.proposers import Proposer, StrategyProposer
 from agent.study.queue import ProposalQueue, QueuedProposer
-from agent.study.script import checkpoint_problem, params_problem, undeclared_flags_problem
+from agent.study.script import checkpoint_problem, params_problem, syntax_problem, undeclared_flags_problem
 from agent.study.state import StudyState
 from agent.study.steering import CommandInbox
 from agent.study.store.base import TrialStore
@@ -37,10 +37,11 @@ from sandbox.base import TrialExecutor
 
 def setup_problem(spec: StudySpec) -> str | None:
     """What the spec alone shows would fail every trial (one line with the fix), or None: a missing command
-    script, a function that cannot be found, params that never reach the script (or flags it would reject), a
-    script that does not checkpoint under Population Based Training."""
+    script or one that does not compile, a function that cannot be found, params that never reach the script
+    (or flags it would reject), a script that does not checkpoint under Population Based Training."""
     return (
         script_problem(spec)
+        or syntax_problem(spec)
         or function_problem(spec)
         or params_problem(spec)
         or undeclared_flags_problem(spec)

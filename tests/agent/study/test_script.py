@@ -14,6 +14,7 @@ from agent.study.script import (
     flag_names,
     params_problem,
     scan_text,
+    syntax_problem,
     undeclared_flags_problem,
     unread_params_warnings,
 )
@@ -122,3 +123,24 @@ def test_a_param_whose_name_the_script_never_uses_is_warned_about(tmp_path: Path
     assert unread_params_warnings(load_spec(base)) == []
     (tmp_path / "train.py").write_text(script.replace("'lr'", "'learning-rate'"))
     assert unread_params_warnings(load_spec(base)) == []
+
+
+def test_a_script_that_does_not_compile_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("import tunesmith\nif tunesmith.params()['a'] > 0.5\n    pass\n")
+    data = {
+        "objective": {"metric": "loss", "direction": "minimize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "space": {"a": {"low": 0.0, "high": 1.0}},
+    }
+    problem = syntax_problem(load_spec(data))
+    assert (
+        problem
+        == "train.py line 2: SyntaxError: expected ':'; fix the script (every trial would fail before it starts)"
+    )
+    with pytest.raises(SpecError, match="line 2: SyntaxError"):
+        Session.create(load_spec(data), tmp_path / "study")
+    assert not (tmp_path / "study").exists()
+    assert syntax_problem(load_spec({**data, "command": ["python3.99", "train.py"]})) is None  # another interpreter
+    (tmp_path / "train.py").write_text("import tunesmith\ntunesmith.report(loss=tunesmith.params()['a'])\n")
+    assert syntax_problem(load_spec(data)) is None
