@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +69,17 @@ def test_gpu_is_released_only_after_the_whole_tree_is_gone(tmp_path: Path) -> No
     pool = GpuPool([7], per_trial=1)
     stops: list[bool] = []
 
+    def stop_after_first_report() -> None:
+        # Stopped only once it has reported (its pids are checked below): on a loaded machine a stop sent at
+        # its start can land before the script prints anything.
+        deadline = time.monotonic() + 60
+        while not store.metrics(1) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stops.append(eng.stop_trial(1, "the agent saw enough"))
+
     def observer(event: Event) -> None:
         if event.kind == "trial_started" and event.trial == 1:
-            stops.append(eng.stop_trial(1, "the agent saw enough"))
+            threading.Thread(target=stop_after_first_report, daemon=True).start()
 
     eng = StudyEngine(
         spec=spec,
