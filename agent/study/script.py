@@ -193,20 +193,28 @@ def undeclared_flags_problem(spec: StudySpec, scan: ScriptScan | None = None) ->
 
 
 def unread_params_warnings(spec: StudySpec, scan: ScriptScan | None = None) -> list[str]:
-    """A warning per space param whose name appears nowhere in the script (as a word, or as a dashed flag):
-    it probably never reaches the script (a typo, or the script reads another name with ``.get(name,
-    default)`` and runs its default in every trial). Nothing is claimed for a script that uses its params
-    wholesale (``**params``, ``.items()``, ``set_params(``), or that cannot be read."""
+    """A warning per space param whose name appears nowhere in the script or the Python files beside it (as
+    a word, or as a dashed flag) while other params' names do: it probably never reaches the script (a typo,
+    or the script reads another name with ``.get(name, default)`` and runs its default in every trial).
+    Nothing is claimed for a script that names none of the params (it hands them on, e.g. ``main(params)``:
+    the doctor's identical-results check covers params that reach nothing), that uses them wholesale
+    (``**params``, ``.items()``, ``set_params(``), or that cannot be read."""
     path = script_path(spec)
     scan = scan or (scan_script(path) if path is not None else None)
     if scan is None or _GENERIC.search(scan.text) or (spec.pass_args and scan.all_flags_seen):
         return []  # wholesale use; or argparse flags, which ``undeclared_flags_problem`` checks exactly
-    out = []
-    for name in spec.space.names:
+    text = scan.text + "\n".join(_sibling_sources(scan.path))
+
+    def named(name: str) -> bool:
         spellings = {name, name.replace("_", "-")}
-        if any(re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", scan.text) for s in spellings):
-            continue
-        others = [n for n in scan.params if n not in spec.space.names]
+        return any(re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text) for s in spellings)
+
+    missing = [n for n in spec.space.names if not named(n)]
+    if len(missing) == len(spec.space.names):
+        return []
+    out = []
+    others = [n for n in scan.params if n not in spec.space.names]
+    for name in missing:
         near = difflib.get_close_matches(name, others, n=1, cutoff=0.3)
         read = f" (it reads {', '.join(repr(n) for n in near or others[:3])})" if near or others else ""
         out.append(
@@ -214,6 +222,15 @@ def unread_params_warnings(spec: StudySpec, scan: ScriptScan | None = None) -> l
             "rename the param or read it in the script"
         )
     return out
+
+
+def _sibling_sources(path: Path, limit: int = 40, max_bytes: int = 400_000) -> list[str]:
+    """The text of the Python files beside ``path`` (its local modules), a bounded few."""
+    try:
+        files = sorted(p for p in path.parent.glob("*.py") if p != path)[:limit]
+        return [f.read_text(encoding="utf-8", errors="replace") for f in files if f.stat().st_size <= max_bytes]
+    except OSError:
+        return []
 
 
 def syntax_problem(spec: StudySpec) -> str | None:

@@ -123,6 +123,15 @@ def test_a_param_whose_name_the_script_never_uses_is_warned_about(tmp_path: Path
     assert unread_params_warnings(load_spec(base)) == []
     (tmp_path / "train.py").write_text(script.replace("'lr'", "'learning-rate'"))
     assert unread_params_warnings(load_spec(base)) == []
+    # handed on to a local module that reads it, or no param named at all (the script hands them on)
+    (tmp_path / "train.py").write_text(script + "import model\nmodel.build(p)\n")
+    (tmp_path / "model.py").write_text("def build(p):\n    return p['learning_rate']\n")
+    assert unread_params_warnings(load_spec(base)) == []
+    (tmp_path / "model.py").unlink()
+    (tmp_path / "train.py").write_text(
+        "import tunesmith, model\ntunesmith.report(loss=model.run(tunesmith.params()))\n"
+    )
+    assert unread_params_warnings(load_spec(base)) == []
 
 
 def test_a_script_that_does_not_compile_is_refused_before_anything_runs(tmp_path: Path) -> None:
