@@ -36,6 +36,7 @@ class TrialRequest:
     function: str | None = None  # 'module:function' or '/path/file.py:function'
     pass_args: bool = False  # also append --name value for every param
     flag_names: dict[str, str] = field(default_factory=dict)  # param -> its flag as the script spells it
+    switches: dict[str, str] = field(default_factory=dict)  # param -> store_true | store_false | optional
     env: dict[str, str] = field(default_factory=dict)  # set explicitly (never scrubbed)
     pass_env: tuple[str, ...] = ()  # names passed through the secret scrub
     timeout: float | None = None  # wall-clock seconds

@@ -76,15 +76,30 @@ def arg_value(value: Any) -> str:
     return json.dumps(value)
 
 
+def _truthy(value: Any) -> bool:
+    """A switch's value as a bool: true, 1, "true", "yes", "on" (any case) are on."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
 def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]:
     """The trial's argv: the command (plus ``--name value`` per param when ``pass_args``; ``name`` as
-    ``request.flag_names`` spells it, else the param's own), or the function runner for ``request.function``."""
+    ``request.flag_names`` spells it, else the param's own; a flag of ``request.switches`` alone, or not at all,
+    by its value), or the function runner for ``request.function``."""
     if request.function is not None:
         return [python, "-u", RUN_FUNCTION, request.function]
     argv = list(request.command or ())
     if request.pass_args:
         for name, value in request.params.items():
-            argv += [f"--{request.flag_names.get(name, name)}", arg_value(value)]
+            flag = request.flag_names.get(name, name)
+            action = request.switches.get(name)
+            if action is None:
+                argv += [f"--{flag}", arg_value(value)]
+            elif action == "optional":
+                argv.append(f"--{flag}" if _truthy(value) else f"--no-{flag}")
+            elif _truthy(value):  # store_true / store_false: the param is named after the flag, true gives it
+                argv.append(f"--{flag}")
     return argv
 
 

@@ -80,7 +80,7 @@ from agent.study.intake import ProposalIntake
 from agent.study.outcome import classify, to_points
 from agent.study.pbt import CheckpointPaths, PopulationScheduler
 from agent.study.proposers import Proposer
-from agent.study.script import flag_names
+from agent.study.script import flag_names, flag_switches
 from agent.study.state import StudyState
 from agent.study.store.base import TrialStore
 from agent.study.trial_request import default_threads, trial_request
@@ -134,7 +134,8 @@ class StudyEngine(ProposalIntake):
         self._elapsed_before = float(store.get_meta("elapsed_s", 0.0) or 0.0)
         self._started = clock()
         self._threads = default_threads(spec)
-        self._flags = flag_names(spec)  # pass_args: flags the script spells with dashes
+        self._flags = flag_names(spec)  # pass_args: flags the script spells with dashes ...
+        self._switches = flag_switches(spec)  # ... and flags that take no value (store_true)
         self.doctor = SetupDoctor(
             after=spec.broken_setup_after, metric=spec.metric, curve=store.metrics, study_dir=study_dir
         )
@@ -443,6 +444,7 @@ class StudyEngine(ProposalIntake):
             gpus=gpus,
             env=env,
             flags=self._flags,
+            switches=self._switches,
         )
 
     def _on_report(self, report: Report) -> None:

@@ -28,6 +28,7 @@ PassMode = Literal["params_file", "flags", "function"]
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
 _ADD_ARGUMENT = re.compile(r"add_argument\(([^)]*)")  # an add_argument call's arguments (to the first ")")
 _FLAG = re.compile(r"[\"']--([A-Za-z_][\w-]*)[\"']")
+_SWITCH = re.compile(r"action\s*=\s*(?:[\"'](store_true|store_false)[\"']|(?:argparse\.)?(BooleanOptionalAction))")
 _LITERAL = re.compile(r"[\"'][^\"'{}]*[\"']")
 _KNOWN_ARGS = re.compile(r"parse_known_args|parse_known_intermixed_args")
 _GENERIC = re.compile(r"\*\*\s*[A-Za-z_(]|\.items\(\)|\bvars\(|set_params\(|\.update\(")  # params used wholesale
@@ -50,6 +51,7 @@ class ScriptScan:
     flags: frozenset[str] = field(default_factory=frozenset)  # --name of add_argument, '-' written as '_'
     spelled: dict[str, str] = field(default_factory=dict)  # a flag of ``flags`` -> as declared (``learning-rate``)
     all_flags_seen: bool = False  # every add_argument names its flags literally, and unknown flags are errors
+    switches: dict[str, str] = field(default_factory=dict)  # a flag of ``flags`` that takes no value -> its action
     reads_params_file: bool = False  # TUNESMITH_PARAMS or tunesmith.params()
     reported: frozenset[str] = field(default_factory=frozenset)  # metric names of report(...) / TUNESMITH_REPORT
     keys: frozenset[str] = field(default_factory=frozenset)  # names read as params["name"] or dict keys
@@ -99,6 +101,12 @@ def scan_text(text: str, path: Path = Path("script.py")) -> ScriptScan:
         text=text,
         flags=frozenset(f.replace("-", "_") for f in declared),
         spelled={f.replace("-", "_"): f for f in declared},
+        switches={
+            f.replace("-", "_"): "optional" if m.group(2) else m.group(1)
+            for call in calls
+            if (m := _SWITCH.search(call))
+            for f in _FLAG.findall(call)
+        },
         all_flags_seen=bool(firsts)
         and all(_LITERAL.fullmatch(a.strip()) for a in firsts)
         and not _KNOWN_ARGS.search(text),
@@ -169,6 +177,20 @@ def flag_names(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, str
         return {}
     names = [*spec.space.names, *spec.fixed]
     return {n: scan.spelled[n] for n in names if n in scan.spelled and scan.spelled[n] != n}
+
+
+def flag_switches(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, str]:
+    """With ``pass_args``, the params whose flag takes no value: ``{"amp": "store_true"}``. Such a param is
+    named after its flag, so a true value gives the flag alone (``--amp``; for ``store_false`` too:
+    ``no_shuffle: true`` gives ``--no-shuffle``) and a false one leaves it out; ``optional`` (argparse's
+    ``BooleanOptionalAction``) gives ``--amp`` or ``--no-amp``. ``--amp true`` would fail every trial."""
+    if not spec.pass_args or spec.function or not spec.command:
+        return {}
+    path = script_path(spec)
+    scan = scan or (scan_script(path) if path is not None else None)
+    if scan is None:
+        return {}
+    return {n: scan.switches[n] for n in [*spec.space.names, *spec.fixed] if n in scan.switches}
 
 
 def undeclared_flags_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:

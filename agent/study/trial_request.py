@@ -33,11 +33,13 @@ def trial_request(
     gpus: tuple[int, ...] | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, str] | None = None,
+    switches: Mapping[str, str] | None = None,
 ) -> TrialRequest:
     """The request of trial ``number`` of ``spec`` with ``params`` (the spec's ``fixed`` added) in
     ``study_dir``; a ``python`` command runs tunesmith's own interpreter. ``env``: more contract variables
     (the checkpoint folder and the checkpoint to restore); ``flags``: params whose ``--flag`` the script spells
-    otherwise (``script.flag_names``: read once per study, not per trial)."""
+    otherwise, ``switches``: params whose flag takes no value (``script.flag_names`` and ``flag_switches``: read
+    once per study, not per trial)."""
     command = list(spec.command) if spec.command else None
     if command and command[0] in ("python", "python3"):
         command[0] = sys.executable  # the interpreter tunesmith runs in, with its packages
@@ -50,6 +52,7 @@ def trial_request(
         function=spec.function,
         pass_args=spec.pass_args,
         flag_names=dict(flags or {}),
+        switches=dict(switches or {}),
         env={**spec.env.set, "TUNESMITH_OBJECTIVE": spec.metric, **(env or {})},
         pass_env=tuple(spec.env.passthrough),
         timeout=spec.budget.trial_timeout,

@@ -12,6 +12,7 @@ from agent.core.spec import load_spec
 from agent.errors import SpecError
 from agent.study.script import (
     flag_names,
+    flag_switches,
     params_problem,
     scan_text,
     syntax_problem,
@@ -153,3 +154,61 @@ def test_a_script_that_does_not_compile_is_refused_before_anything_runs(tmp_path
     assert syntax_problem(load_spec({**data, "command": ["python3.99", "train.py"]})) is None  # another interpreter
     (tmp_path / "train.py").write_text("import tunesmith\ntunesmith.report(loss=tunesmith.params()['a'])\n")
     assert syntax_problem(load_spec(data)) is None
+
+
+SWITCHES = """
+import argparse, json
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float, default=0.1)
+p.add_argument("--use-amp", action="store_true")
+p.add_argument("--no-shuffle", dest="shuffle", action="store_false")
+p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True)
+a = p.parse_args()
+print("TUNESMITH_REPORT " + json.dumps({"score": a.lr + a.use_amp * 1 + a.shuffle * 10 + a.augment * 100}))
+"""
+
+
+def test_flags_that_take_no_value_are_given_or_left_out_by_the_params_value(tmp_path: Path) -> None:
+    scan = scan_text(SWITCHES)
+    assert scan.switches == {"use_amp": "store_true", "no_shuffle": "store_false", "augment": "optional"}
+    (tmp_path / "train.py").write_text(SWITCHES)
+    data = {
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "pass_args": True,
+        "space": {
+            "lr": {"low": 0.0, "high": 0.5},
+            "use_amp": {"values": [True, False]},
+            "no_shuffle": {"values": [True, False]},
+            "augment": {"values": [True, False]},
+        },
+        "budget": {"max_trials": 6},
+        "seed": 3,
+    }
+    spec = load_spec(data)
+    assert flag_switches(spec) == scan.switches and flag_names(spec) == {
+        "use_amp": "use-amp",
+        "no_shuffle": "no-shuffle",
+    }
+
+    def argv(**params: object) -> list[str]:
+        request = trial_request(
+            spec, tmp_path, 0, params, seed=0, threads=1, flags=flag_names(spec), switches=flag_switches(spec)
+        )
+        return build_argv(request)[2:]
+
+    assert argv(lr=0.1, use_amp=True, no_shuffle=True, augment=True) == [
+        "--lr", "0.1", "--use-amp", "--no-shuffle", "--augment",
+    ]  # fmt: skip
+    assert argv(lr=0.1, use_amp=False, no_shuffle=False, augment=False) == ["--lr", "0.1", "--no-augment"]
+    assert argv(use_amp="true", augment="False") == ["--use-amp", "--no-augment"]
+    # and through a real study: each trial's score is the script's function of its params
+    session = Session.create(spec, tmp_path / "study")
+    session.run()
+    trials = session.store.trials()
+    assert len(trials) == 6 and all(t.ok for t in trials)
+    for t in trials:
+        p = t.params
+        expected = p["lr"] + int(p["use_amp"]) + 10 * int(not p["no_shuffle"]) + 100 * int(p["augment"])
+        assert t.value is not None and abs(t.value - expected) < 1e-9
