@@ -1,4 +1,5 @@
-"""Export a study: a pandas DataFrame, CSV / JSON / Parquet files, or an Optuna storage.
+"""Export a study: a pandas DataFrame, CSV / JSON / Parquet files, an Optuna storage, or the runs of an
+experiment tracker (MLflow: export_mlflow.py; Weights & Biases, offline: export_wandb.py).
 
 Every format keeps what happened: one row per trial whatever its state (a failed, pruned, timed-out or
 cancelled trial keeps its params beside its reason), with its start and end times (``started_at``,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from agent.study.session import Session
 
 FORMATS = ("csv", "json", "parquet", "optuna")
+TRACKERS = ("mlflow", "wandb")
 SUFFIXES = {"csv": "csv", "json": "json", "parquet": "parquet", "optuna": "optuna.db"}
 TIME_COLUMNS = ("started_at", "finished_at")
 
@@ -165,3 +167,34 @@ def export_session(session: Session, fmt: str, out: Path) -> Path:
         spec=spec,
         folder=session.dir,
     )
+
+
+def export_to_tracker(session: Session, fmt: str, target: str | None = None) -> str:
+    """Write the study ``session`` holds to an experiment tracker: ``mlflow`` (``target``: a tracking URI or a
+    path, default ``sqlite:///DIR/mlflow.db``) or ``wandb`` (offline runs under ``target``, default the study
+    folder). Returns one line saying where it went and how to look."""
+    if fmt not in TRACKERS:
+        raise TunesmithError(f"unknown tracker '{fmt}'; choose one of {', '.join(TRACKERS)}")
+    spec = session.state.refresh().spec
+    trials = session.trials()
+    curves = {t.number: session.metrics(t.number) for t in trials}
+    name = spec.name or session.dir.name
+    if fmt == "mlflow":
+        from agent.study.export_mlflow import tracking_uri, write_mlflow
+
+        uri = tracking_uri(target or session.dir / "mlflow.db")
+        return write_mlflow(
+            trials,
+            uri,
+            curves=curves,
+            metric=spec.metric,
+            direction=spec.direction,
+            name=name,
+            spec=spec,
+            folder=session.dir,
+            fixed=spec.fixed,
+        )
+    from agent.study.export_wandb import write_wandb
+
+    folder = Path(target) if target else session.dir
+    return write_wandb(trials, folder, curves=curves, metric=spec.metric, name=name, fixed=spec.fixed)

@@ -352,16 +352,29 @@ def show(
 @app.command()
 def export(
     dir: DirArg,
-    format: Annotated[str, typer.Option("--format", "-f", help="csv|json|parquet|optuna")] = "csv",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write")] = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="csv|json|parquet|optuna, or a tracker: mlflow|wandb")
+    ] = "csv",
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="file to write; mlflow: a tracking URI or a path (default sqlite:///DIR/mlflow.db); wandb: a folder",
+        ),
+    ] = None,
 ) -> None:
-    """Write the trials as CSV/JSON/Parquet, or as an Optuna storage for optuna-dashboard."""
-    from agent.study.export import export_session
+    """Write the trials as CSV/JSON/Parquet, as an Optuna storage for optuna-dashboard, or as MLflow or
+    (offline) Weights & Biases runs."""
+    from agent.study.export import TRACKERS, export_session, export_to_tracker
 
     try:
         session = Session.open(dir, readonly=True)
+        if format in TRACKERS:
+            out.print(f"wrote {export_to_tracker(session, format, output)}")
+            return
         suffix = {"optuna": "optuna.db"}.get(format, format)
-        target = output or session.dir / f"export.{suffix}"
+        target = Path(output) if output else session.dir / f"export.{suffix}"
         path = export_session(session, format, target)
     except TunesmithError as exc:
         raise fail(str(exc)) from None
