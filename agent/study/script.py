@@ -255,6 +255,37 @@ def _sibling_sources(path: Path, limit: int = 40, max_bytes: int = 400_000) -> l
         return []
 
 
+_OTHER_LOGGERS = {
+    "wandb.log(": "wandb.log",
+    "mlflow.log_metric": "mlflow.log_metric",
+    "mlflow.log_metrics": "mlflow.log_metrics",
+    "SummaryWriter": "TensorBoard's SummaryWriter",
+    "self.log(": "Lightning's self.log",
+}
+
+
+def unreported_warning(spec: StudySpec) -> str | None:
+    """A warning when a ``python SCRIPT.py`` command's script, and the Python files beside it, never report to
+    tunesmith (no ``tunesmith``, no ``TUNESMITH_REPORT``): every trial would end without the objective. Naming
+    the logger the script does use (``wandb.log`` ...) says where the one line goes. None when it reports, or
+    for a function (it returns its metrics) or a script that cannot be read."""
+    if spec.function:
+        return None
+    path = script_path(spec)
+    scan = scan_script(path) if path is not None else None
+    if scan is None:
+        return None
+    text = scan.text + "\n".join(_sibling_sources(scan.path))
+    if "tunesmith" in text.lower():
+        return None
+    used = [name for needle, name in _OTHER_LOGGERS.items() if needle in text]
+    where = f"; it logs with {used[0]}: add the line beside it" if used else ""
+    return (
+        f"{scan.path.name} never reports to tunesmith (no tunesmith.report(...) or TUNESMITH_REPORT line), so every "
+        f"trial would end without {spec.metric}: add tunesmith.report({spec.metric}=...){where}"
+    )
+
+
 def syntax_problem(spec: StudySpec) -> str | None:
     """The script's syntax error (one line: file, line, message), or None. Only a ``python``/``python3``
     command is judged: it runs tunesmith's own interpreter (``trial_request``), the one that compiles here;

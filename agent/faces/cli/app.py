@@ -104,12 +104,13 @@ def tune(
         loaded = load_spec(path) if is_file and path is not None else None
         if loaded is not None:
             from agent.strategies.steplaw import steplaw_warnings
-            from agent.study.script import unread_params_warnings
+            from agent.study.script import unread_params_warnings, unreported_warning
 
             warnings = [
                 *loaded.space.warnings(),
                 *steplaw_warnings(loaded.space, loaded.task),
                 *unread_params_warnings(loaded),
+                *filter(None, [unreported_warning(loaded)]),
             ]
             for warning in warnings:
                 err.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -18,6 +18,7 @@ from agent.study.script import (
     syntax_problem,
     undeclared_flags_problem,
     unread_params_warnings,
+    unreported_warning,
 )
 from agent.study.session import Session
 from agent.study.trial_request import trial_request
@@ -212,3 +213,22 @@ def test_flags_that_take_no_value_are_given_or_left_out_by_the_params_value(tmp_
         p = t.params
         expected = p["lr"] + int(p["use_amp"]) + 10 * int(not p["no_shuffle"]) + 100 * int(p["augment"])
         assert t.value is not None and abs(t.value - expected) < 1e-9
+
+
+def test_a_script_that_never_reports_to_tunesmith_is_warned_about_with_its_logger(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("import wandb\nwandb.init(mode='disabled')\nwandb.log({'val_loss': 1.0})\n")
+    data = {
+        "objective": {"metric": "val_loss", "direction": "minimize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "space": {"lr": {"low": 0.0, "high": 1.0}},
+    }
+    assert unreported_warning(load_spec(data)) == (
+        "train.py never reports to tunesmith (no tunesmith.report(...) or TUNESMITH_REPORT line), so every trial "
+        "would end without val_loss: add tunesmith.report(val_loss=...); it logs with wandb.log: add the line beside it"
+    )
+    (tmp_path / "metrics.py").write_text("import tunesmith\ndef log(**m):\n    tunesmith.report(**m)\n")
+    assert unreported_warning(load_spec(data)) is None  # a local module reports for it
+    (tmp_path / "metrics.py").unlink()
+    (tmp_path / "train.py").write_text("print('TUNESMITH_REPORT {\"val_loss\": 1}')\n")
+    assert unreported_warning(load_spec(data)) is None
