@@ -128,3 +128,19 @@ def test_cli_exports_a_study_to_mlflow(tmp_path: Path) -> None:
     assert "INFO" not in res.stderr
     bad = run_cli("export", str(session.dir), "-f", "comet")
     assert bad.returncode != 0 and "unknown export format 'comet'" in bad.stderr
+
+
+def test_a_missing_tracker_package_is_one_line_with_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from agent.errors import TunesmithError
+    from agent.study.export_wandb import write_wandb
+
+    monkeypatch.setitem(sys.modules, "mlflow.tracking", None)  # an import of it fails, as when not installed
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    with pytest.raises(TunesmithError, match=r"pip install 'tunesmith\[tracking\]'"):
+        write_mlflow(history(), "sqlite:///x.db", curves={}, metric="acc", direction="maximize", name="n")
+    with pytest.raises(TunesmithError, match=r"pip install 'tunesmith\[tracking\]'"):
+        write_wandb(history(), tmp_path, curves={}, metric="acc", name="n")
