@@ -74,7 +74,7 @@ def next_commands(folder: Path, *, cwd: Path | None = None) -> list[str]:
         (f"tunesmith show {d}", "every trial (--sort value --top 10; show DIR N: one trial)"),
         (f"tunesmith plot {d} history", "the page's plots as SVG: " + ", ".join([*KINDS, "all"])),
         (serve, "the web page: watch, chat, steer"),
-        (f"tunesmith export {d} -f csv", "csv, json, parquet or optuna"),
+        (f"tunesmith export {d} -f csv", "csv, json, parquet, optuna; mlflow or wandb runs"),
     ]
     width = max(len(c) for c, _ in rows)
     return ["next:"] + [f"  {escape(f'{c:<{width}}')}  [dim]{w}[/]" for c, w in rows]
