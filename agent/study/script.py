@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 PassMode = Literal["params_file", "flags", "function"]
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
-_ADD_ARGUMENT = re.compile(r"add_argument\(([^)]*)")  # an add_argument call's arguments (to the first ")")
+_ADD_ARGUMENT = re.compile(r"add_argument\(((?:[^()]|\([^()]*\))*)")  # a call's arguments (one level of parens)
 _FLAG = re.compile(r"[\"']--([A-Za-z_][\w-]*)[\"']")
 _SWITCH = re.compile(r"action\s*=\s*(?:[\"'](store_true|store_false)[\"']|(?:argparse\.)?(BooleanOptionalAction))")
 _LITERAL = re.compile(r"[\"'][^\"'{}]*[\"']")
@@ -165,14 +165,20 @@ def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | Non
     )
 
 
+def _flags_scan(spec: StudySpec, scan: ScriptScan | None) -> ScriptScan | None:
+    """The scan ``pass_args`` flags are judged on: None without ``pass_args``, for a function, or when the
+    script cannot be read."""
+    if not spec.pass_args or spec.function or not spec.command:
+        return None
+    path = script_path(spec)
+    return scan or (scan_script(path) if path is not None else None)
+
+
 def flag_names(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, str]:
     """With ``pass_args``, the params whose flag the script declares with dashes: ``{"learning_rate":
     "learning-rate"}`` (argparse accepts ``--learning-rate`` only as written, so passing ``--learning_rate``
     would fail every trial). Empty without ``pass_args`` or when the script cannot be read."""
-    if not spec.pass_args or spec.function or not spec.command:
-        return {}
-    path = script_path(spec)
-    scan = scan or (scan_script(path) if path is not None else None)
+    scan = _flags_scan(spec, scan)
     if scan is None:
         return {}
     names = [*spec.space.names, *spec.fixed]
@@ -184,10 +190,7 @@ def flag_switches(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, 
     named after its flag, so a true value gives the flag alone (``--amp``; for ``store_false`` too:
     ``no_shuffle: true`` gives ``--no-shuffle``) and a false one leaves it out; ``optional`` (argparse's
     ``BooleanOptionalAction``) gives ``--amp`` or ``--no-amp``. ``--amp true`` would fail every trial."""
-    if not spec.pass_args or spec.function or not spec.command:
-        return {}
-    path = script_path(spec)
-    scan = scan or (scan_script(path) if path is not None else None)
+    scan = _flags_scan(spec, scan)
     if scan is None:
         return {}
     return {n: scan.switches[n] for n in [*spec.space.names, *spec.fixed] if n in scan.switches}
@@ -197,10 +200,7 @@ def undeclared_flags_problem(spec: StudySpec, scan: ScriptScan | None = None) ->
     """Why ``pass_args: true`` would fail every trial (one line with the fix), or None: the script's argparse
     parser declares its flags literally and rejects unknown ones (``parse_args``), does not read the params
     file, and has no flag for some of the space's (or ``fixed``) params."""
-    if not spec.pass_args or spec.function or not spec.command:
-        return None
-    path = script_path(spec)
-    scan = scan or (scan_script(path) if path is not None else None)
+    scan = _flags_scan(spec, scan)
     if scan is None or not scan.all_flags_seen or scan.reads_params_file:
         return None
     missing = [n for n in [*spec.space.names, *spec.fixed] if n.replace("-", "_") not in scan.flags]

@@ -172,6 +172,8 @@ print("TUNESMITH_REPORT " + json.dumps({"score": a.lr + a.use_amp * 1 + a.shuffl
 def test_flags_that_take_no_value_are_given_or_left_out_by_the_params_value(tmp_path: Path) -> None:
     scan = scan_text(SWITCHES)
     assert scan.switches == {"use_amp": "store_true", "no_shuffle": "store_false", "augment": "optional"}
+    nested = scan_text('p.add_argument("--amp", help="use AMP (fp16)", action="store_true")\np.parse_args()\n')
+    assert nested.switches == {"amp": "store_true"} and nested.all_flags_seen  # parens inside the call
     (tmp_path / "train.py").write_text(SWITCHES)
     data = {
         "objective": {"metric": "score", "direction": "maximize"},
