@@ -76,9 +76,14 @@ def page_at(browser: Any, served: tuple[str, str]) -> Iterator[Any]:
 
 
 def rect(page: Any, selector: str) -> dict[str, float]:
-    box = page.locator(selector).first.bounding_box()
-    assert box is not None, f"{selector} is not displayed"
-    return dict(box)
+    # A live study redraws its plot as trials finish (innerHTML replaced): an element measured in that instant
+    # is detached and has no box, so measure again for up to 5 s before calling it not displayed.
+    for _ in range(50):
+        box = page.locator(selector).first.bounding_box()
+        if box is not None:
+            return dict(box)
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{selector} is not displayed")
 
 
 def plot_fits(page: Any) -> None:
