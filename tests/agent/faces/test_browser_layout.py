@@ -76,8 +76,8 @@ def page_at(browser: Any, served: tuple[str, str]) -> Iterator[Any]:
 
 
 def rect(page: Any, selector: str) -> dict[str, float]:
-    # A live study redraws its plot as trials finish (innerHTML replaced): an element measured in that instant
-    # is detached and has no box, so measure again for up to 5 s before calling it not displayed.
+    # The page redraws its plot on every refresh (innerHTML replaced, main.js refresh()): an element measured in
+    # that instant is detached and has no box, so measure again for up to 5 s before calling it not displayed.
     for _ in range(50):
         box = page.locator(selector).first.bounding_box()
         if box is not None:
