@@ -19,7 +19,7 @@ from typing import Any
 from agent.core.spec import StudySpec
 from agent.hybrid.prompting import render
 from agent.strategies.steplaw import law_of
-from agent.study.script import pass_modes, scan_script, script_path
+from agent.study.script import PassMode, ScriptScan, flag_names, pass_modes, scan_script, script_path
 
 CONTEXT_CHARS = 6000
 SCRIPT_EXCERPT_CHARS = 2500
@@ -28,6 +28,16 @@ _PASS_TEXT = {
     "flags": "--name value command-line arguments (pass_args: true)",
     "function": "the arguments of a Python function (function: in the spec)",
 }
+
+
+def _pass_text(mode: PassMode, spec: StudySpec, scan: ScriptScan | None) -> str:
+    """How params reach the script in ``mode``; for flags, the spellings the script declares when they differ
+    from the params' names (``pass_args`` passes them so)."""
+    spelled = flag_names(spec, scan) if mode == "flags" else {}
+    if not spelled:
+        return _PASS_TEXT[mode]
+    shown = ", ".join(f"--{flag} for {name}" for name, flag in list(spelled.items())[:6])
+    return f"{_PASS_TEXT[mode]}, spelled as the script declares them ({shown})"
 
 
 def _machine() -> dict[str, Any]:
@@ -69,7 +79,7 @@ def context_data(
         "facts": spec.task.facts() if spec.task else {},
         "command": shlex.join(spec.command) if spec.command else None,
         "function": spec.function,
-        "pass": [_PASS_TEXT[m] for m in pass_modes(spec)],
+        "pass": [_pass_text(m, spec, scan) for m in pass_modes(spec)],
         "fixed": spec.fixed,
         "script": excerpt,
         "metric": spec.metric,

@@ -191,3 +191,24 @@ def test_the_drafts_model_family_and_data_reach_the_task(tmp_path: Path) -> None
     assert out.spec.pass_args is True and out.warnings == []
     assert out.spec.task is not None and out.spec.task.model_family == "PyTorch MLP"
     assert out.spec.task.data == "digits, 1797 samples"
+
+
+def test_the_task_context_names_flags_as_the_script_spells_them(tmp_path: Path) -> None:
+    from agent.core.spec import load_spec
+    from agent.hybrid.context import task_context
+
+    (tmp_path / "train.py").write_text(
+        'import argparse\np = argparse.ArgumentParser()\np.add_argument("--learning-rate")\n'
+    )
+    spec = load_spec(
+        {
+            "objective": {"metric": "acc", "direction": "maximize"},
+            "command": ["python", "train.py"],
+            "workdir": str(tmp_path),
+            "pass_args": True,
+            "space": {"learning_rate": {"type": "float", "low": 1e-4, "high": 0.1, "log": True}},
+        }
+    )
+    text = task_context(spec)
+    assert "--name value command-line arguments (pass_args: true), spelled as the script declares them" in text
+    assert "(--learning-rate for learning_rate)" in text
