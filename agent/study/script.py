@@ -135,6 +135,14 @@ def script_path(spec: StudySpec) -> Path | None:
     return None
 
 
+def read_scan(spec: StudySpec, scan: ScriptScan | None = None) -> ScriptScan | None:
+    """``scan`` when given, else the scan of the spec's script (None when there is none or it cannot be read)."""
+    if scan is not None:
+        return scan
+    path = script_path(spec)
+    return scan_script(path) if path is not None else None
+
+
 def pass_modes(spec: StudySpec) -> list[PassMode]:
     """How params reach a trial of ``spec``, as the task context and the drafted spec state it."""
     if spec.function:
@@ -151,8 +159,7 @@ def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | Non
     """
     if spec.function or spec.pass_args or not spec.command:
         return None
-    path = script_path(spec)
-    scan = scan or (scan_script(path) if path is not None else None)
+    scan = read_scan(spec, scan)
     if scan is None or scan.reads_params_file:
         return None
     as_flags = sorted(n for n in spec.space.names if n in scan.flags)
@@ -170,8 +177,7 @@ def _flags_scan(spec: StudySpec, scan: ScriptScan | None) -> ScriptScan | None:
     script cannot be read."""
     if not spec.pass_args or spec.function or not spec.command:
         return None
-    path = script_path(spec)
-    return scan or (scan_script(path) if path is not None else None)
+    return read_scan(spec, scan)
 
 
 def flag_names(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, str]:
@@ -221,8 +227,7 @@ def unread_params_warnings(spec: StudySpec, scan: ScriptScan | None = None) -> l
     Nothing is claimed for a script that names none of the params (it hands them on, e.g. ``main(params)``:
     the doctor's identical-results check covers params that reach nothing), that uses them wholesale
     (``**params``, ``.items()``, ``set_params(``), or that cannot be read."""
-    path = script_path(spec)
-    scan = scan or (scan_script(path) if path is not None else None)
+    scan = read_scan(spec, scan)
     if scan is None or _GENERIC.search(scan.text) or (spec.pass_args and scan.all_flags_seen):
         return []  # wholesale use; or argparse flags, which ``undeclared_flags_problem`` checks exactly
     text = scan.text + "\n".join(_sibling_sources(scan.path))
@@ -271,8 +276,7 @@ def unreported_warning(spec: StudySpec) -> str | None:
     for a function (it returns its metrics) or a script that cannot be read."""
     if spec.function:
         return None
-    path = script_path(spec)
-    scan = scan_script(path) if path is not None else None
+    scan = read_scan(spec)
     if scan is None:
         return None
     text = scan.text + "\n".join(_sibling_sources(scan.path))
@@ -314,8 +318,7 @@ def checkpoint_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str |
     Only a Python script (or function file) that can be read is judged."""
     if spec.scheduler is None:
         return None
-    path = script_path(spec)
-    scan = scan or (scan_script(path) if path is not None else None)
+    scan = read_scan(spec, scan)
     if scan is None:
         return None
     saves, restores = bool(_SAVES_CHECKPOINT.search(scan.text)), bool(_RESTORES.search(scan.text))
