@@ -57,6 +57,16 @@ VARIANTS: dict[str, AutoConfig] = {
     "v6": AutoConfig(startup_adds=True),
     # v6 without the hand-over past GP_MAX_TRIALS (GP to the end): the quality cost of the hand-over (issue 21)
     "nohandover": AutoConfig(startup_adds=True, gp_max_trials=10**9),
+    # session 2026-12-06b, on the harder dev problems (8-9-d MLPs, where TPE led): output warping, a GP/TPE
+    # hedge, a portfolio by rank of proposals, TPE from 8 dimensions
+    "warp-cop": AutoConfig(warp="copula"),
+    "warp-yj": AutoConfig(warp="yeo-johnson"),
+    "tpe3": AutoConfig(tpe_every=3),
+    "tpe2": AutoConfig(tpe_every=2),
+    "port": AutoConfig(portfolio=True),
+    "tpe8d": AutoConfig(tpe_min_dims=8),
+    "yj-port": AutoConfig(warp="yeo-johnson", portfolio=True),
+    "yj-8d": AutoConfig(warp="yeo-johnson", tpe_min_dims=8),
     "gp10b-tpe2": AutoConfig(
         startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8, batch_tpe=2
     ),

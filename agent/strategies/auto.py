@@ -94,6 +94,13 @@ class AutoConfig:
     #: the default and the priors *add to* GPSampler's random start-up instead of taking its slots (v6: a weak
     #: default must not cost GP its initial design; tied v5 on the dev split, 104.2 vs 104.1 at 30x1); False: v5
     startup_adds: bool = True
+    #: from this many parameters, TPE serves where GP would (in addition to ``GP_MAX_DIMS``); None: no such rule
+    tpe_min_dims: int | None = None
+    #: sequential hedge: where GP would serve after its start-up, every k-th trial comes from TPE; 0: never
+    tpe_every: int = 0
+    #: portfolio: after GP's start-up, GP and TPE take turns, then each ask goes to the one whose proposals
+    #: rank better among the complete trials (the other keeps one turn in four, so its evidence stays fresh)
+    portfolio: bool = False
 
 
 DEFAULT_CONFIG = AutoConfig()
@@ -187,11 +194,7 @@ class AutoStrategy(Strategy):
 
     def delegate(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> OptunaStrategy:
         """The strategy that the next ``ask`` with these arguments will use."""
-        name, startup = choose(space, history, self.budget, self.config), self.config.gp_startup
-        if self.config.startup_adds:
-            startup += sum(
-                1 for t in history if t.ok and (t.proposer is ProposerKind.DEFAULT or t.strategy == "auto:prior")
-            )
+        name, startup = self.pick(space, history), self.gp_startup(history)
         complete = sum(t.ok for t in history)
         batch = self.config.batch_startup
         if (
@@ -204,6 +207,34 @@ class AutoStrategy(Strategy):
         ):
             name, startup = "gp", 2  # it needs two results to standardise
         return self._sampler(name, startup)
+
+    def gp_startup(self, history: Sequence[Trial]) -> int:
+        """GPSampler's random start-up: ``gp_startup``, plus the default and priors tried (``startup_adds``)."""
+        startup = self.config.gp_startup
+        if self.config.startup_adds:
+            startup += sum(
+                1 for t in history if t.ok and (t.proposer is ProposerKind.DEFAULT or t.strategy == "auto:prior")
+            )
+        return startup
+
+    def pick(self, space: SearchSpace, history: Sequence[Trial]) -> str:
+        """The sampler of the next ask: ``choose``, then the GP/TPE hedges of the config where GP would serve."""
+        name = choose(space, history, self.budget, self.config)
+        config = self.config
+        if name != "gp":
+            return name
+        if config.tpe_min_dims is not None and len(space) >= config.tpe_min_dims:
+            return "tpe"
+        if not (config.tpe_every or config.portfolio):
+            return name
+        live = [t for t in history if t.state is not TrialState.CANCELLED]
+        startup = self.gp_startup(history)
+        if sum(t.ok for t in live) < startup:
+            return name
+        model = [t for t in live[startup:] if t.strategy in ("auto:gp", "auto:tpe")]
+        if config.tpe_every:
+            return "tpe" if len(model) % config.tpe_every == config.tpe_every - 1 else "gp"
+        return _portfolio_pick(model, [t for t in live if t.ok], self.direction)
 
     def _sampler(self, name: str, startup: int) -> OptunaStrategy:
         """The (cached) Optuna strategy ``name``; ``startup`` is GP's random start-up."""
@@ -246,10 +277,31 @@ class AutoStrategy(Strategy):
     def label(self, space: SearchSpace, history: Sequence[Trial]) -> str:
         if self.untried_priors(space, history):
             return "auto:prior"
-        return f"auto:{choose(space, history, self.budget, self.config)}"
+        return f"auto:{self.pick(space, history)}"
 
 
 def _pending(history: Sequence[Trial], configs: Sequence[dict[str, Any]]) -> list[Trial]:
     """``configs`` as running trials numbered after ``history``."""
     first = max((t.number for t in history), default=-1) + 1
     return [Trial(number=first + i, params=c) for i, c in enumerate(configs)]
+
+
+def _portfolio_pick(model: Sequence[Trial], complete: Sequence[Trial], direction: str) -> str:
+    """GP or TPE, by how their model-phase proposals ranked among ``complete`` (see ``AutoConfig.portfolio``)."""
+    labels = [t.strategy for t in model]
+    counts = {name: labels.count(f"auto:{name}") for name in ("gp", "tpe")}
+    if min(counts.values()) < 2:  # turns first: each needs evidence
+        return "gp" if counts["gp"] <= counts["tpe"] else "tpe"
+    if "auto:tpe" not in labels[-3:] and len(labels) >= 3:
+        return "tpe"
+    if "auto:gp" not in labels[-3:] and len(labels) >= 3:
+        return "gp"
+    sign = 1.0 if direction == "minimize" else -1.0
+    scored = {t.number: sign * t.value for t in complete if t.value is not None}
+    values = np.array(list(scored.values()), dtype=float)
+    order = {number: float(np.mean(values < v)) for number, v in scored.items()}  # the share better than it
+    mean = {}
+    for name in ("gp", "tpe"):
+        ranks = [order[t.number] for t in model if t.strategy == f"auto:{name}" and t.number in order]
+        mean[name] = float(np.mean(ranks)) if ranks else 1.0
+    return "tpe" if mean["tpe"] < mean["gp"] else "gp"

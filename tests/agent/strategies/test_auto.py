@@ -94,3 +94,40 @@ def test_a_batch_portfolio_takes_some_points_from_tpe_away_from_gps() -> None:
     assert "tpe" in hedged._delegates  # the other two came from TPE ...
     assert all(c not in mixed[:6] for c in mixed[6:])  # ... which did not repeat GP's
     assert hedged.ask(SPACE, hist, 1) == AutoStrategy(direction="minimize", seed=5).ask(SPACE, hist, 1)
+
+
+def _model_phase(labels: list[str], values: list[float]) -> list[Trial]:
+    """10 random start-up trials (GP's own), then trials labelled as ``auto`` proposed them."""
+    start = [Trial(number=i, params={}, state=TrialState.COMPLETE, value=50.0, strategy="auto:gp") for i in range(10)]
+    return start + [
+        Trial(number=10 + i, params={}, state=TrialState.COMPLETE, value=v, strategy=label)
+        for i, (label, v) in enumerate(zip(labels, values, strict=True))
+    ]
+
+
+def test_tpe_every_hands_every_kth_model_trial_to_tpe() -> None:
+    auto = AutoStrategy(direction="minimize", seed=1, config=AutoConfig(tpe_every=3))
+    assert auto.pick(SPACE, _model_phase([], [])[:9]) == "gp"  # still GP's start-up
+    picks = []
+    hist = _model_phase([], [])
+    for _ in range(6):
+        picks.append(auto.pick(SPACE, hist))
+        hist = _model_phase([*(t.strategy for t in hist[10:]), f"auto:{picks[-1]}"], [1.0] * (len(hist) - 9))
+    assert picks == ["gp", "gp", "tpe", "gp", "gp", "tpe"]
+    assert auto.label(SPACE, hist) == f"auto:{auto.pick(SPACE, hist)}" and auto.delegate(SPACE, hist).name == "gp"
+
+
+def test_the_portfolio_takes_turns_then_follows_the_better_ranked_proposer() -> None:
+    auto = AutoStrategy(direction="minimize", seed=1, config=AutoConfig(portfolio=True))
+    assert auto.pick(SPACE, _model_phase([], [])) == "gp"
+    assert auto.pick(SPACE, _model_phase(["auto:gp"], [5.0])) == "tpe"  # turns until each proposed two
+    # TPE's proposals rank better (lower losses): it serves, GP keeps one turn in four
+    tpe_better = ["auto:gp", "auto:tpe", "auto:gp", "auto:tpe"]
+    assert auto.pick(SPACE, _model_phase(tpe_better, [9.0, 1.0, 8.0, 2.0])) == "tpe"
+    assert auto.pick(SPACE, _model_phase([*tpe_better, "auto:tpe"], [9.0, 1.0, 8.0, 2.0, 1.5])) == "tpe"
+    three = [*tpe_better, "auto:tpe", "auto:tpe", "auto:tpe"]
+    assert auto.pick(SPACE, _model_phase(three, [9.0, 1.0, 8.0, 2.0, 1.5, 1.2, 1.1])) == "gp"
+    # to maximise, the same values say GP's proposals are better
+    up = AutoStrategy(direction="maximize", seed=1, config=AutoConfig(portfolio=True))
+    assert up.pick(SPACE, _model_phase(tpe_better, [9.0, 1.0, 8.0, 2.0])) == "gp"
+    assert AutoStrategy(direction="minimize", config=AutoConfig(tpe_min_dims=3)).pick(SPACE, []) == "tpe"
