@@ -36,7 +36,10 @@ HELP: list[tuple[str, str]] = [
     ("/approve [ID]", "apply the latest proposal: budget, space, stop/pause/resume, a new study (/reject drops it)"),
     ("/importance", "which parameters matter most (fANOVA)"),
     ("/plot [KIND ...]", "plots as SVG into DIR/plots/ (on the page: links): " + "|".join(plots.ALL_KINDS)),
-    ("/export [csv|json|parquet|optuna]", "the trials as a file in the study folder (on the page: a link)"),
+    (
+        "/export [csv|json|parquet|optuna|mlflow|wandb]",
+        "the trials as a file in the study folder (on the page: a link), or to MLflow / W&B offline runs there",
+    ),
     ("/start SPEC [strategy=NAME trials=N workers=N seed=N]", "create a study from a spec and run it"),
     ("/studies", "the studies under the root folder"),
     ("/open STUDY", "switch to another study"),
@@ -45,7 +48,7 @@ HELP: list[tuple[str, str]] = [
 #: only in the terminal (the REPL handles it before the slash-commands); Ctrl-D leaves too
 TERMINAL_HELP = ("/quit", "leave the chat (also /exit or Ctrl-D); a study this chat runs stops, resumable")
 BUDGET_ALIASES = {"trials": "max_trials", "time": "max_time", "timeout": "trial_timeout", "memory": "memory_mb"}
-EXPORT_FORMATS = ("csv", "json", "parquet", "optuna")
+EXPORT_FORMATS = ("csv", "json", "parquet", "optuna", "mlflow", "wandb")
 
 
 class UserError(TunesmithError):
@@ -167,12 +170,16 @@ def cmd_plot(conv: Conversation, args: list[str]) -> str:
 
 
 def cmd_export(conv: Conversation, args: list[str]) -> str:
-    from agent.study.export import SUFFIXES, export_session
+    from agent.study.export import SUFFIXES, TRACKERS, export_session, export_to_tracker
 
     h = _needs_study(conv)
     fmt = args[0] if args else "csv"
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    if fmt in TRACKERS:  # the person typed it: the tracker's store goes inside the study folder, as the CLI's
+        if not h.writable:
+            raise UserError(f"{h.dir} is read-only here; cannot export to {fmt}")
+        return f"wrote {export_to_tracker(h.session, fmt)}"
     if conv.pinned:  # the web page: a link to download, not a path on the server's disk
         hint = "  (view: optuna-dashboard sqlite:///FILE)" if fmt == "optuna" else ""
         return f"download: {download_link(h, f'export/{fmt}')}{hint}"

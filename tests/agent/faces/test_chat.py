@@ -83,7 +83,7 @@ def test_free_text_without_an_llm_says_how_to_connect_one(shared: Path) -> None:
         ("/space x low=2", "low (2) must be < high (1)"),
         ("/budget trials=0", "budget.max_trials"),
         ("/budget cats=3", "unknown budget key 'cats'"),
-        ("/export xls", "unknown format 'xls'; choose one of csv, json, parquet, optuna"),
+        ("/export xls", "unknown format 'xls'; choose one of csv, json, parquet, optuna, mlflow, wandb"),
         ("/plot pie", "unknown plot 'pie'"),
         ("/approve", "nothing to approve: no change is waiting"),
         ('/trial "3', "cannot read that command"),
@@ -132,6 +132,13 @@ def test_export_and_plots_write_into_the_study_folder(finished: Path) -> None:
     conv = conv_for(finished)
     assert f"wrote {finished / 'export.csv'}" in conv.ask("/export")
     assert (finished / "export.csv").read_text().count("\n") == 6
+    out = conv.ask("/export mlflow")  # a tracker: its store inside the study folder, read back by MLflow itself
+    assert out.startswith(f"wrote sqlite:///{finished / 'mlflow.db'}") and "5 trial runs" in out
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{finished / 'mlflow.db'}")
+    (experiment,) = [e for e in client.search_experiments() if e.name != "Default"]
+    assert len(client.search_runs([experiment.experiment_id])) == 6  # the study's run and one per trial
     out = conv.ask("/plot")
     assert "best so far: " in out
     for kind in ("history", "importance", "parallel", "curves"):
