@@ -45,7 +45,19 @@ __all__ = [
     "max_tasks",
     "profile_problem",
     "trial_paths",
+    "wandb_params",
 ]
+
+
+#: the trial's params as a W&B sweep run gets them (``{name: {"value": v}}``), named by ``WANDB_SWEEP_PARAM_PATH``:
+#: ``wandb.init`` then sets ``wandb.config`` from them (over the script's own defaults), so a script that reads
+#: its hyperparameters from ``wandb.config`` gets the trial's, with no change and no W&B server
+WANDB_PARAMS = "params.wandb.json"
+
+
+def wandb_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``params`` in the shape W&B's agent writes for a sweep run (read by ``wandb.init``)."""
+    return {name: {"value": value} for name, value in params.items()}
 
 
 def trial_paths(trial_dir: str) -> dict[str, str]:
@@ -53,6 +65,7 @@ def trial_paths(trial_dir: str) -> dict[str, str]:
     ``should_stop()`` when it acts on ``STOP``)."""
     names = (
         "params.json",
+        WANDB_PARAMS,
         "reports.jsonl",
         "STOP",
         "STOP.seen",
@@ -119,6 +132,8 @@ def build_env(request: TrialRequest, environ: Mapping[str, str] | None = None) -
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in request.gpus)
         env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"  # number devices as nvidia-smi does (the indices we hand out)
     env["PYTHONUNBUFFERED"] = "1"  # reports printed by Python scripts arrive as they happen
+    # a script that reads wandb.config gets the trial's params (WANDB_PARAMS); request.env may override it
+    env["WANDB_SWEEP_PARAM_PATH"] = trial_paths(request.trial_dir)[WANDB_PARAMS]
     env.update(request.env)
     paths = trial_paths(request.trial_dir)
     env.update(

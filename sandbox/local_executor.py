@@ -40,7 +40,16 @@ from typing import Any
 from sandbox._proc import has_exited, kill_group, read_status, send_signal
 from sandbox._runs import RunTable
 from sandbox.base import Report, TrialOutcome, TrialRequest, stop_grace
-from sandbox.launch import build_argv, build_env, launch_file, launch_problem, max_tasks, trial_paths
+from sandbox.launch import (
+    WANDB_PARAMS,
+    build_argv,
+    build_env,
+    launch_file,
+    launch_problem,
+    max_tasks,
+    trial_paths,
+    wandb_params,
+)
 from sandbox.output import HEAD_BYTES, TAIL_BYTES, OutputCapture, ParsedReport, ReportFile, open_untrusted
 from sandbox.strict import CONTROL_FILES, setup_error
 
@@ -175,6 +184,8 @@ class LocalExecutor(RunTable["_Run"]):
                 pass
         with open(paths["params.json"], "w", encoding="utf-8") as fh:
             json.dump(request.params, fh)
+        with open(paths[WANDB_PARAMS], "w", encoding="utf-8") as fh:
+            json.dump(wandb_params(request.params), fh)
         argv, env = build_argv(request, self._python), build_env(request)
         problem = launch_problem(request, argv, env, self._python)
         if problem is not None:

@@ -72,7 +72,7 @@ ETC_FILES = (
     "mime.types",
     "os-release",
 )
-CONTROL_FILES = ("params.json", "launch.json", "status.json", "stdout.log", "stderr.log")
+CONTROL_FILES = ("params.json", "params.wandb.json", "launch.json", "status.json", "stdout.log", "stderr.log")
 #: The only variables of the agent's environment a strict trial gets (plus those passed by name).
 ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "TZ")
 OUR_PACKAGES = ("tunesmith", "agent", "tools", "prompts", "sandbox", "evals")

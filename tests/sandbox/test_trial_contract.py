@@ -90,6 +90,23 @@ def test_trial_environment(ex: LocalExecutor, tmp_path: Path, monkeypatch: pytes
     assert env["CUDA_VISIBLE_DEVICES"] == ""
     assert env["OMP_NUM_THREADS"] == "7"  # request.env wins over the thread caps
     assert all(env[name] == "2" for name in THREAD_VARS if name != "OMP_NUM_THREADS")
+    assert json.loads(Path(env["WANDB_SWEEP_PARAM_PATH"]).read_text()) == {"lr": {"value": 0.1}}
+
+
+def test_a_script_reading_wandb_config_gets_the_trials_params(ex: LocalExecutor, tmp_path: Path) -> None:
+    """W&B's own ``wandb.init`` (offline, no server, no key) sets ``wandb.config`` from the trial's params over
+    the script's defaults, keeping the defaults of names the space does not tune."""
+    pytest.importorskip("wandb")
+    body = """
+        import json, wandb
+        run = wandb.init(project="p", config={"lr": 0.5, "depth": 1, "fixed": "kept"})
+        json.dump(dict(wandb.config), open("config.json", "w"))
+        run.finish()
+    """
+    env = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DIR": str(tmp_path)}
+    request = script_request(tmp_path, body, "w1", params={"lr": 0.01, "depth": 4}, env=env)
+    assert run_one(ex, request).returncode == 0
+    assert json.loads((tmp_path / "config.json").read_text()) == {"lr": 0.01, "depth": 4, "fixed": "kept"}
 
 
 def test_gpus_and_no_threads(ex: LocalExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
