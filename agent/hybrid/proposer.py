@@ -52,7 +52,7 @@ from agent.study.proposers import ProposalContext, Proposer, ProposerHost, Strat
 from tools.protocol import FinishKind
 
 if TYPE_CHECKING:
-    from agent.study.pbt import ExploreContext
+    from agent.study.pbt_explore import ExploreContext
 from tools.summary import RATIONALE_CHARS, compact, summarize
 from tools.toolbox import build_toolbox
 from tools.untrusted import words

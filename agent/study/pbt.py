@@ -37,11 +37,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.core.records import EventKind, Lineage, MetricPoint, ProposerKind, Trial, TrialDraft, TrialState
-from agent.core.space import CategoricalParam, FloatParam, IntParam, SearchSpace, same_value
+from agent.core.space import SearchSpace, same_value
 from agent.core.spec import SchedulerSpec
 from agent.errors import ConfigError
 from agent.study.doctor import Finding
 from agent.study.folder import trial_dir
+from agent.study.pbt_explore import ExploreContext, Explorer, explore
 from sandbox.checkpoint import CHECKPOINT_DIR_ENV, RESTORE_FROM_ENV, copy_checkpoint, latest_checkpoint
 
 Status = Literal["running", "waiting", "done", "ended"]
@@ -102,59 +103,6 @@ class Decision:
     action: Literal["pause", "exploit"]
     step: int
     reason: str
-
-
-@dataclass(frozen=True)
-class ExploreContext:
-    """What a proposer sees when asked to explore for a member (``Proposer.explore``)."""
-
-    member: int
-    donor: int
-    step: int
-    donor_params: Mapping[str, Any]
-    mutable: Sequence[str]
-    space: SearchSpace
-    metric: str
-    direction: str
-    population: Sequence[tuple[int, Mapping[str, Any], float]]  # (member, params, value at step), best first
-
-
-Explorer = Callable[[ExploreContext], TrialDraft | None]
-
-
-def explore(
-    params: Mapping[str, Any], space: SearchSpace, spec: SchedulerSpec, rng: random.Random
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Perturb or resample ``spec.mutable`` of ``params`` (module docstring); (new params, what changed)."""
-    new = dict(params)
-    ops: dict[str, str] = {}
-    for name in spec.mutable:
-        p = space.params[name]
-        current = params.get(name)
-        if current is None or rng.random() < spec.resample_probability:
-            new[name], ops[name] = space.sample_param(name, rng), "resample"
-        elif isinstance(p, CategoricalParam):
-            at = next((i for i, c in enumerate(p.choices) if same_value(current, c)), None)
-            if at is None:
-                new[name], ops[name] = space.sample_param(name, rng), "resample"
-                continue
-            shift = rng.choice((-1, 1))
-            new[name] = p.choices[min(max(at + shift, 0), len(p.choices) - 1)]
-            ops[name] = "shift left" if shift < 0 else "shift right"
-        else:
-            factor = rng.choice(spec.perturb)
-            new[name], ops[name] = _scaled(p, float(current) * factor), f"* {factor:g}"
-    return space.normalise(new), ops
-
-
-def _scaled(p: FloatParam | IntParam, value: float) -> float | int:
-    value = min(max(value, p.low), p.high)
-    if isinstance(p, IntParam):
-        return min(p.high, max(p.low, p.low + p.step * round((value - p.low) / p.step)))
-    if p.step is not None:
-        k = min(round((value - p.low) / p.step), math.floor((p.high - p.low) / p.step + 1e-9))
-        return p.low + p.step * k
-    return value
 
 
 @dataclass

@@ -22,7 +22,7 @@ from agent.strategies.base import Strategy
 from agent.study.store.base import TrialStore
 
 if TYPE_CHECKING:
-    from agent.study.pbt import ExploreContext
+    from agent.study.pbt_explore import ExploreContext
 
 
 class Stoppable(Protocol):

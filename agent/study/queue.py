@@ -15,7 +15,7 @@ from agent.core.records import Trial, TrialDraft
 from agent.study.proposers import ProposalContext, Proposer, ProposerHost
 
 if TYPE_CHECKING:
-    from agent.study.pbt import ExploreContext
+    from agent.study.pbt_explore import ExploreContext
 
 
 class ProposalQueue:

@@ -26,7 +26,8 @@ from agent.core.spec import SchedulerSpec, StudySpec, load_spec
 from agent.errors import SpecError, TunesmithError
 from agent.faces.lineage import lineage_lines, schedule
 from agent.study.doctor import Finding
-from agent.study.pbt import CheckpointPaths, ExploreContext, PopulationScheduler, explore
+from agent.study.pbt import CheckpointPaths, PopulationScheduler
+from agent.study.pbt_explore import ExploreContext, explore
 from agent.study.session import Session
 from agent.study.store.memory import MemoryStore
 from agent.study.wiring import ExecutorChoice, make_executor, preflight
