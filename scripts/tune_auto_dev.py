@@ -53,18 +53,19 @@ VARIANTS: dict[str, AutoConfig] = {
     # session 2026-11-27b, on the enlarged dev split: a shorter random start-up; a GP/TPE batch portfolio
     "gp5b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=5, batch_startup=8),
     # session 2026-12-06: v5 (the default) and v6, whose default and priors add to GP's start-up design
-    "v5": AutoConfig(startup_adds=False),
-    "v6": AutoConfig(startup_adds=True),
+    "v5": AutoConfig(startup_adds=False, warp=None),
+    "v6": AutoConfig(startup_adds=True, warp=None),
     # v6 without the hand-over past GP_MAX_TRIALS (GP to the end): the quality cost of the hand-over (issue 21)
-    "nohandover": AutoConfig(startup_adds=True, gp_max_trials=10**9),
+    "nohandover": AutoConfig(startup_adds=True, gp_max_trials=10**9, warp=None),
     # session 2026-12-06b, on the harder dev problems (8-9-d MLPs, where TPE led): output warping, a GP/TPE
     # hedge, a portfolio by rank of proposals, TPE from 8 dimensions
     "warp-cop": AutoConfig(warp="copula"),
-    "warp-yj": AutoConfig(warp="yeo-johnson"),
-    "tpe3": AutoConfig(tpe_every=3),
-    "tpe2": AutoConfig(tpe_every=2),
-    "port": AutoConfig(portfolio=True),
-    "tpe8d": AutoConfig(tpe_min_dims=8),
+    "warp-yj": AutoConfig(warp="yeo-johnson"),  # kept: auto v7 (the default)
+    "v7": AutoConfig(),
+    "tpe3": AutoConfig(tpe_every=3, warp=None),
+    "tpe2": AutoConfig(tpe_every=2, warp=None),
+    "port": AutoConfig(portfolio=True, warp=None),
+    "tpe8d": AutoConfig(tpe_min_dims=8, warp=None),
     "yj-port": AutoConfig(warp="yeo-johnson", portfolio=True),
     "yj-8d": AutoConfig(warp="yeo-johnson", tpe_min_dims=8),
     "gp10b-tpe2": AutoConfig(
