@@ -34,7 +34,8 @@ class TrialRequest:
     workdir: str
     command: list[str] | None = None  # argv; exactly one of command/function
     function: str | None = None  # 'module:function' or '/path/file.py:function'
-    pass_args: bool = False  # also append --name value for every param
+    pass_args: bool = False  # also append every param as an argument, in ``arg_style``
+    arg_style: str = "flags"  # "flags": --name value; "name=value": Hydra-style overrides
     flag_names: dict[str, str] = field(default_factory=dict)  # param -> its flag as the script spells it
     switches: dict[str, str] = field(default_factory=dict)  # param -> store_true | store_false | optional
     env: dict[str, str] = field(default_factory=dict)  # set explicitly (never scrubbed)

@@ -97,12 +97,15 @@ def _truthy(value: Any) -> bool:
 
 
 def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]:
-    """The trial's argv: the command (plus ``--name value`` per param when ``pass_args``; ``name`` as
+    """The trial's argv: the command (plus ``name=value`` per param with ``arg_style`` "name=value", else
+    ``--name value`` per param when ``pass_args``; ``name`` as
     ``request.flag_names`` spells it, else the param's own; a flag of ``request.switches`` alone, or not at all,
     by its value), or the function runner for ``request.function``."""
     if request.function is not None:
         return [python, "-u", RUN_FUNCTION, request.function]
     argv = list(request.command or ())
+    if request.pass_args and request.arg_style == "name=value":  # Hydra-style overrides: lr=0.01 model.depth=3
+        return argv + [f"{name}={arg_value(value)}" for name, value in request.params.items()]
     if request.pass_args:
         for name, value in request.params.items():
             flag = request.flag_names.get(name, name)

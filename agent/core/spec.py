@@ -72,6 +72,27 @@ def duration_text(seconds: float) -> str:
 
 Duration = Annotated[float | None, BeforeValidator(parse_duration)]
 
+_ARG_STYLES = {"flags": True, "--name value": True, "name=value": "name=value", "hydra": "name=value"}
+
+
+def _pass_args(value: Any) -> Any:
+    """``pass_args``: a bool, or a style by name (``flags`` is ``true``; ``hydra`` is ``name=value``)."""
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "yes", "on", "false", "no", "off"):
+            return text in ("true", "yes", "on")
+        if text in _ARG_STYLES:
+            return _ARG_STYLES[text]
+    raise ValueError(
+        f"{value!r} is not a way to pass params; use true (--name value flags), name=value (Hydra-style "
+        "overrides) or false (the params file only)"
+    )
+
+
+PassArgs = Annotated[bool | Literal["name=value"], BeforeValidator(_pass_args)]
+
 
 class Price(BaseModel):
     """USD per million tokens."""
@@ -252,7 +273,11 @@ class StudySpec(_Strict):
     command: list[str] | None = Field(default=None, description="argv of one trial, run in workdir")
     function: str | None = Field(default=None, description="'module:function' or 'file.py:function'")
     workdir: str | None = None
-    pass_args: bool = Field(default=False, description="also pass params as --name value arguments")
+    pass_args: PassArgs = Field(
+        default=False,
+        description="also pass params as arguments: true: --name value (argparse, click); 'name=value': "
+        "Hydra-style overrides (nested keys named with dots: optimizer.lr)",
+    )
     default: dict[str, Any] | None = Field(default=None, description="configuration run first")
     budget: Budget = Field(default_factory=Budget)
     workers: int = Field(default=1, ge=1, le=1024)
@@ -341,6 +366,13 @@ class StudySpec(_Strict):
                 "scheduler.checkpoint_root: a strict trial may write only its own folder; drop checkpoint_root "
                 "(checkpoints then live in each trial's folder) or use isolation: process"
             )
+
+    @property
+    def arg_style(self) -> Literal["flags", "name=value"] | None:
+        """How params are passed as arguments: ``flags`` (``pass_args: true``), ``name=value``, or None."""
+        if self.pass_args == "name=value":
+            return "name=value"
+        return "flags" if self.pass_args is True else None
 
     @property
     def direction(self) -> str:

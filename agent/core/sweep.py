@@ -6,7 +6,8 @@ A mapping is a W&B sweep when it has ``parameters:`` and no ``space:``. Its keys
   ${program} ${args}``) passes the params as flags, so ``pass_args: true``. A ``command:`` list is read with its
   macros: ``${interpreter}`` -> python, ``${program}`` -> the program, ``${args}`` -> ``pass_args: true``,
   ``${args_json_file}`` -> nothing (tunesmith always writes the params file, ``TUNESMITH_PARAMS``), ``${env}``
-  dropped; ``${args_no_hyphens}`` and ``${args_json}`` are refused with the fix.
+  dropped; ``${args_no_hyphens}`` (``name=value``, for Hydra apps) -> ``pass_args: name=value``; ``${args_json}``
+  is refused with the fix.
 - ``method``: ``bayes`` -> ``strategy: auto``, ``random`` -> ``random``; ``grid`` is refused (tunesmith has no grid
   search; the fix says what to use).
 - ``metric: {name, goal}`` as is (``target`` is refused: tunesmith stops on its budget, not on a value).
@@ -82,7 +83,7 @@ def _command(command: Any, program: Any) -> dict[str, Any]:
     if not isinstance(command, list):
         raise ValueError("command: a W&B sweep command is a list, e.g. [${env}, ${interpreter}, ${program}, ${args}]")
     argv: list[str] = []
-    pass_args = False
+    pass_args: bool | str = False
     for item in map(str, command):
         if item == "${env}" or item == "${args_json_file}":
             continue
@@ -94,7 +95,9 @@ def _command(command: Any, program: Any) -> dict[str, Any]:
             argv.append(str(program))
         elif item == "${args}":
             pass_args = True
-        elif item in ("${args_no_hyphens}", "${args_json}"):
+        elif item == "${args_no_hyphens}":
+            pass_args = "name=value"
+        elif item == "${args_json}":
             raise ValueError(
                 f"command: {item} has no tunesmith equivalent; use ${{args}} (--name value flags) or read the "
                 "params file (tunesmith.params(), or json.load(open(os.environ['TUNESMITH_PARAMS'])))"

@@ -26,6 +26,7 @@ SCRIPT_EXCERPT_CHARS = 2500
 _PASS_TEXT = {
     "params_file": "a JSON file named by TUNESMITH_PARAMS (tunesmith.params() reads it)",
     "flags": "--name value command-line arguments (pass_args: true)",
+    "name=value": "name=value command-line overrides, Hydra style (pass_args: name=value; dots name nested keys)",
     "function": "the arguments of a Python function (function: in the spec)",
 }
 

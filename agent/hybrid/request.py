@@ -34,6 +34,7 @@ from agent.core.task import DESCRIPTION_CHARS
 from agent.errors import SpecError
 from agent.hybrid.prompting import render
 from agent.llm.base import LLMClient, Message, ToolSpec
+from agent.study.hydra_app import hydra_keys_problem
 from agent.study.script import scan_script, scan_text, undeclared_flags_problem
 
 SCRIPT_CHARS = 6000
@@ -60,10 +61,10 @@ class SpecDraft(BaseModel):
     direction: Literal["maximize", "minimize"] | None = None
     max_trials: int | None = Field(default=None, ge=1, description="trials asked for; null if not said")
     params: list[ParamDraft] = Field(default_factory=list)
-    pass_mode: Literal["params_file", "flags"] | None = Field(
+    pass_mode: Literal["params_file", "flags", "name=value"] | None = Field(
         default=None,
         description="how the script reads its hyperparameters: params_file (tunesmith.params() or "
-        "TUNESMITH_PARAMS) or flags (argparse --name value)",
+        "TUNESMITH_PARAMS), flags (argparse --name value) or name=value (Hydra overrides; nested keys with dots)",
     )
     model_family: str | None = Field(default=None, description="what the script trains, e.g. 'PyTorch MLP'")
     data: str | None = Field(default=None, description="the data set it trains on and its size, if the script says")
@@ -267,7 +268,11 @@ def build(
     warnings: list[str] = []
     scan = scan_script(path)
     as_flags = sorted(set(space) & set(scan.flags)) if scan else []
-    if as_flags and scan is not None and not scan.reads_params_file:
+    if scan is not None and scan.uses_hydra and not scan.reads_params_file:
+        data["pass_args"] = "name=value"  # a Hydra app takes its params as overrides, never as --flags
+        if draft.pass_mode != "name=value":
+            warnings.append(f"{script} is a Hydra app: pass_args: name=value set (params as lr=0.01 overrides)")
+    elif as_flags and scan is not None and not scan.reads_params_file:
         data["pass_args"] = True  # the script reads flags, not the params file: without them it measures nothing
         if draft.pass_mode != "flags":
             flags = ", ".join("--" + scan.spelled.get(n, n) for n in as_flags)
@@ -292,7 +297,8 @@ def build(
         else:
             data["default"] = default
     spec = load_spec(data)
-    rejected = undeclared_flags_problem(spec, scan)  # argparse would reject a param in every trial
+    # argparse, or Hydra, would reject a param in every trial
+    rejected = undeclared_flags_problem(spec, scan) or hydra_keys_problem(spec, scan)
     if rejected is not None:
         raise SpecError(rejected)
     return spec, warnings

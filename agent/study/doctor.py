@@ -122,6 +122,11 @@ class SetupDoctor:
         hint = ""
         if "unrecognized arguments" in (trial.reason or ""):
             hint = " (pass_args: true passes every param as --name value: the script's parser must declare each)"
+        elif "Could not override '" in (trial.reason or ""):
+            hint = (
+                " (pass_args: name=value passes every param as a Hydra override: the config must have the key;"
+                " name the param +KEY to add one it lacks)"
+            )
         message = (
             f"stopped: {len(same)} trials ({_nums(same)}) failed the same way and none completed, so the setup "
             f"is broken, not the params: {trial.reason}{hint}; fix it (details: tunesmith show {self.dir} {last}), "

@@ -67,9 +67,18 @@ def _signal_name(sig: int) -> str:
         return f"signal {sig}"
 
 
+#: lines some launchers print after the error itself, skipped when the reason is read from the tail
+_TRAILERS = ("Set the environment variable HYDRA_FULL_ERROR=1",)
+
+
 def _last_line(text: str) -> str:
+    """The line of ``text`` (stderr's tail) that says why the trial failed: the last one, after launchers'
+    trailers; for a Hydra override the config lacks, its ``Could not override 'KEY'.`` line."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    line = lines[-1] if lines else ""
+    while lines and lines[-1].startswith(_TRAILERS):
+        lines.pop()
+    hydra = [ln for ln in lines if ln.startswith("Could not override '")]
+    line = hydra[-1] if hydra else (lines[-1] if lines else "")
     return line if len(line) <= 200 else line[:197] + "..."
 
 

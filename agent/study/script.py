@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 #: How params reach a trial: the JSON params file (always written), ``--name value`` flags (``pass_args``),
 #: or the arguments of a Python function (``function:``).
-PassMode = Literal["params_file", "flags", "function"]
+PassMode = Literal["params_file", "flags", "name=value", "function"]
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
 _ADD_ARGUMENT = re.compile(r"add_argument\(((?:[^()]|\([^()]*\))*)")  # a call's arguments (one level of parens)
@@ -42,6 +42,9 @@ _SAVES_CHECKPOINT = re.compile(r"save_checkpoint|checkpoint_dir\s*\(|TUNESMITH_C
 _RESTORES = re.compile(r"restore_from\s*\(|TUNESMITH_RESTORE_FROM")
 
 
+_HYDRA = re.compile(r"\bhydra\.main\b|from\s+hydra\s+import\s+[^\n]*\bmain\b")
+
+
 @dataclass(frozen=True)
 class ScriptScan:
     """What one script appears to do (module docstring)."""
@@ -57,9 +60,15 @@ class ScriptScan:
     keys: frozenset[str] = field(default_factory=frozenset)  # names read as params["name"] or dict keys
 
     @property
+    def uses_hydra(self) -> bool:
+        """A Hydra app (``@hydra.main``): it takes its params as ``name=value`` overrides."""
+        return _HYDRA.search(self.text) is not None
+
+    @property
     def params(self) -> list[str]:
         """Names the script appears to read as parameters (report keys are not parameters)."""
-        return sorted((self.flags | self.keys) - self.reported - _NOT_METRICS)
+        names = (self.flags | self.keys) - self.reported - _NOT_METRICS
+        return sorted(n for n in names if not (n.startswith("__") and n.endswith("__")))  # not "__main__"
 
 
 def _report_spans(text: str) -> list[str]:
@@ -147,7 +156,7 @@ def pass_modes(spec: StudySpec) -> list[PassMode]:
     """How params reach a trial of ``spec``, as the task context and the drafted spec state it."""
     if spec.function:
         return ["function"]
-    return ["params_file", "flags"] if spec.pass_args else ["params_file"]
+    return ["params_file", spec.arg_style] if spec.arg_style else ["params_file"]
 
 
 def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
@@ -175,7 +184,7 @@ def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | Non
 def _flags_scan(spec: StudySpec, scan: ScriptScan | None) -> ScriptScan | None:
     """The scan ``pass_args`` flags are judged on: None without ``pass_args``, for a function, or when the
     script cannot be read."""
-    if not spec.pass_args or spec.function or not spec.command:
+    if spec.arg_style != "flags" or spec.function or not spec.command:
         return None
     return read_scan(spec, scan)
 
@@ -228,11 +237,12 @@ def unread_params_warnings(spec: StudySpec, scan: ScriptScan | None = None) -> l
     the doctor's identical-results check covers params that reach nothing), that uses them wholesale
     (``**params``, ``.items()``, ``set_params(``), or that cannot be read."""
     scan = read_scan(spec, scan)
-    if scan is None or _GENERIC.search(scan.text) or (spec.pass_args and scan.all_flags_seen):
+    if scan is None or _GENERIC.search(scan.text) or (spec.arg_style == "flags" and scan.all_flags_seen):
         return []  # wholesale use; or argparse flags, which ``undeclared_flags_problem`` checks exactly
     text = scan.text + "\n".join(_sibling_sources(scan.path))
 
     def named(name: str) -> bool:
+        name = name.lstrip("+~")  # a Hydra override that adds (+KEY) or removes (~KEY) a config key
         spellings = {name, name.replace("_", "-")}
         return any(re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text) for s in spellings)
 

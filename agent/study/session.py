@@ -24,6 +24,7 @@ from agent.study.engine import StudyEngine
 from agent.study.folder import DB_NAME, StudyLock, check_usable, default_dir, prepare, runner_gone
 from agent.study.function_check import function_problem
 from agent.study.hooks import Observer, RunSummary, StudyControl
+from agent.study.hydra_app import hydra_keys_problem
 from agent.study.progress import time_to_result
 from agent.study.proposers import Proposer, StrategyProposer
 from agent.study.queue import ProposalQueue, QueuedProposer
@@ -38,13 +39,14 @@ from sandbox.base import TrialExecutor
 def setup_problem(spec: StudySpec) -> str | None:
     """What the spec alone shows would fail every trial (one line with the fix), or None: a missing command
     script or one that does not compile, a function that cannot be found, params that never reach the script
-    (or flags it would reject), a script that does not checkpoint under Population Based Training."""
+    (or flags or Hydra overrides it would reject), a script that does not checkpoint under Population Based Training."""
     return (
         script_problem(spec)
         or syntax_problem(spec)
         or function_problem(spec)
         or params_problem(spec)
         or undeclared_flags_problem(spec)
+        or hydra_keys_problem(spec)
         or checkpoint_problem(spec)
     )
 

@@ -59,6 +59,8 @@ def _show(spec: StudySpec, notes: str | None, warnings: list[str]) -> None:
 def _pass_text(spec: StudySpec) -> str:
     if spec.function:
         return "function arguments"
+    if spec.arg_style == "name=value":
+        return "name=value overrides, Hydra style (pass_args: name=value) and the params file (TUNESMITH_PARAMS)"
     if spec.pass_args:
         return "--name value flags (pass_args: true) and the params file (TUNESMITH_PARAMS)"
     return "the params file only (TUNESMITH_PARAMS; tunesmith.params() reads it; pass_args: false)"

@@ -82,6 +82,8 @@ def test_a_sweep_command_is_read_with_its_macros(tmp_path: Path) -> None:
     assert spec.command == ["python", "train.py", "--fast"] and spec.pass_args
     spec = command("${env}", "python3", "${program}", "${args_json_file}")
     assert spec.command == ["python3", "train.py"] and not spec.pass_args  # params file: TUNESMITH_PARAMS
+    spec = command("${env}", "${interpreter}", "${program}", "${args_no_hyphens}")  # a Hydra app's overrides
+    assert spec.command == ["python", "train.py"] and spec.pass_args == "name=value" and spec.arg_style == "name=value"
 
 
 @pytest.mark.parametrize(
@@ -90,7 +92,7 @@ def test_a_sweep_command_is_read_with_its_macros(tmp_path: Path) -> None:
         ({"method": "grid"}, "spec: method: grid has no tunesmith equivalent; use method: bayes"),
         ({"method": "hyperopt"}, "spec: method: 'hyperopt' is not a W&B sweep method; use bayes or random"),
         ({"metric": {"name": "val_loss", "goal": "minimize", "target": 0.1}}, "spec: metric.target: tunesmith stops"),
-        ({"command": ["${interpreter}", "${program}", "${args_no_hyphens}"]}, "command: ${args_no_hyphens} has no"),
+        ({"command": ["${interpreter}", "${program}", "${args_json}"]}, "command: ${args_json} has no"),
         ({"early_terminate": {"type": "envelope"}}, "spec: early_terminate: only type: hyperband is supported"),
         ({"parameters": {"lr": {"distribution": "normal", "mu": 0, "sigma": 1}}}, "distribution 'normal' is not"),
         ({"parameters": {"lr": {"values": [1, 2], "probabilities": [0.5, 0.5]}}}, "probabilities are not supported"),

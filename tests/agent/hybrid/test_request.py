@@ -212,3 +212,21 @@ def test_the_task_context_names_flags_as_the_script_spells_them(tmp_path: Path) 
     text = task_context(spec)
     assert "--name value command-line arguments (pass_args: true), spelled as the script declares them" in text
     assert "(--learning-rate for learning_rate)" in text
+
+
+def test_a_hydra_app_gets_its_params_as_overrides_and_a_key_its_config_lacks_goes_back(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "config.yaml").write_text("optimizer:\n  lr: 0.1\ndepth: 2\n")
+    (tmp_path / "train.py").write_text(
+        "import hydra, tunesmith\n\n"
+        '@hydra.main(version_base=None, config_path="conf", config_name="config")\n'
+        "def main(cfg):\n    tunesmith.report(val_acc=cfg.optimizer.lr * cfg.depth)\n\nmain()\n"
+    )
+    good = [{"name": "optimizer.lr", "type": "float", "low": 1e-4, "high": 0.1, "log": True}]
+    bad = [*good, {"name": "dropout", "type": "float", "low": 0.0, "high": 0.5}]
+    client = ScriptedClient([reply(script="train.py", max_trials=12, params=p) for p in (bad, good)])
+    out = draft_spec("tune the learning rate of train.py for val_acc (maximize), 12 trials", client, cwd=tmp_path)
+    assert out.spec.pass_args == "name=value" and out.spec.space.names == ["optimizer.lr"]
+    assert any("train.py is a Hydra app: pass_args: name=value set" in w for w in out.warnings)
+    retry = client.requests[1][0][1].content or ""
+    assert "conf/config.yaml has no key dropout" in retry  # the model is told why and redrafts

@@ -1,0 +1,81 @@
+"""Hydra apps (``@hydra.main``) run with ``pass_args: name=value``: a check, before trial 1, that each override
+names a key of the app's config.
+
+Hydra rejects ``lr=0.01`` when its config has no ``lr`` (``Could not override 'lr'``), in every trial alike. The
+primary config is read from the decorator's literal ``config_path`` and ``config_name`` (beside the script);
+a config with a ``defaults`` list is composed from groups at run time, so it is not judged (the doctor stops
+such a study after three identical failures, with the same hint). ``+KEY`` (add) and ``~KEY`` (delete)
+overrides are Hydra's own way to name a key the config lacks, and are never refused.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.core.spec import StudySpec
+from agent.study.script import ScriptScan, read_scan
+
+_DECORATOR = re.compile(r"hydra\.main\s*\(([^)]*)\)|@main\s*\(([^)]*)\)")
+_KWARG = re.compile(r"""(config_path|config_name)\s*=\s*(['"])([^'"]*)\2""")
+
+
+def primary_config(scan: ScriptScan) -> Path | None:
+    """The YAML file of the app's primary config, when the decorator names both literally and it exists."""
+    m = _DECORATOR.search(scan.text)
+    if m is None:
+        return None
+    kwargs = {k: v for k, _, v in _KWARG.findall(m.group(1) or m.group(2) or "")}
+    if "config_path" not in kwargs or "config_name" not in kwargs:
+        return None
+    name = kwargs["config_name"]
+    path = scan.path.parent / kwargs["config_path"] / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    return path if path.is_file() else None
+
+
+def _keys(node: Any, prefix: str = "") -> list[str]:
+    if not isinstance(node, dict):
+        return [prefix] if prefix else []
+    out = [prefix] if prefix else []
+    for key, value in node.items():
+        out += _keys(value, f"{prefix}.{key}" if prefix else str(key))
+    return out
+
+
+def hydra_keys_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
+    """Why ``pass_args: name=value`` would fail every trial (one line with the fix), or None (module docstring)."""
+    if spec.arg_style != "name=value" or spec.function or not spec.command:
+        return None
+    scan = read_scan(spec, scan)
+    if scan is None or not scan.uses_hydra:
+        return None
+    path = primary_config(scan)
+    if path is None:
+        return None
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None  # Hydra will say what is wrong with it
+    if not isinstance(config, dict) or "defaults" in config:
+        return None
+    keys = set(_keys(config))
+    names = [*spec.space.names, *spec.fixed]
+    missing = [n for n in names if not n.startswith(("+", "~")) and n not in keys]
+    if not missing:
+        return None
+    shown = ", ".join(sorted(k for k in keys if not isinstance(_get(config, k), dict))[:6])
+    rel = path.relative_to(scan.path.parent) if path.is_relative_to(scan.path.parent) else path
+    return (
+        f"{rel} has no key {', '.join(missing[:4])} (it has {shown}); with pass_args: name=value Hydra would "
+        f"reject it in every trial: add it to the config, name the param +{missing[0]} to add it, or rename the "
+        "param to one of its keys (nested keys with dots)"
+    )
+
+
+def _get(node: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node

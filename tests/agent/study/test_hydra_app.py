@@ -1,0 +1,155 @@
+"""Hydra apps: ``pass_args: name=value`` passes params as overrides, checked against the app's config before
+trial 1; a failing override stops the study with Hydra's own line and the fix. Run with real Hydra."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agent.core.records import FailureKind, Trial, TrialState
+from agent.core.spec import load_spec
+from agent.errors import SpecError
+from agent.study.doctor import SetupDoctor
+from agent.study.hydra_app import hydra_keys_problem
+from agent.study.outcome import _last_line
+from agent.study.session import Session
+from sandbox.base import TrialRequest
+from sandbox.launch import build_argv
+from tests.conftest import run_cli
+
+APP = """
+import hydra
+import tunesmith
+
+
+@hydra.main(version_base=None, config_path="conf", config_name="config")
+def main(cfg):
+    loss = (cfg.optimizer.lr - 0.03) ** 2 + 0.01 * cfg.depth + (0.0 if cfg.name == "good" else 0.05)
+    tunesmith.report(loss=loss, lr_seen=cfg.optimizer.lr, depth_seen=cfg.depth)
+
+
+if __name__ == "__main__":
+    main()
+"""
+CONFIG = {"optimizer": {"lr": 0.1, "momentum": 0.9}, "depth": 2, "name": "base"}
+SPACE = {
+    "optimizer.lr": {"type": "float", "low": 0.001, "high": 1.0, "log": True},
+    "depth": {"type": "int", "low": 1, "high": 8},
+    "name": {"type": "categorical", "choices": ["good", "bad"]},
+}
+
+
+def app(tmp_path: Path, config: dict[str, Any] = CONFIG, **extra: Any) -> Path:
+    (tmp_path / "conf").mkdir(exist_ok=True)
+    (tmp_path / "conf" / "config.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "train.py").write_text(APP)
+    spec = {
+        "objective": {"metric": "loss", "direction": "minimize"},
+        "command": ["python", "train.py"],
+        "pass_args": "name=value",
+        "space": SPACE,
+        "budget": {"max_trials": 4},
+        "strategy": "random",
+        "seed": 0,
+        **extra,
+    }
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    return tmp_path / "spec.yaml"
+
+
+def test_pass_args_takes_a_style_by_name_and_refuses_others_with_the_choices() -> None:
+    base = {"objective": {"metric": "l", "direction": "minimize"}, "command": ["python", "t.py"], "space": SPACE}
+    assert load_spec({**base, "pass_args": "hydra"}).arg_style == "name=value"
+    assert load_spec({**base, "pass_args": "flags"}).arg_style == "flags"
+    assert load_spec({**base, "pass_args": False}).arg_style is None
+    spec = load_spec({**base, "pass_args": "name=value"})
+    assert load_spec(spec.to_dict()) == spec  # survives the study folder's round trip
+    with pytest.raises(SpecError, match=r"pass_args: 'argv' is not a way to pass params; use true .* name=value"):
+        load_spec({**base, "pass_args": "argv"})
+
+
+def test_overrides_are_name_value_words_after_the_command(tmp_path: Path) -> None:
+    request = TrialRequest(
+        "t",
+        {"optimizer.lr": 0.01, "depth": 3, "name": "a b", "+extra": True, "layers": [1, 2], "none": None},
+        str(tmp_path),
+        str(tmp_path),
+        command=["python", "train.py"],
+        pass_args=True,
+        arg_style="name=value",
+    )
+    assert build_argv(request) == [
+        "python",
+        "train.py",
+        "optimizer.lr=0.01",
+        "depth=3",
+        "name=a b",
+        "+extra=true",
+        "layers=[1, 2]",
+        "none=null",
+    ]
+
+
+def test_a_key_the_config_lacks_is_refused_before_trial_1(tmp_path: Path) -> None:
+    spec = load_spec(yaml.safe_load(app(tmp_path).read_text()), base_dir=tmp_path)
+    assert hydra_keys_problem(spec) is None
+    lacking = load_spec({**spec.to_dict(), "space": {**SPACE, "dropout": {"type": "float", "low": 0, "high": 1}}})
+    problem = hydra_keys_problem(lacking)
+    assert problem is not None and problem.startswith(
+        "conf/config.yaml has no key dropout (it has depth, name, optimizer.lr, optimizer.momentum); with "
+        "pass_args: name=value Hydra would reject it"
+    )
+    assert "name the param +dropout to add it" in problem
+    added = load_spec({**spec.to_dict(), "space": {**SPACE, "+dropout": {"type": "float", "low": 0, "high": 1}}})
+    assert hydra_keys_problem(added) is None  # Hydra's own syntax to add a key
+    (tmp_path / "conf" / "config.yaml").write_text(yaml.safe_dump({"defaults": ["_self_"], **CONFIG}))
+    assert hydra_keys_problem(lacking) is None  # composed at run time: the doctor judges it
+    flags = load_spec({**lacking.to_dict(), "pass_args": True})
+    assert hydra_keys_problem(flags) is None
+
+
+def test_hydras_failure_line_is_the_reason_and_the_doctor_adds_the_fix(tmp_path: Path) -> None:
+    tail = (
+        "Could not override 'dropout'.\nTo append to your config use +dropout=0.2345\nKey 'dropout' is not in "
+        "struct\n    full_key: dropout\n    object_type=dict\n\nSet the environment variable HYDRA_FULL_ERROR=1 "
+        "for a complete stack trace.\n"
+    )
+    assert _last_line(tail) == "Could not override 'dropout'."
+    crash = "Error executing job with overrides: ['lr=0.1']\nTraceback ...\nValueError: boom\n\nSet the environment"
+    assert _last_line(crash + " variable HYDRA_FULL_ERROR=1 for a complete stack trace.") == "ValueError: boom"
+    reason = "exited with code 1: Could not override 'dropout'."
+    failed = [
+        Trial(number=i, params={}, state=TrialState.FAILED, failure=FailureKind.CRASH, reason=reason) for i in range(3)
+    ]
+    doctor = SetupDoctor(after=3, metric="loss", curve=lambda n: [], study_dir=tmp_path)
+    finding = doctor.check(failed[-1], failed)
+    assert finding is not None and "the config must have the key; name the param +KEY" in finding.message
+
+
+def test_a_hydra_app_is_tuned_through_its_overrides(tmp_path: Path) -> None:
+    pytest.importorskip("hydra")
+    res = run_cli("tune", str(app(tmp_path)), "--dir", str(tmp_path / "s"), "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    trials = Session.open(tmp_path / "s", readonly=True).trials()
+    assert len(trials) == 4 and all(t.state is TrialState.COMPLETE for t in trials)
+    for t in trials:  # each trial's params reached the app's config, nested key included
+        p, m = t.params, t.metrics
+        assert m["lr_seen"] == pytest.approx(p["optimizer.lr"]) and m["depth_seen"] == p["depth"]
+        expected = (p["optimizer.lr"] - 0.03) ** 2 + 0.01 * p["depth"] + (0.0 if p["name"] == "good" else 0.05)
+        assert t.value == pytest.approx(expected)
+
+
+def test_a_composed_config_without_the_key_stops_after_three_trials_with_hydras_line(tmp_path: Path) -> None:
+    pytest.importorskip("hydra")
+    space = {**SPACE, "dropout": {"type": "float", "low": 0.0, "high": 0.5}}
+    spec = app(tmp_path, {"defaults": ["_self_"], **CONFIG}, space=space, budget={"max_trials": 8})
+    res = run_cli("tune", str(spec), "--dir", str(tmp_path / "s"), cwd=tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "done (broken_setup): 3 trials" in res.stdout
+    assert "exited with code 1: Could not override 'dropout'. (pass_args: name=value passes" in res.stdout
+    refused = run_cli("tune", str(app(tmp_path, space=space)), "--dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert refused.returncode != 0 and "conf/config.yaml has no key dropout" in refused.stdout + refused.stderr
+    assert not (tmp_path / "r").exists()  # refused before the study folder exists
