@@ -26,9 +26,13 @@ if TYPE_CHECKING:
 PassMode = Literal["params_file", "flags", "name=value", "function"]
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
-_ADD_ARGUMENT = re.compile(r"add_argument\(((?:[^()]|\([^()]*\))*)")  # a call's arguments (one level of parens)
+# a declaration's arguments (one level of parens): argparse's add_argument, optparse's add_option, click's option
+_ADD_ARGUMENT = re.compile(r"(?:add_argument|add_option|@(?:click\.)?option)\(((?:[^()]|\([^()]*\))*)")
 _FLAG = re.compile(r"[\"']--([A-Za-z_][\w-]*)[\"']")
-_SWITCH = re.compile(r"action\s*=\s*(?:[\"'](store_true|store_false)[\"']|(?:argparse\.)?(BooleanOptionalAction))")
+_SWITCH = re.compile(
+    r"action\s*=\s*(?:[\"'](store_true|store_false)[\"']|(?:argparse\.)?(BooleanOptionalAction))|is_flag\s*=\s*True"
+)
+_CLICK_PAIR = re.compile(r"[\"']--([A-Za-z_][\w-]*)\s*/\s*--no-\1[\"']")  # click's "--x/--no-x": --x or --no-x
 _LITERAL = re.compile(r"[\"'][^\"'{}]*[\"']")
 _KNOWN_ARGS = re.compile(r"parse_known_args|parse_known_intermixed_args")
 _GENERIC = re.compile(r"\*\*\s*[A-Za-z_(]|\.items\(\)|\bvars\(|set_params\(|\.update\(")  # params used wholesale
@@ -103,7 +107,8 @@ def scan_text(text: str, path: Path = Path("script.py")) -> ScriptScan:
         without_reports = without_reports.replace(span, " ")
     keys = {a or b for a, b in _SUBSCRIPT.findall(without_reports)} | set(_KEY.findall(without_reports))
     calls = _ADD_ARGUMENT.findall(text)
-    declared = [f for call in calls for f in _FLAG.findall(call)]
+    pairs = {f: "optional" for call in calls for f in _CLICK_PAIR.findall(call)}
+    declared = [*(f for call in calls for f in _FLAG.findall(call)), *pairs]
     firsts = [call.split(",", 1)[0] for call in calls]
     return ScriptScan(
         path=path,
@@ -111,10 +116,13 @@ def scan_text(text: str, path: Path = Path("script.py")) -> ScriptScan:
         flags=frozenset(f.replace("-", "_") for f in declared),
         spelled={f.replace("-", "_"): f for f in declared},
         switches={
-            f.replace("-", "_"): "optional" if m.group(2) else m.group(1)
-            for call in calls
-            if (m := _SWITCH.search(call))
-            for f in _FLAG.findall(call)
+            **{
+                f.replace("-", "_"): "optional" if m.group(2) else (m.group(1) or "store_true")
+                for call in calls
+                if (m := _SWITCH.search(call))
+                for f in _FLAG.findall(call)
+            },
+            **{f.replace("-", "_"): action for f, action in pairs.items()},
         },
         all_flags_seen=bool(firsts)
         and all(_LITERAL.fullmatch(a.strip()) for a in firsts)
@@ -224,7 +232,7 @@ def undeclared_flags_problem(spec: StudySpec, scan: ScriptScan | None = None) ->
     declared = ", ".join("--" + f for f in sorted(scan.spelled.values())[:6])
     return (
         f"{scan.path.name} has no flag for {', '.join('--' + n for n in missing[:4])} (it declares {declared}); "
-        "with pass_args: true argparse would reject it in every trial: add it to the script's parser, or rename "
+        "with pass_args: true its parser would reject it in every trial: add it to the script's parser, or rename "
         "the param in the spec to one of its flags"
     )
 

@@ -92,7 +92,7 @@ def test_pass_args_spells_flags_as_the_script_does_and_refuses_ones_it_lacks(tmp
     bigger = load_spec({**base, "space": {**base["space"], "momentum": {"type": "float", "low": 0, "high": 1}}})  # type: ignore[dict-item]
     problem = undeclared_flags_problem(bigger)
     assert problem == (
-        "train.py has no flag for --momentum (it declares --epochs, --learning-rate); with pass_args: true argparse "
+        "train.py has no flag for --momentum (it declares --epochs, --learning-rate); with pass_args: true its parser "
         "would reject it in every trial: add it to the script's parser, or rename the param in the spec to one of "
         "its flags"
     )
@@ -234,3 +234,58 @@ def test_a_script_that_never_reports_to_tunesmith_is_warned_about_with_its_logge
     (tmp_path / "metrics.py").unlink()
     (tmp_path / "train.py").write_text("print('TUNESMITH_REPORT {\"val_loss\": 1}')\n")
     assert unreported_warning(load_spec(data)) is None
+
+
+CLICK_SCRIPT = """
+import click
+import tunesmith
+
+
+@click.command()
+@click.option("--learning-rate", type=float, default=0.1)
+@click.option("-n", "--num-layers", type=int, default=2)
+@click.option("--use-bn/--no-use-bn", default=False)
+@click.option("--fast", is_flag=True)
+def main(learning_rate, num_layers, use_bn, fast):
+    tunesmith.report(score=learning_rate + num_layers + 10 * use_bn + 100 * fast)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_click_options_are_spelled_switched_and_checked_as_argparse_flags_are(tmp_path: Path) -> None:
+    scan = scan_text(CLICK_SCRIPT)
+    assert scan.flags == {"learning_rate", "num_layers", "use_bn", "fast"} and scan.all_flags_seen
+    assert scan.switches == {"use_bn": "optional", "fast": "store_true"}
+    optparse = scan_text('p = optparse.OptionParser()\np.add_option("--max-depth", type="int")\np.parse_args()\n')
+    assert optparse.spelled == {"max_depth": "max-depth"}
+    (tmp_path / "train.py").write_text(CLICK_SCRIPT)
+    data = {
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "pass_args": True,
+        "space": {
+            "learning_rate": {"low": 0.0, "high": 0.5},
+            "num_layers": {"low": 1, "high": 4},
+            "use_bn": {"values": [True, False]},
+            "fast": {"values": [True, False]},
+        },
+        "budget": {"max_trials": 5},
+        "seed": 1,
+    }
+    spec = load_spec(data)
+    assert undeclared_flags_problem(spec) is None
+    session = Session.create(spec, tmp_path / "study")
+    session.run()
+    trials = session.store.trials()
+    assert len(trials) == 5 and all(t.ok for t in trials)  # click took every trial's flags
+    for t in trials:
+        p = t.params
+        expected = p["learning_rate"] + p["num_layers"] + 10 * int(p["use_bn"]) + 100 * int(p["fast"])
+        assert t.value is not None and abs(t.value - expected) < 1e-9
+    lacking = load_spec({**data, "space": {**data["space"], "dropout": {"low": 0.0, "high": 0.5}}})
+    problem = undeclared_flags_problem(lacking)
+    assert problem is not None and problem.startswith("train.py has no flag for --dropout (it declares --fast, ")
