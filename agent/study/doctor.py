@@ -120,7 +120,7 @@ class SetupDoctor:
             return None
         last = same[-1].number
         hint = ""
-        if "unrecognized arguments" in (trial.reason or ""):
+        if any(s in (trial.reason or "") for s in ("unrecognized arguments", "No such option")):
             hint = " (pass_args: true passes every param as --name value: the script's parser must declare each)"
         elif "Could not override '" in (trial.reason or ""):
             hint = (

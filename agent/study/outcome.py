@@ -16,6 +16,7 @@ leaves every stopped trial PRUNED.
 from __future__ import annotations
 
 import math
+import re
 import signal as _signal
 from typing import Any
 
@@ -71,10 +72,14 @@ def _signal_name(sig: int) -> str:
 _TRAILERS = ("Set the environment variable HYDRA_FULL_ERROR=1",)
 
 
+_BOX = re.compile(r"[╭╮╰╯─━┏┓┗┛│┃\s]*(?:Error)?[╭╮╰╯─━┏┓┗┛│┃\s]*")  # a rich panel's frame (typer's errors)
+
+
 def _last_line(text: str) -> str:
     """The line of ``text`` (stderr's tail) that says why the trial failed: the last one, after launchers'
-    trailers; for a Hydra override the config lacks, its ``Could not override 'KEY'.`` line."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    trailers and outside rich panels' frames; for a Hydra override the config lacks, its ``Could not override
+    'KEY'.`` line."""
+    lines = [ln.strip().strip("│┃").strip() for ln in text.strip().splitlines() if not _BOX.fullmatch(ln)]
     while lines and lines[-1].startswith(_TRAILERS):
         lines.pop()
     hydra = [ln for ln in lines if ln.startswith("Could not override '")]

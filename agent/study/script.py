@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from agent.core.space import CategoricalParam
+
 if TYPE_CHECKING:
     from agent.core.spec import StudySpec
 
@@ -46,6 +48,7 @@ _SAVES_CHECKPOINT = re.compile(r"save_checkpoint|checkpoint_dir\s*\(|TUNESMITH_C
 _RESTORES = re.compile(r"restore_from\s*\(|TUNESMITH_RESTORE_FROM")
 
 
+_TYPER = re.compile(r"^\s*(?:import typer\b|from typer import)", re.MULTILINE)
 _HYDRA = re.compile(r"\bhydra\.main\b|from\s+hydra\s+import\s+[^\n]*\bmain\b")
 
 
@@ -62,6 +65,12 @@ class ScriptScan:
     reads_params_file: bool = False  # TUNESMITH_PARAMS or tunesmith.params()
     reported: frozenset[str] = field(default_factory=frozenset)  # metric names of report(...) / TUNESMITH_REPORT
     keys: frozenset[str] = field(default_factory=frozenset)  # names read as params["name"] or dict keys
+
+    @property
+    def uses_typer(self) -> bool:
+        """A typer app: its options are its function's parameters, ``learning_rate`` as ``--learning-rate`` and a
+        bool as ``--x/--no-x`` (typer's conventions; not declared in the text as argparse flags are)."""
+        return _TYPER.search(self.text) is not None
 
     @property
     def uses_hydra(self) -> bool:
@@ -205,6 +214,8 @@ def flag_names(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, str
     if scan is None:
         return {}
     names = [*spec.space.names, *spec.fixed]
+    if scan.uses_typer:  # typer names each option after its parameter, with dashes
+        return {n: scan.spelled.get(n, n.replace("_", "-")) for n in names if "_" in n or n in scan.spelled}
     return {n: scan.spelled[n] for n in names if n in scan.spelled and scan.spelled[n] != n}
 
 
@@ -216,7 +227,16 @@ def flag_switches(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, 
     scan = _flags_scan(spec, scan)
     if scan is None:
         return {}
-    return {n: scan.switches[n] for n in [*spec.space.names, *spec.fixed] if n in scan.switches}
+    out = {n: scan.switches[n] for n in [*spec.space.names, *spec.fixed] if n in scan.switches}
+    if scan.uses_typer:  # a typer bool option is --x/--no-x: a param whose values are true/false is one
+        out.update({n: "optional" for n in spec.space.names if n not in out and _bool_param(spec, n)})
+        out.update({n: "optional" for n, v in spec.fixed.items() if n not in out and isinstance(v, bool)})
+    return out
+
+
+def _bool_param(spec: StudySpec, name: str) -> bool:
+    p = spec.space.params[name]
+    return isinstance(p, CategoricalParam) and bool(p.choices) and all(isinstance(c, bool) for c in p.choices)
 
 
 def undeclared_flags_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:

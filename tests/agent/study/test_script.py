@@ -289,3 +289,54 @@ def test_click_options_are_spelled_switched_and_checked_as_argparse_flags_are(tm
     lacking = load_spec({**data, "space": {**data["space"], "dropout": {"low": 0.0, "high": 0.5}}})
     problem = undeclared_flags_problem(lacking)
     assert problem is not None and problem.startswith("train.py has no flag for --dropout (it declares --fast, ")
+
+
+TYPER_SCRIPT = """
+import typer
+import tunesmith
+
+
+def main(learning_rate: float = 0.1, num_layers: int = 2, use_bn: bool = False) -> None:
+    tunesmith.report(score=learning_rate + num_layers + 10 * use_bn)
+
+
+if __name__ == "__main__":
+    typer.run(main)
+"""
+
+
+def test_a_typer_app_gets_dashed_options_and_bool_switches(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(TYPER_SCRIPT)
+    data = {
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "pass_args": True,
+        "space": {
+            "learning_rate": {"low": 0.0, "high": 0.5},
+            "num_layers": {"low": 1, "high": 4},
+            "use_bn": {"values": [True, False]},
+        },
+        "budget": {"max_trials": 4},
+        "seed": 2,
+    }
+    spec = load_spec(data)
+    assert flag_names(spec) == {"learning_rate": "learning-rate", "num_layers": "num-layers", "use_bn": "use-bn"}
+    assert flag_switches(spec) == {"use_bn": "optional"}
+    session = Session.create(spec, tmp_path / "study")
+    session.run()
+    trials = session.store.trials()
+    assert len(trials) == 4 and all(t.ok for t in trials)
+    for t in trials:
+        p = t.params
+        assert t.value == pytest.approx(p["learning_rate"] + p["num_layers"] + 10 * int(p["use_bn"]))
+
+
+def test_a_rich_error_panel_gives_its_message_as_the_reason() -> None:
+    from agent.study.outcome import _last_line
+
+    tail = (
+        "Usage: train.py [OPTIONS]\nTry 'train.py --help' for help.\n╭─ Error ─────────────╮\n"
+        "│ No such option: --learning_rate Did you mean --learning-rate?   │\n╰─────────────────────╯\n"
+    )
+    assert _last_line(tail) == "No such option: --learning_rate Did you mean --learning-rate?"
