@@ -4,7 +4,9 @@ never reach the script is refused before the study folder exists."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,6 +238,38 @@ def test_a_script_that_never_reports_to_tunesmith_is_warned_about_with_its_logge
     assert unreported_warning(load_spec(data)) is None
 
 
+def flag_spec(tmp_path: Path, script: str, more: dict[str, Any], *, trials: int, seed: int) -> dict[str, Any]:
+    """A pass_args spec for ``script`` (written as train.py) that reports ``score`` = lr + layers + 10 * bn
+    (+ what ``more``'s params add)."""
+    (tmp_path / "train.py").write_text(script)
+    return {
+        "objective": {"metric": "score", "direction": "maximize"},
+        "command": ["python", "train.py"],
+        "workdir": str(tmp_path),
+        "pass_args": True,
+        "space": {
+            "learning_rate": {"low": 0.0, "high": 0.5},
+            "num_layers": {"low": 1, "high": 4},
+            "use_bn": {"values": [True, False]},
+            **more,
+        },
+        "budget": {"max_trials": trials},
+        "seed": seed,
+    }
+
+
+def run_and_check(spec: Any, tmp_path: Path, n: int, extra: Callable[[dict[str, Any]], float]) -> None:
+    """Run ``spec``: every trial completes with the score its params give, so each param reached the script."""
+    session = Session.create(spec, tmp_path / "study")
+    session.run()
+    trials = session.store.trials()
+    assert len(trials) == n and all(t.ok for t in trials)
+    for t in trials:
+        p = t.params
+        expected = p["learning_rate"] + p["num_layers"] + 10 * int(p["use_bn"]) + extra(p)
+        assert t.value == pytest.approx(expected)
+
+
 CLICK_SCRIPT = """
 import click
 import tunesmith
@@ -261,31 +295,10 @@ def test_click_options_are_spelled_switched_and_checked_as_argparse_flags_are(tm
     assert scan.switches == {"use_bn": "optional", "fast": "store_true"}
     optparse = scan_text('p = optparse.OptionParser()\np.add_option("--max-depth", type="int")\np.parse_args()\n')
     assert optparse.spelled == {"max_depth": "max-depth"}
-    (tmp_path / "train.py").write_text(CLICK_SCRIPT)
-    data = {
-        "objective": {"metric": "score", "direction": "maximize"},
-        "command": ["python", "train.py"],
-        "workdir": str(tmp_path),
-        "pass_args": True,
-        "space": {
-            "learning_rate": {"low": 0.0, "high": 0.5},
-            "num_layers": {"low": 1, "high": 4},
-            "use_bn": {"values": [True, False]},
-            "fast": {"values": [True, False]},
-        },
-        "budget": {"max_trials": 5},
-        "seed": 1,
-    }
+    data = flag_spec(tmp_path, CLICK_SCRIPT, {"fast": {"values": [True, False]}}, trials=5, seed=1)
     spec = load_spec(data)
     assert undeclared_flags_problem(spec) is None
-    session = Session.create(spec, tmp_path / "study")
-    session.run()
-    trials = session.store.trials()
-    assert len(trials) == 5 and all(t.ok for t in trials)  # click took every trial's flags
-    for t in trials:
-        p = t.params
-        expected = p["learning_rate"] + p["num_layers"] + 10 * int(p["use_bn"]) + 100 * int(p["fast"])
-        assert t.value is not None and abs(t.value - expected) < 1e-9
+    run_and_check(spec, tmp_path, 5, lambda p: 100 * int(p["fast"]))  # click took every trial's flags
     lacking = load_spec({**data, "space": {**data["space"], "dropout": {"low": 0.0, "high": 0.5}}})
     problem = undeclared_flags_problem(lacking)
     assert problem is not None and problem.startswith("train.py has no flag for --dropout (it declares --fast, ")
@@ -306,30 +319,10 @@ if __name__ == "__main__":
 
 
 def test_a_typer_app_gets_dashed_options_and_bool_switches(tmp_path: Path) -> None:
-    (tmp_path / "train.py").write_text(TYPER_SCRIPT)
-    data = {
-        "objective": {"metric": "score", "direction": "maximize"},
-        "command": ["python", "train.py"],
-        "workdir": str(tmp_path),
-        "pass_args": True,
-        "space": {
-            "learning_rate": {"low": 0.0, "high": 0.5},
-            "num_layers": {"low": 1, "high": 4},
-            "use_bn": {"values": [True, False]},
-        },
-        "budget": {"max_trials": 4},
-        "seed": 2,
-    }
-    spec = load_spec(data)
+    spec = load_spec(flag_spec(tmp_path, TYPER_SCRIPT, {}, trials=4, seed=2))
     assert flag_names(spec) == {"learning_rate": "learning-rate", "num_layers": "num-layers", "use_bn": "use-bn"}
     assert flag_switches(spec) == {"use_bn": "optional"}
-    session = Session.create(spec, tmp_path / "study")
-    session.run()
-    trials = session.store.trials()
-    assert len(trials) == 4 and all(t.ok for t in trials)
-    for t in trials:
-        p = t.params
-        assert t.value == pytest.approx(p["learning_rate"] + p["num_layers"] + 10 * int(p["use_bn"]))
+    run_and_check(spec, tmp_path, 4, lambda p: 0)
 
 
 def test_a_rich_error_panel_gives_its_message_as_the_reason() -> None:
