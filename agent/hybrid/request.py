@@ -34,7 +34,7 @@ from agent.core.task import DESCRIPTION_CHARS
 from agent.errors import SpecError
 from agent.hybrid.prompting import render
 from agent.llm.base import LLMClient, Message, ToolSpec
-from agent.study.hydra_app import hydra_keys_problem
+from agent.study.hydra_app import config_keys, hydra_keys_problem
 from agent.study.script import scan_script, scan_text, undeclared_flags_problem
 
 SCRIPT_CHARS = 6000
@@ -111,6 +111,8 @@ def read_script(path: Path) -> dict[str, Any]:
         "params": scan.params[:40],
         "flags": sorted(scan.flags)[:40],
         "reads_params_file": scan.reads_params_file,
+        "hydra": scan.uses_hydra,
+        "hydra_keys": (config_keys(scan) or [])[:60],
     }
 
 

@@ -36,6 +36,31 @@ def primary_config(scan: ScriptScan) -> Path | None:
     return path if path.is_file() else None
 
 
+def _primary(scan: ScriptScan) -> tuple[Path, dict[str, Any]] | None:
+    """The app's primary config file and content, when it can be read whole: a literal config without a
+    ``defaults`` list (which composes groups at run time) that parses as a mapping."""
+    path = primary_config(scan) if scan.uses_hydra else None
+    if path is None:
+        return None
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None  # Hydra will say what is wrong with it
+    if not isinstance(config, dict) or "defaults" in config:
+        return None
+    return path, config
+
+
+def config_keys(scan: ScriptScan) -> list[str] | None:
+    """The leaf keys of a Hydra app's primary config (``optimizer.lr``), or None (``_primary``)."""
+    found = _primary(scan)
+    return None if found is None else _leaves(found[1])
+
+
+def _leaves(config: dict[str, Any]) -> list[str]:
+    return sorted(k for k in _keys(config) if not isinstance(_get(config, k), dict))
+
+
 def _keys(node: Any, prefix: str = "") -> list[str]:
     if not isinstance(node, dict):
         return [prefix] if prefix else []
@@ -45,37 +70,28 @@ def _keys(node: Any, prefix: str = "") -> list[str]:
     return out
 
 
+def _get(node: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
 def hydra_keys_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
     """Why ``pass_args: name=value`` would fail every trial (one line with the fix), or None (module docstring)."""
     if spec.arg_style != "name=value" or spec.function or not spec.command:
         return None
     scan = read_scan(spec, scan)
-    if scan is None or not scan.uses_hydra:
+    found = _primary(scan) if scan is not None else None
+    if scan is None or found is None:
         return None
-    path = primary_config(scan)
-    if path is None:
-        return None
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None  # Hydra will say what is wrong with it
-    if not isinstance(config, dict) or "defaults" in config:
-        return None
+    path, config = found
     keys = set(_keys(config))
-    names = [*spec.space.names, *spec.fixed]
-    missing = [n for n in names if not n.startswith(("+", "~")) and n not in keys]
+    missing = [n for n in [*spec.space.names, *spec.fixed] if not n.startswith(("+", "~")) and n not in keys]
     if not missing:
         return None
-    shown = ", ".join(sorted(k for k in keys if not isinstance(_get(config, k), dict))[:6])
     rel = path.relative_to(scan.path.parent) if path.is_relative_to(scan.path.parent) else path
     return (
-        f"{rel} has no key {', '.join(missing[:4])} (it has {shown}); with pass_args: name=value Hydra would "
-        f"reject it in every trial: add it to the config, name the param +{missing[0]} to add it, or rename the "
-        "param to one of its keys (nested keys with dots)"
+        f"{rel} has no key {', '.join(missing[:4])} (it has {', '.join(_leaves(config)[:6])}); with pass_args: "
+        f"name=value Hydra would reject it in every trial: add it to the config, name the param +{missing[0]} to "
+        "add it, or rename the param to one of its keys (nested keys with dots)"
     )
-
-
-def _get(node: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node

@@ -228,5 +228,10 @@ def test_a_hydra_app_gets_its_params_as_overrides_and_a_key_its_config_lacks_goe
     out = draft_spec("tune the learning rate of train.py for val_acc (maximize), 12 trials", client, cwd=tmp_path)
     assert out.spec.pass_args == "name=value" and out.spec.space.names == ["optimizer.lr"]
     assert any("train.py is a Hydra app: pass_args: name=value set" in w for w in out.warnings)
+    first = client.requests[0][0][1].content or ""  # the model is told it is a Hydra app, and its keys
+    assert (
+        "It is a Hydra app" in first
+        and 'Keys of its config (name params exactly so): ["depth","optimizer.lr"]' in first
+    )
     retry = client.requests[1][0][1].content or ""
     assert "conf/config.yaml has no key dropout" in retry  # the model is told why and redrafts
