@@ -37,7 +37,7 @@ class TrialRequest:
     pass_args: bool = False  # also append every param as an argument, in ``arg_style``
     arg_style: str = "flags"  # "flags": --name value; "name=value": Hydra-style overrides
     flag_names: dict[str, str] = field(default_factory=dict)  # param -> its flag as the script spells it
-    switches: dict[str, str] = field(default_factory=dict)  # param -> store_true | store_false | optional
+    switches: dict[str, str] = field(default_factory=dict)  # param -> store_true | store_false | optional | type_bool
     env: dict[str, str] = field(default_factory=dict)  # set explicitly (never scrubbed)
     pass_env: tuple[str, ...] = ()  # names passed through the secret scrub
     timeout: float | None = None  # wall-clock seconds

@@ -112,6 +112,8 @@ def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]
             action = request.switches.get(name)
             if action is None:
                 argv += [f"--{flag}", arg_value(value)]
+            elif action == "type_bool":  # argparse's type=bool: bool("false") is True, bool("") is False
+                argv += [f"--{flag}", "1" if _truthy(value) else ""]
             elif action == "optional":
                 argv.append(f"--{flag}" if _truthy(value) else f"--no-{flag}")
             elif _truthy(value):  # store_true / store_false: the param is named after the flag, true gives it

@@ -34,6 +34,8 @@ _FLAG = re.compile(r"[\"']--([A-Za-z_][\w-]*)[\"']")
 _SWITCH = re.compile(
     r"action\s*=\s*(?:[\"'](store_true|store_false)[\"']|(?:argparse\.)?(BooleanOptionalAction))|is_flag\s*=\s*True"
 )
+# argparse's type=bool reads any non-empty string, "false" included, as True: such a flag gets "" for false
+_TYPE_BOOL = re.compile(r"\btype\s*=\s*bool\b")
 _CLICK_PAIR = re.compile(r"[\"']--([A-Za-z_][\w-]*)\s*/\s*--no-\1[\"']")  # click's "--x/--no-x": --x or --no-x
 _LITERAL = re.compile(r"[\"'][^\"'{}]*[\"']")
 _KNOWN_ARGS = re.compile(r"parse_known_args|parse_known_intermixed_args")
@@ -61,7 +63,9 @@ class ScriptScan:
     flags: frozenset[str] = field(default_factory=frozenset)  # --name of add_argument, '-' written as '_'
     spelled: dict[str, str] = field(default_factory=dict)  # a flag of ``flags`` -> as declared (``learning-rate``)
     all_flags_seen: bool = False  # every add_argument names its flags literally, and unknown flags are errors
-    switches: dict[str, str] = field(default_factory=dict)  # a flag of ``flags`` that takes no value -> its action
+    switches: dict[str, str] = field(
+        default_factory=dict
+    )  # a bool-valued flag -> its action (type_bool: argparse type=bool)
     reads_params_file: bool = False  # TUNESMITH_PARAMS or tunesmith.params()
     reported: frozenset[str] = field(default_factory=frozenset)  # metric names of report(...) / TUNESMITH_REPORT
     keys: frozenset[str] = field(default_factory=frozenset)  # names read as params["name"] or dict keys
@@ -132,6 +136,12 @@ def scan_text(text: str, path: Path = Path("script.py")) -> ScriptScan:
                 for f in _FLAG.findall(call)
             },
             **{f.replace("-", "_"): action for f, action in pairs.items()},
+            **{
+                f.replace("-", "_"): "type_bool"
+                for call in calls
+                if _TYPE_BOOL.search(call)
+                for f in _FLAG.findall(call)
+            },
         },
         all_flags_seen=bool(firsts)
         and all(_LITERAL.fullmatch(a.strip()) for a in firsts)
@@ -223,7 +233,8 @@ def flag_switches(spec: StudySpec, scan: ScriptScan | None = None) -> dict[str, 
     """With ``pass_args``, the params whose flag takes no value: ``{"amp": "store_true"}``. Such a param is
     named after its flag, so a true value gives the flag alone (``--amp``; for ``store_false`` too:
     ``no_shuffle: true`` gives ``--no-shuffle``) and a false one leaves it out; ``optional`` (argparse's
-    ``BooleanOptionalAction``) gives ``--amp`` or ``--no-amp``. ``--amp true`` would fail every trial."""
+    ``BooleanOptionalAction``) gives ``--amp`` or ``--no-amp``. ``--amp true`` would fail every trial.
+    ``type_bool`` (argparse's ``type=bool``, which reads ``"false"`` as True) gives ``--amp 1`` or ``--amp ""``."""
     scan = _flags_scan(spec, scan)
     if scan is None:
         return {}

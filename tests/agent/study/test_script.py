@@ -333,3 +333,22 @@ def test_a_rich_error_panel_gives_its_message_as_the_reason() -> None:
         "│ No such option: --learning_rate Did you mean --learning-rate?   │\n╰─────────────────────╯\n"
     )
     assert _last_line(tail) == "No such option: --learning_rate Did you mean --learning-rate?"
+
+
+def test_an_argparse_type_bool_flag_gets_a_false_that_it_reads_as_false(tmp_path: Path) -> None:
+    """``type=bool`` turns any non-empty string into True ("false" too): false must go as an empty string."""
+    script = """
+import argparse
+import tunesmith
+
+p = argparse.ArgumentParser()
+p.add_argument("--learning_rate", type=float, default=0.1)
+p.add_argument("--num_layers", type=int, default=2)
+p.add_argument("--use_bn", type=bool, default=True)
+a = p.parse_args()
+tunesmith.report(score=a.learning_rate + a.num_layers + 10 * a.use_bn)
+"""
+    spec = load_spec(flag_spec(tmp_path, script, {}, trials=6, seed=4))
+    assert flag_switches(spec) == {"use_bn": "type_bool"}
+    run_and_check(spec, tmp_path, 6, lambda p: 0)
+    assert {t.params["use_bn"] for t in Session.open(tmp_path / "study").trials()} == {True, False}
