@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Mapping
@@ -77,6 +78,16 @@ def trial_paths(trial_dir: str) -> dict[str, str]:
     return {name: os.path.join(trial_dir, name) for name in names}
 
 
+HYDRA_RUN_DIR = "hydra.run.dir"
+
+
+def _hydra_quoted(path: str) -> str:
+    """``path`` as a Hydra override value: as is when plain, else single-quoted (Hydra's grammar)."""
+    if re.fullmatch(r"[\w/.\-]+", path):
+        return path
+    return "'" + path.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def arg_value(value: Any) -> str:
     """How a parameter is written as a ``--name value`` argument: bools as true/false, strings as they
     are, numbers as Python prints them, anything else (None, lists) as JSON."""
@@ -105,7 +116,11 @@ def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]
         return [python, "-u", RUN_FUNCTION, request.function]
     argv = list(request.command or ())
     if request.pass_args and request.arg_style == "name=value":  # Hydra-style overrides: lr=0.01 model.depth=3
-        return argv + [f"{name}={arg_value(value)}" for name, value in request.params.items()]
+        argv += [f"{name}={arg_value(value)}" for name, value in request.params.items()]
+        if HYDRA_RUN_DIR not in request.params:  # Hydra's outputs (its logs, the resolved config) in the trial's
+            # folder, not workdir/outputs/DATE/TIME: one per trial, and writable under strict isolation
+            argv.append(f"{HYDRA_RUN_DIR}={_hydra_quoted(os.path.join(request.trial_dir, 'hydra'))}")
+        return argv
     if request.pass_args:
         for name, value in request.params.items():
             flag = request.flag_names.get(name, name)

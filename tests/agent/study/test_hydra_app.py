@@ -90,7 +90,12 @@ def test_overrides_are_name_value_words_after_the_command(tmp_path: Path) -> Non
         "+extra=true",
         "layers=[1, 2]",
         "none=null",
+        f"hydra.run.dir={tmp_path}/hydra",  # Hydra's outputs in the trial's folder (writable under strict)
     ]
+    spaced = TrialRequest("t", {"x": 1}, "/tmp/a b/it's", "/tmp", command=["p"], pass_args=True, arg_style="name=value")
+    assert build_argv(spaced) == ["p", "x=1", "hydra.run.dir='/tmp/a b/it\\'s/hydra'"]
+    own = TrialRequest("t", {"hydra.run.dir": "out"}, "/t", "/t", command=["p"], pass_args=True, arg_style="name=value")
+    assert build_argv(own) == ["p", "hydra.run.dir=out"]  # the spec's own choice wins
 
 
 def test_a_key_the_config_lacks_is_refused_before_trial_1(tmp_path: Path) -> None:
@@ -135,6 +140,9 @@ def test_a_hydra_app_is_tuned_through_its_overrides(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     trials = Session.open(tmp_path / "s", readonly=True).trials()
     assert len(trials) == 4 and all(t.state is TrialState.COMPLETE for t in trials)
+    assert not (tmp_path / "outputs").exists()  # Hydra wrote into each trial's folder instead
+    overrides = yaml.safe_load((tmp_path / "s" / "trials" / "0000" / "hydra" / ".hydra" / "overrides.yaml").read_text())
+    assert overrides[:3] == [f"{k}={v}" for k, v in trials[0].params.items()]
     for t in trials:  # each trial's params reached the app's config, nested key included
         p, m = t.params, t.metrics
         assert m["lr_seen"] == pytest.approx(p["optimizer.lr"]) and m["depth_seen"] == p["depth"]
