@@ -7,7 +7,8 @@ Some setups fail the same way whatever the params, and every further trial only 
 - **identical failures**: N trials failed with the same deterministic failure (crash, launch error, or no
   objective reported) and the same reason, and no trial of the study has completed. Values that follow a
   ``--flag`` in a reason (argparse echoing the argv of ``pass_args``: ``unrecognized arguments: --lr 0.01``)
-  do not make reasons differ; any other difference does (``lr=0.1 too large`` may depend on the params).
+  do not make reasons differ, nor do dates and times (a run folder named after the clock: ``outputs/2026-12-06/
+  13-19-49``); any other difference does (``lr=0.1 too large`` may depend on the params).
   The trial that just finished must be one of them, so a study resumed after a fix is not stopped for the old failures.
 - **identical metrics**: every completed trial so far returned bit-identical metrics (the last value of every
   metric and the whole reported curve), and they ran at least N different configurations: the params are
@@ -37,9 +38,13 @@ DETERMINISTIC = frozenset({FailureKind.CRASH, FailureKind.LAUNCH, FailureKind.NO
 _FLAG_VALUE = re.compile(r"(--[A-Za-z_][\w-]*)(?:=|\s+)(?!--)('[^']*'|\"[^\"]*\"|\S+)")
 
 
+_CLOCK = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T_ ]?\d{2}[-:]\d{2}[-:]\d{2}(?:[.,]\d+)?)?\b|\b\d{2}[-:]\d{2}[-:]\d{2}\b")
+
+
 def failure_key(reason: str | None) -> str | None:
-    """A failure's reason with the values passed after ``--flags`` masked (module docstring)."""
-    return None if reason is None else _FLAG_VALUE.sub(r"\1 <value>", reason)
+    """A failure's reason with the values passed after ``--flags``, and dates and times, masked (module
+    docstring)."""
+    return None if reason is None else _CLOCK.sub("<time>", _FLAG_VALUE.sub(r"\1 <value>", reason))
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,6 @@ def test_values_echoed_after_flags_do_not_make_failures_differ() -> None:
     assert found is not None and found.trials == (0, 1, 2) and "must declare each" in found.message
     assert failure_key("argument --lr: invalid float value: 'abc'") == "argument --lr: invalid float value: 'abc'"
     assert failure_key("exited with code 1: x=0.1 too large") == "exited with code 1: x=0.1 too large"
+    clock = "OSError: [Errno 30] Read-only file system: 'outputs/{}/13-19-{}'"  # a run folder named by the clock
+    assert failure_key(clock.format("2026-12-06", 49)) == failure_key(clock.format("2026-12-07", 50))
+    assert failure_key("at 2026-12-06T13:19:49.5 failed") == "at <time> failed"
