@@ -333,6 +333,9 @@ def unreported_warning(spec: StudySpec) -> str | None:
         return None
     used = [name for needle, name in _OTHER_LOGGERS.items() if needle in text]
     where = f"; it logs with {used[0]}: add the line beside it" if used else ""
+    if used and used[0] == "Lightning's self.log":  # the callback reports what self.log logs, and stops on request
+        where = "; it logs with Lightning's self.log: add callbacks=[TunesmithCallback()] to its Trainer (from "
+        where += "tunesmith.lightning import TunesmithCallback)"
     return (
         f"{scan.path.name} never reports to tunesmith (no tunesmith.report(...) or TUNESMITH_REPORT line), so every "
         f"trial would end without {spec.metric}: add tunesmith.report({spec.metric}=...){where}"

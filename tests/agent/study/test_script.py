@@ -236,6 +236,14 @@ def test_a_script_that_never_reports_to_tunesmith_is_warned_about_with_its_logge
     (tmp_path / "metrics.py").unlink()
     (tmp_path / "train.py").write_text("print('TUNESMITH_REPORT {\"val_loss\": 1}')\n")
     assert unreported_warning(load_spec(data)) is None
+    (tmp_path / "train.py").write_text(
+        "class M(L.LightningModule):\n    def validation_step(self, b, i):\n        self.log('val_loss', 1.0)\n"
+    )
+    warning = unreported_warning(load_spec(data))
+    assert warning is not None and warning.endswith(
+        "it logs with Lightning's self.log: add callbacks=[TunesmithCallback()] to its Trainer (from "
+        "tunesmith.lightning import TunesmithCallback)"
+    )
 
 
 def flag_spec(tmp_path: Path, script: str, more: dict[str, Any], *, trials: int, seed: int) -> dict[str, Any]:
