@@ -315,6 +315,7 @@ _OTHER_LOGGERS = {
     "mlflow.log_metrics": "mlflow.log_metrics",
     "SummaryWriter": "TensorBoard's SummaryWriter",
     "self.log(": "Lightning's self.log",
+    "from transformers import": "the Hugging Face Trainer",
 }
 
 
@@ -336,6 +337,9 @@ def unreported_warning(spec: StudySpec) -> str | None:
     if used and used[0] == "Lightning's self.log":  # the callback reports what self.log logs, and stops on request
         where = "; it logs with Lightning's self.log: add callbacks=[TunesmithCallback()] to its Trainer (from "
         where += "tunesmith.lightning import TunesmithCallback)"
+    elif used and used[0] == "the Hugging Face Trainer":
+        where = "; it trains with the Hugging Face Trainer: add callbacks=[TunesmithCallback()] to it (from "
+        where += "tunesmith.huggingface import TunesmithCallback)"
     return (
         f"{scan.path.name} never reports to tunesmith (no tunesmith.report(...) or TUNESMITH_REPORT line), so every "
         f"trial would end without {spec.metric}: add tunesmith.report({spec.metric}=...){where}"

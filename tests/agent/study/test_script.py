@@ -244,6 +244,9 @@ def test_a_script_that_never_reports_to_tunesmith_is_warned_about_with_its_logge
         "it logs with Lightning's self.log: add callbacks=[TunesmithCallback()] to its Trainer (from "
         "tunesmith.lightning import TunesmithCallback)"
     )
+    (tmp_path / "train.py").write_text("from transformers import Trainer\nTrainer(model=m).train()\n")
+    warning = unreported_warning(load_spec(data))
+    assert warning is not None and warning.endswith("(from tunesmith.huggingface import TunesmithCallback)")
 
 
 def flag_spec(tmp_path: Path, script: str, more: dict[str, Any], *, trials: int, seed: int) -> dict[str, Any]:
