@@ -60,12 +60,13 @@ class ScriptScan:
 
     path: Path
     text: str
-    flags: frozenset[str] = field(default_factory=frozenset)  # --name of add_argument, '-' written as '_'
+    flags: frozenset[str] = field(
+        default_factory=frozenset
+    )  # declared --names (argparse, optparse, click), '_' for '-'
     spelled: dict[str, str] = field(default_factory=dict)  # a flag of ``flags`` -> as declared (``learning-rate``)
     all_flags_seen: bool = False  # every add_argument names its flags literally, and unknown flags are errors
-    switches: dict[str, str] = field(
-        default_factory=dict
-    )  # a bool-valued flag -> its action (type_bool: argparse type=bool)
+    # a bool-valued flag -> its action: store_true, store_false, optional (--x/--no-x), type_bool (type=bool)
+    switches: dict[str, str] = field(default_factory=dict)
     reads_params_file: bool = False  # TUNESMITH_PARAMS or tunesmith.params()
     reported: frozenset[str] = field(default_factory=frozenset)  # metric names of report(...) / TUNESMITH_REPORT
     keys: frozenset[str] = field(default_factory=frozenset)  # names read as params["name"] or dict keys
