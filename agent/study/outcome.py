@@ -72,7 +72,8 @@ def _signal_name(sig: int) -> str:
 _TRAILERS = ("Set the environment variable HYDRA_FULL_ERROR=1",)
 
 
-_BOX = re.compile(r"[╭╮╰╯─━┏┓┗┛│┃\s]*(?:Error)?[╭╮╰╯─━┏┓┗┛│┃\s]*")  # a rich panel's frame (typer's errors)
+# a blank line, or a rich panel's frame (typer's and click's errors): frame characters, at most the word Error
+_BOX = re.compile(r"\s*|(?=.*[╭╮╰╯─━┏┓┗┛│┃])[╭╮╰╯─━┏┓┗┛│┃\s]*(?:Error)?[╭╮╰╯─━┏┓┗┛│┃\s]*")
 
 
 def _last_line(text: str) -> str:
