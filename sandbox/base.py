@@ -36,6 +36,7 @@ class TrialRequest:
     function: str | None = None  # 'module:function' or '/path/file.py:function'
     pass_args: bool = False  # also append every param as an argument, in ``arg_style``
     arg_style: str = "flags"  # "flags": --name value; "name=value": Hydra-style overrides
+    hydra_app: bool = False  # a Hydra app: with name=value, its run dir goes into the trial's folder
     flag_names: dict[str, str] = field(default_factory=dict)  # param -> its flag as the script spells it
     switches: dict[str, str] = field(default_factory=dict)  # param -> store_true | store_false | optional | type_bool
     env: dict[str, str] = field(default_factory=dict)  # set explicitly (never scrubbed)

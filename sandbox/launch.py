@@ -117,8 +117,9 @@ def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]
     argv = list(request.command or ())
     if request.pass_args and request.arg_style == "name=value":  # Hydra-style overrides: lr=0.01 model.depth=3
         argv += [f"{name}={arg_value(value)}" for name, value in request.params.items()]
-        if HYDRA_RUN_DIR not in request.params:  # Hydra's outputs (its logs, the resolved config) in the trial's
-            # folder, not workdir/outputs/DATE/TIME: one per trial, and writable under strict isolation
+        # Hydra's outputs (its logs, the resolved config) in the trial's folder, not workdir/outputs/DATE/TIME:
+        # one per trial, and writable under strict isolation
+        if request.hydra_app and HYDRA_RUN_DIR not in request.params:
             argv.append(f"{HYDRA_RUN_DIR}={_hydra_quoted(os.path.join(request.trial_dir, 'hydra'))}")
         return argv
     if request.pass_args:

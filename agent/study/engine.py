@@ -68,6 +68,7 @@ from agent.study.dedupe import (
 )
 from agent.study.doctor import Finding, SetupDoctor
 from agent.study.hooks import Observer, Pruner, Resources, RunSummary, Steering, StudyControl
+from agent.study.hydra_app import hydra_app
 from agent.study.intake import ProposalIntake
 from agent.study.pbt import CheckpointPaths, PopulationScheduler
 from agent.study.proposers import Proposer
@@ -128,6 +129,7 @@ class StudyEngine(TrialResults, ProposalIntake):
         self._threads = default_threads(spec)
         self._flags = flag_names(spec)  # pass_args: flags the script spells with dashes ...
         self._switches = flag_switches(spec)  # ... and flags that take no value (store_true)
+        self._hydra = hydra_app(spec)  # name=value to a Hydra app: its run dir in each trial's folder
         self.doctor = SetupDoctor(
             after=spec.broken_setup_after, metric=spec.metric, curve=store.metrics, study_dir=study_dir
         )
@@ -437,4 +439,5 @@ class StudyEngine(TrialResults, ProposalIntake):
             env=env,
             flags=self._flags,
             switches=self._switches,
+            hydra_app=self._hydra,
         )

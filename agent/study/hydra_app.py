@@ -23,6 +23,14 @@ _DECORATOR = re.compile(r"hydra\.main\s*\(([^)]*)\)|@main\s*\(([^)]*)\)")
 _KWARG = re.compile(r"""(config_path|config_name)\s*=\s*(['"])([^'"]*)\2""")
 
 
+def hydra_app(spec: StudySpec, scan: ScriptScan | None = None) -> bool:
+    """Whether ``spec`` passes ``name=value`` overrides to a script that is a Hydra app (``@hydra.main``)."""
+    if spec.arg_style != "name=value" or spec.function or not spec.command:
+        return False
+    scan = read_scan(spec, scan)
+    return scan is not None and scan.uses_hydra
+
+
 def primary_config(scan: ScriptScan) -> Path | None:
     """The YAML file of the app's primary config, when the decorator names both literally and it exists."""
     m = _DECORATOR.search(scan.text)

@@ -34,12 +34,13 @@ def trial_request(
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, str] | None = None,
     switches: Mapping[str, str] | None = None,
+    hydra_app: bool = False,
 ) -> TrialRequest:
     """The request of trial ``number`` of ``spec`` with ``params`` (the spec's ``fixed`` added) in
     ``study_dir``; a ``python`` command runs tunesmith's own interpreter. ``env``: more contract variables
     (the checkpoint folder and the checkpoint to restore); ``flags``: params whose ``--flag`` the script spells
     otherwise, ``switches``: params whose flag takes no value (``script.flag_names`` and ``flag_switches``: read
-    once per study, not per trial)."""
+    once per study, not per trial); ``hydra_app``: the script is a Hydra app (``hydra_app.hydra_app``)."""
     command = list(spec.command) if spec.command else None
     if command and command[0] in ("python", "python3"):
         command[0] = sys.executable  # the interpreter tunesmith runs in, with its packages
@@ -52,6 +53,7 @@ def trial_request(
         function=spec.function,
         pass_args=spec.arg_style is not None,
         arg_style=spec.arg_style or "flags",
+        hydra_app=hydra_app,
         flag_names=dict(flags or {}),
         switches=dict(switches or {}),
         env={**spec.env.set, "TUNESMITH_OBJECTIVE": spec.metric, **(env or {})},

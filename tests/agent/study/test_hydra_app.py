@@ -80,6 +80,7 @@ def test_overrides_are_name_value_words_after_the_command(tmp_path: Path) -> Non
         command=["python", "train.py"],
         pass_args=True,
         arg_style="name=value",
+        hydra_app=True,
     )
     assert build_argv(request) == [
         "python",
@@ -92,10 +93,13 @@ def test_overrides_are_name_value_words_after_the_command(tmp_path: Path) -> Non
         "none=null",
         f"hydra.run.dir={tmp_path}/hydra",  # Hydra's outputs in the trial's folder (writable under strict)
     ]
-    spaced = TrialRequest("t", {"x": 1}, "/tmp/a b/it's", "/tmp", command=["p"], pass_args=True, arg_style="name=value")
+    kw: dict[str, Any] = {"command": ["p"], "pass_args": True, "arg_style": "name=value", "hydra_app": True}
+    spaced = TrialRequest("t", {"x": 1}, "/tmp/a b/it's", "/tmp", **kw)
     assert build_argv(spaced) == ["p", "x=1", "hydra.run.dir='/tmp/a b/it\\'s/hydra'"]
-    own = TrialRequest("t", {"hydra.run.dir": "out"}, "/t", "/t", command=["p"], pass_args=True, arg_style="name=value")
+    own = TrialRequest("t", {"hydra.run.dir": "out"}, "/t", "/t", **kw)
     assert build_argv(own) == ["p", "hydra.run.dir=out"]  # the spec's own choice wins
+    plain = TrialRequest("t", {"x": 1}, "/t", "/t", **{**kw, "hydra_app": False})
+    assert build_argv(plain) == ["p", "x=1"]  # name=value to a script that is not a Hydra app: nothing added
 
 
 def test_a_key_the_config_lacks_is_refused_before_trial_1(tmp_path: Path) -> None:
