@@ -35,7 +35,7 @@ class TrialRequest:
     command: list[str] | None = None  # argv; exactly one of command/function
     function: str | None = None  # 'module:function' or '/path/file.py:function'
     pass_args: bool = False  # also append every param as an argument, in ``arg_style``
-    arg_style: str = "flags"  # "flags": --name value; "name=value": Hydra-style overrides
+    arg_style: str = "flags"  # "flags": --name value; "name=value": Hydra overrides; "--name=value": Python literals
     hydra_app: bool = False  # a Hydra app: with name=value, its run dir goes into the trial's folder
     flag_names: dict[str, str] = field(default_factory=dict)  # param -> its flag as the script spells it
     switches: dict[str, str] = field(default_factory=dict)  # param -> store_true | store_false | optional | type_bool

@@ -88,6 +88,15 @@ def _hydra_quoted(path: str) -> str:
     return "'" + path.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def python_literal(value: Any) -> str:
+    """How a parameter is written for a script that reads values with ``ast.literal_eval`` (nanoGPT's
+    configurator, python-fire): bools as True/False, None as None, strings as they are (an unparsable literal
+    stays a string there), numbers as Python prints them (a float keeps its point), lists as Python writes them."""
+    if isinstance(value, str):
+        return value
+    return repr(value)
+
+
 def arg_value(value: Any) -> str:
     """How a parameter is written as a ``--name value`` argument: bools as true/false, strings as they
     are, numbers as Python prints them, anything else (None, lists) as JSON."""
@@ -115,6 +124,8 @@ def build_argv(request: TrialRequest, python: str = sys.executable) -> list[str]
     if request.function is not None:
         return [python, "-u", RUN_FUNCTION, request.function]
     argv = list(request.command or ())
+    if request.pass_args and request.arg_style == "--name=value":  # nanoGPT's configurator, python-fire
+        return argv + [f"--{name}={python_literal(value)}" for name, value in request.params.items()]
     if request.pass_args and request.arg_style == "name=value":  # Hydra-style overrides: lr=0.01 model.depth=3
         argv += [f"{name}={arg_value(value)}" for name, value in request.params.items()]
         # Hydra's outputs (its logs, the resolved config) in the trial's folder, not workdir/outputs/DATE/TIME:

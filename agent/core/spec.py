@@ -72,7 +72,13 @@ def duration_text(seconds: float) -> str:
 
 Duration = Annotated[float | None, BeforeValidator(parse_duration)]
 
-_ARG_STYLES = {"flags": True, "--name value": True, "name=value": "name=value", "hydra": "name=value"}
+_ARG_STYLES = {
+    "flags": True,
+    "--name value": True,
+    "name=value": "name=value",
+    "hydra": "name=value",
+    "--name=value": "--name=value",
+}
 
 
 def _pass_args(value: Any) -> Any:
@@ -87,11 +93,12 @@ def _pass_args(value: Any) -> Any:
             return _ARG_STYLES[text]
     raise ValueError(
         f"{value!r} is not a way to pass params; use true (--name value flags), name=value (Hydra-style "
-        "overrides) or false (the params file only)"
+        "overrides), --name=value (Python literals: nanoGPT's configurator, python-fire) or false (the params file "
+        "only)"
     )
 
 
-PassArgs = Annotated[bool | Literal["name=value"], BeforeValidator(_pass_args)]
+PassArgs = Annotated[bool | Literal["name=value", "--name=value"], BeforeValidator(_pass_args)]
 
 
 class Price(BaseModel):
@@ -275,8 +282,9 @@ class StudySpec(_Strict):
     workdir: str | None = None
     pass_args: PassArgs = Field(
         default=False,
-        description="also pass params as arguments: true: --name value (argparse, click); 'name=value': "
-        "Hydra-style overrides (nested keys named with dots: optimizer.lr)",
+        description="also pass params as arguments: true: --name value (argparse, click, typer); 'name=value': "
+        "Hydra-style overrides (nested keys named with dots: optimizer.lr); '--name=value': Python literals "
+        "(nanoGPT's configurator.py, python-fire)",
     )
     default: dict[str, Any] | None = Field(default=None, description="configuration run first")
     budget: Budget = Field(default_factory=Budget)
@@ -368,11 +376,12 @@ class StudySpec(_Strict):
             )
 
     @property
-    def arg_style(self) -> Literal["flags", "name=value"] | None:
-        """How params are passed as arguments: ``flags`` (``pass_args: true``), ``name=value``, or None."""
-        if self.pass_args == "name=value":
-            return "name=value"
-        return "flags" if self.pass_args is True else None
+    def arg_style(self) -> Literal["flags", "name=value", "--name=value"] | None:
+        """How params are passed as arguments: ``flags`` (``pass_args: true``), ``name=value``, ``--name=value``,
+        or None (the params file only)."""
+        if self.pass_args is True:
+            return "flags"
+        return self.pass_args or None
 
     @property
     def direction(self) -> str:

@@ -27,6 +27,7 @@ _PASS_TEXT = {
     "params_file": "a JSON file named by TUNESMITH_PARAMS (tunesmith.params() reads it)",
     "flags": "--name value command-line arguments (pass_args: true)",
     "name=value": "name=value command-line overrides, Hydra style (pass_args: name=value; dots name nested keys)",
+    "--name=value": "--name=value command-line arguments read as Python literals (pass_args: --name=value)",
     "function": "the arguments of a Python function (function: in the spec)",
 }
 

@@ -61,10 +61,11 @@ class SpecDraft(BaseModel):
     direction: Literal["maximize", "minimize"] | None = None
     max_trials: int | None = Field(default=None, ge=1, description="trials asked for; null if not said")
     params: list[ParamDraft] = Field(default_factory=list)
-    pass_mode: Literal["params_file", "flags", "name=value"] | None = Field(
+    pass_mode: Literal["params_file", "flags", "name=value", "--name=value"] | None = Field(
         default=None,
         description="how the script reads its hyperparameters: params_file (tunesmith.params() or "
-        "TUNESMITH_PARAMS), flags (argparse --name value) or name=value (Hydra overrides; nested keys with dots)",
+        "TUNESMITH_PARAMS), flags (argparse --name value), name=value (Hydra overrides; nested keys with dots) or "
+        "--name=value (Python literals: nanoGPT's configurator.py, python-fire)",
     )
     model_family: str | None = Field(default=None, description="what the script trains, e.g. 'PyTorch MLP'")
     data: str | None = Field(default=None, description="the data set it trains on and its size, if the script says")
@@ -270,7 +271,11 @@ def build(
     warnings: list[str] = []
     scan = scan_script(path)
     as_flags = sorted(set(space) & set(scan.flags)) if scan else []
-    if scan is not None and scan.uses_hydra and not scan.reads_params_file:
+    if scan is not None and scan.uses_literal_args and not scan.reads_params_file and not scan.flags:
+        data["pass_args"] = "--name=value"  # configurator.py / fire: Python literals, True not true
+        if draft.pass_mode != "--name=value":
+            warnings.append(f"{script} reads --name=value Python literals: pass_args: --name=value set")
+    elif scan is not None and scan.uses_hydra and not scan.reads_params_file:
         data["pass_args"] = "name=value"  # a Hydra app takes its params as overrides, never as --flags
         if draft.pass_mode != "name=value":
             warnings.append(f"{script} is a Hydra app: pass_args: name=value set (params as lr=0.01 overrides)")

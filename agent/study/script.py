@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 #: How params reach a trial: the JSON params file (always written), ``--name value`` flags (``pass_args``),
 #: or the arguments of a Python function (``function:``).
-PassMode = Literal["params_file", "flags", "name=value", "function"]
+PassMode = Literal["params_file", "flags", "name=value", "--name=value", "function"]
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
 # a declaration's arguments (one level of parens): argparse's add_argument, optparse's add_option, click's option
@@ -51,6 +51,7 @@ _RESTORES = re.compile(r"restore_from\s*\(|TUNESMITH_RESTORE_FROM")
 
 
 _TYPER = re.compile(r"^\s*(?:import typer\b|from typer import)", re.MULTILINE)
+_LITERAL_ARGS = re.compile(r"configurator\.py|\bfire\.Fire\(|from fire import Fire")
 _HYDRA = re.compile(r"\bhydra\.main\b|from\s+hydra\s+import\s+[^\n]*\bmain\b")
 
 
@@ -76,6 +77,12 @@ class ScriptScan:
         """A typer app: its options are its function's parameters, ``learning_rate`` as ``--learning-rate`` and a
         bool as ``--x/--no-x`` (typer's conventions; not declared in the text as argparse flags are)."""
         return _TYPER.search(self.text) is not None
+
+    @property
+    def uses_literal_args(self) -> bool:
+        """It reads ``--name=value`` arguments as Python literals: nanoGPT's ``configurator.py`` (``exec``'d into
+        the script's globals) or python-fire (``fire.Fire``)."""
+        return _LITERAL_ARGS.search(self.text) is not None
 
     @property
     def uses_hydra(self) -> bool:
@@ -190,14 +197,31 @@ def pass_modes(spec: StudySpec) -> list[PassMode]:
 def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | None:
     """Why the space's params would never reach the script (one line with the fix), or None.
 
-    The case caught: a ``python SCRIPT.py`` command whose script reads argparse flags named like the space's
+    The cases caught: a ``python SCRIPT.py`` command whose script reads argparse flags named like the space's
     parameters, does not read the params file, and is run without ``pass_args: true``: every trial would run
-    the script's own defaults and measure nothing.
+    the script's own defaults and measure nothing; and a script that reads ``--name=value`` Python literals
+    (nanoGPT's ``configurator.py``) run without ``pass_args: --name=value``, or with ``--name value`` flags, which
+    the configurator rejects.
     """
-    if spec.function or spec.pass_args or not spec.command:
+    if spec.function or not spec.command or spec.arg_style in ("name=value", "--name=value"):
         return None
     scan = read_scan(spec, scan)
     if scan is None or scan.reads_params_file:
+        return None
+    if "configurator.py" in scan.text or (scan.uses_literal_args and not spec.pass_args and not scan.flags):
+        how = "--name value flags" if spec.pass_args else "the params file only"
+        return (
+            f"{scan.path.name} reads --name=value arguments as Python literals ("
+            f"{'configurator.py' if 'configurator.py' in scan.text else 'python-fire'}), but the spec passes "
+            f"params as {how}; set pass_args: --name=value in the spec"
+        )
+    bools = [n for n in spec.space.names if _bool_param(spec, n)]
+    if scan.uses_literal_args and spec.arg_style == "flags" and bools:
+        return (
+            f"{scan.path.name} reads its arguments as Python literals (python-fire), where --{bools[0]} false is "
+            "the string 'false', which is true; set pass_args: --name=value in the spec"
+        )
+    if spec.pass_args:
         return None
     as_flags = sorted(n for n in spec.space.names if n in scan.flags)
     if not as_flags:

@@ -59,6 +59,8 @@ def _show(spec: StudySpec, notes: str | None, warnings: list[str]) -> None:
 def _pass_text(spec: StudySpec) -> str:
     if spec.function:
         return "function arguments"
+    if spec.arg_style == "--name=value":
+        return "--name=value Python literals (pass_args: --name=value) and the params file (TUNESMITH_PARAMS)"
     if spec.arg_style == "name=value":
         return "name=value overrides, Hydra style (pass_args: name=value) and the params file (TUNESMITH_PARAMS)"
     if spec.pass_args:

@@ -235,3 +235,15 @@ def test_a_hydra_app_gets_its_params_as_overrides_and_a_key_its_config_lacks_goe
     )
     retry = client.requests[1][0][1].content or ""
     assert "conf/config.yaml has no key dropout" in retry  # the model is told why and redrafts
+
+
+def test_a_nanogpt_style_script_gets_python_literal_arguments(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(
+        "import tunesmith\nlearning_rate = 6e-4\nexec(open('configurator.py').read())\n"
+        "tunesmith.report(val_loss=learning_rate)\n"
+    )
+    params = [{"name": "learning_rate", "type": "float", "low": 1e-4, "high": 1e-2, "log": True}]
+    client = ScriptedClient([reply(script="train.py", metric="val_loss", direction="minimize", params=params)])
+    out = draft_spec("tune the learning rate of train.py for val_loss, 8 trials", client, cwd=tmp_path)
+    assert out.spec.pass_args == "--name=value"
+    assert any("train.py reads --name=value Python literals" in w for w in out.warnings)
