@@ -73,4 +73,10 @@ def read_spec_file(path: Path) -> Any:
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{path.name}: cannot parse ({first}); fix the syntax") from None
+    if path.suffix == ".py":  # a newcomer's first try: the training script itself
+        raise SpecError(
+            f"{path.name} is a training script, not a spec: write a spec.yaml that runs it (command: [python, "
+            f"{path.name}], objective: {{metric: ..., direction: ...}}, space: {{...}}; README, 'Describe a study'), "
+            f'or ask in words with an LLM: tunesmith tune "tune the learning rate of {path.name} for val_loss"'
+        )
     raise SpecError(f"{path.name}: unknown spec format; use .yaml, .toml or .json")

@@ -110,6 +110,12 @@ def test_bad_files(tmp_path: Path) -> None:
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(SpecError, match="mapping"):
         load_spec(tmp_path / "list.yaml")
+    (tmp_path / "train.py").write_text("print(1)\n")  # a newcomer passes the training script itself
+    with pytest.raises(SpecError, match=r"train.py is a training script, not a spec: write a spec.yaml that runs it"):
+        load_spec(tmp_path / "train.py")
+    (tmp_path / "spec.txt").write_text("x\n")
+    with pytest.raises(SpecError, match=r"unknown spec format; use \.yaml, \.toml or \.json"):
+        load_spec(tmp_path / "spec.txt")
 
 
 @pytest.mark.parametrize(("text", "seconds"), [(90, 90.0), ("90s", 90.0), ("10m", 600.0), ("1.5h", 5400.0)])
