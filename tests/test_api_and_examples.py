@@ -28,6 +28,11 @@ def test_python_api_runs_a_callable_objective(tmp_path: Path) -> None:
     )
     assert len(study.trials) == 4
     assert study.best_value == min(t.value for t in study.trials if t.value is not None)
+    assert set(study.best_params or {}) <= {"x", "k"}
+    df = study.to_dataframe()
+    assert list(df["trial"]) == [0, 1, 2, 3] and "param_x" in df.columns
+    again = tunesmith.load(tmp_path / "s")
+    assert again.best_value == study.best_value
 
 
 def test_python_api_takes_the_function_object_itself(tmp_path: Path) -> None:
@@ -44,11 +49,6 @@ def test_python_api_takes_the_function_object_itself(tmp_path: Path) -> None:
     assert len(study.trials) == 3 and all(t.value is not None for t in study.trials)
     with pytest.raises(SpecError, match="lambdas and nested functions cannot run in a child process"):
         tunesmith.tune({**spec, "function": lambda p: {"y": 1.0}}, dir=tmp_path / "l")
-    assert set(study.best_params or {}) <= {"x", "k"}
-    df = study.to_dataframe()
-    assert list(df["trial"]) == [0, 1, 2, 3] and "param_x" in df.columns
-    again = tunesmith.load(tmp_path / "s")
-    assert again.best_value == study.best_value
 
 
 def test_python_api_rejects_bad_specs_before_running(tmp_path: Path) -> None:
