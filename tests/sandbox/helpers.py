@@ -107,3 +107,55 @@ def wait_dead(pid: int, timeout: float = 3.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def tune_lr_study(tmp_path: Path, script: str, metric: str) -> Any:
+    """Write ``script`` as train.py and tune its ``lr`` (2 random trials, minimising ``metric``) through the
+    real CLI; returns the finished study's read-only session (every trial must have completed)."""
+    import yaml
+
+    from agent.core.records import TrialState
+    from agent.study.session import Session
+    from tests.conftest import run_cli
+
+    (tmp_path / "train.py").write_text(script)
+    spec = {
+        "objective": {"metric": metric, "direction": "minimize"},
+        "command": ["python", "train.py"],
+        "space": {"lr": {"type": "float", "low": 0.01, "high": 0.5, "log": True}},
+        "budget": {"max_trials": 2, "trial_timeout": "3m"},
+        "strategy": "random",
+        "seed": 0,
+    }
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    res = run_cli("tune", str(tmp_path / "spec.yaml"), "--dir", str(tmp_path / "s"), cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "warning" not in res.stdout  # a callback counts as reporting to tunesmith
+    session = Session.open(tmp_path / "s", readonly=True)
+    trials = session.trials()
+    assert len(trials) == 2 and all(t.state is TrialState.COMPLETE for t in trials)
+    assert trials[0].value != trials[1].value  # each trial's lr reached the model
+    return session
+
+
+def run_stopped(tmp_path: Path, script: str) -> str:
+    """Run ``script`` as a trial whose stop was already asked (``STOP`` exists, lr 0.1); it must exit 0 and
+    acknowledge the stop. Returns its stdout."""
+    import json
+    import subprocess
+
+    (tmp_path / "train.py").write_text(script)
+    (tmp_path / "STOP").write_text("")
+    (tmp_path / "params.json").write_text(json.dumps({"lr": 0.1}))
+    env = {
+        "TUNESMITH_STOP_FILE": str(tmp_path / "STOP"),
+        "TUNESMITH_REPORT_FILE": str(tmp_path / "reports.jsonl"),
+        "TUNESMITH_PARAMS": str(tmp_path / "params.json"),
+        "PYTHONPATH": str(REPO),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run([sys.executable, "train.py"], cwd=tmp_path, env=env, capture_output=True, timeout=180)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert (tmp_path / "STOP.seen").exists()  # and tunesmith is told the trial acted on it
+    return done.stdout.decode()
