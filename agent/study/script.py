@@ -51,7 +51,8 @@ _RESTORES = re.compile(r"restore_from\s*\(|TUNESMITH_RESTORE_FROM")
 
 
 _TYPER = re.compile(r"^\s*(?:import typer\b|from typer import)", re.MULTILINE)
-_LITERAL_ARGS = re.compile(r"configurator\.py|\bfire\.Fire\(|from fire import Fire")
+_CONFIGURATOR = re.compile(r"exec\(.*configurator\.py")  # nanoGPT: exec(open('configurator.py').read())
+_LITERAL_ARGS = re.compile(r"exec\(.*configurator\.py|\bfire\.Fire\(|from fire import Fire")
 _HYDRA = re.compile(r"\bhydra\.main\b|from\s+hydra\s+import\s+[^\n]*\bmain\b")
 
 
@@ -208,11 +209,12 @@ def params_problem(spec: StudySpec, scan: ScriptScan | None = None) -> str | Non
     scan = read_scan(spec, scan)
     if scan is None or scan.reads_params_file:
         return None
-    if "configurator.py" in scan.text or (scan.uses_literal_args and not spec.pass_args and not scan.flags):
+    configurator = _CONFIGURATOR.search(scan.text) is not None
+    if configurator or (scan.uses_literal_args and not spec.pass_args and not scan.flags):
         how = "--name value flags" if spec.pass_args else "the params file only"
         return (
             f"{scan.path.name} reads --name=value arguments as Python literals ("
-            f"{'configurator.py' if 'configurator.py' in scan.text else 'python-fire'}), but the spec passes "
+            f"{'configurator.py' if configurator else 'python-fire'}), but the spec passes "
             f"params as {how}; set pass_args: --name=value in the spec"
         )
     bools = [n for n in spec.space.names if _bool_param(spec, n)]
