@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from agent.core.messages import one_line
+from agent.core.pass_args import PassArgs
 from agent.core.space import SearchSpace
 from agent.core.spec_file import read_spec_file
 from agent.core.sweep import from_sweep, is_sweep
@@ -71,34 +72,6 @@ def duration_text(seconds: float) -> str:
 
 
 Duration = Annotated[float | None, BeforeValidator(parse_duration)]
-
-_ARG_STYLES = {
-    "flags": True,
-    "--name value": True,
-    "name=value": "name=value",
-    "hydra": "name=value",
-    "--name=value": "--name=value",
-}
-
-
-def _pass_args(value: Any) -> Any:
-    """``pass_args``: a bool, or a style by name (``flags`` is ``true``; ``hydra`` is ``name=value``)."""
-    if isinstance(value, bool) or value is None:
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("true", "yes", "on", "false", "no", "off"):
-            return text in ("true", "yes", "on")
-        if text in _ARG_STYLES:
-            return _ARG_STYLES[text]
-    raise ValueError(
-        f"{value!r} is not a way to pass params; use true (--name value flags), name=value (Hydra-style "
-        "overrides), --name=value (Python literals: nanoGPT's configurator, python-fire) or false (the params file "
-        "only)"
-    )
-
-
-PassArgs = Annotated[bool | Literal["name=value", "--name=value"], BeforeValidator(_pass_args)]
 
 
 class Price(BaseModel):
