@@ -15,9 +15,15 @@ CLOSE = "«end untrusted»"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def defuse(text: str) -> str:
+    """Control characters dropped and our markers neutralised (``«`` -> ``‹``): ``text`` can be shown inside an
+    untrusted block without closing it (a training script or config file shown to a model)."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n")).replace("«", "‹").replace("»", "›")
+
+
 def clean(text: str, limit: int) -> str:
     """Control characters dropped, our markers neutralised, the *tail* kept within ``limit`` characters."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n")).replace("«", "‹").replace("»", "›")
+    text = defuse(text)
     if len(text) > limit:
         text = "…" + text[-(limit - 1) :]
     return text

@@ -2,10 +2,12 @@
 
 An LLM earns its place in a tuning loop only through what it knows about the task, so the model is told:
 the user's description of the task (the spec's ``task:``, or the words of a request) and its facts; the
-command and how params reach it; a bounded excerpt of the training script, quoted as untrusted data; the
-objective and the other metrics trials report; the limits of one trial; and the machine.
+command and how params reach it; a bounded excerpt of the training script, quoted as untrusted data (and of a
+Hydra app's primary config, where its keys and defaults live); the objective and the other metrics trials
+report; the limits of one trial; and the machine.
 
-Bounded: the rendered section is at most ``CONTEXT_CHARS`` characters (the script excerpt gives way first),
+Bounded: the rendered section is at most ``CONTEXT_CHARS`` characters (the script excerpt gives way first, then
+the config's),
 so it costs the same at trial 500 as at trial 5. ``tunesmith show DIR --context`` prints exactly this text.
 """
 
@@ -19,10 +21,13 @@ from typing import Any
 from agent.core.spec import StudySpec
 from agent.hybrid.prompting import render
 from agent.strategies.steplaw import law_of
+from agent.study.hydra_app import config_text
 from agent.study.script import PassMode, ScriptScan, flag_names, pass_modes, scan_script, script_path
+from tools.untrusted import defuse
 
 CONTEXT_CHARS = 6000
 SCRIPT_EXCERPT_CHARS = 2500
+CONFIG_EXCERPT_CHARS = 1200
 _PASS_TEXT = {
     "params_file": "a JSON file named by TUNESMITH_PARAMS (tunesmith.params() reads it)",
     "flags": "--name value command-line arguments (pass_args: true)",
@@ -60,21 +65,23 @@ def _limits(spec: StudySpec) -> dict[str, Any]:
     return {k: v for k, v in limits.items() if v is not None}
 
 
+def _excerpt(name: str, text: str, chars: int) -> dict[str, Any]:
+    """The start of a file's ``text`` for an untrusted block, its markers defused so it cannot close it."""
+    return {"path": name, "chars": len(text), "text": defuse(text[:chars]), "truncated": len(text) > chars}
+
+
 def context_data(
-    spec: StudySpec, *, metrics: Iterable[str] = (), excerpt_chars: int = SCRIPT_EXCERPT_CHARS
+    spec: StudySpec,
+    *,
+    metrics: Iterable[str] = (),
+    excerpt_chars: int = SCRIPT_EXCERPT_CHARS,
+    config_chars: int = CONFIG_EXCERPT_CHARS,
 ) -> dict[str, Any]:
     """The facts of the task context (module docstring), for the ``task_context`` template."""
     path = script_path(spec)
     scan = scan_script(path) if path is not None else None
-    excerpt = None
-    if scan is not None:
-        text = scan.text
-        excerpt = {
-            "path": path.name if path else "",
-            "chars": len(text),
-            "text": text[:excerpt_chars],
-            "truncated": len(text) > excerpt_chars,
-        }
+    excerpt = _excerpt(path.name, scan.text, excerpt_chars) if scan is not None and path else None
+    config = config_text(scan) if scan is not None else None
     others = sorted((set(metrics) | (set(scan.reported) if scan else set())) - {spec.metric})
     return {
         "description": spec.task.description if spec.task else None,
@@ -84,6 +91,7 @@ def context_data(
         "pass": [_pass_text(m, spec, scan) for m in pass_modes(spec)],
         "fixed": spec.fixed,
         "script": excerpt,
+        "config": _excerpt(*config, config_chars) if config and config_chars > 0 else None,
         "metric": spec.metric,
         "direction": spec.direction,
         "other_metrics": others[:20],
@@ -105,7 +113,10 @@ def task_context(spec: StudySpec, *, metrics: Iterable[str] = ()) -> str:
     text = render("task_context", **context_data(spec, metrics=metrics))
     if len(text) <= CONTEXT_CHARS:
         return text
-    # The script excerpt gives way first, then (a pathological description) the end of the text.
-    spare = max(0, SCRIPT_EXCERPT_CHARS - (len(text) - CONTEXT_CHARS))
-    text = render("task_context", **context_data(spec, metrics=metrics, excerpt_chars=spare))
+    # The script excerpt gives way first, then the config's, then (a pathological description) the end.
+    over = len(text) - CONTEXT_CHARS
+    spare = max(0, SCRIPT_EXCERPT_CHARS - over)
+    config_spare = max(0, CONFIG_EXCERPT_CHARS - max(0, over - SCRIPT_EXCERPT_CHARS))
+    data = context_data(spec, metrics=metrics, excerpt_chars=spare, config_chars=config_spare)
+    text = render("task_context", **data)
     return text if len(text) <= CONTEXT_CHARS else text[: CONTEXT_CHARS - 3] + "..."

@@ -36,6 +36,7 @@ from agent.hybrid.prompting import render
 from agent.llm.base import LLMClient, Message, ToolSpec
 from agent.study.hydra_app import config_keys, hydra_keys_problem
 from agent.study.script import scan_script, scan_text, undeclared_flags_problem
+from tools.untrusted import defuse
 
 SCRIPT_CHARS = 6000
 Scalar = str | int | float | bool
@@ -105,7 +106,7 @@ def read_script(path: Path) -> dict[str, Any]:
     text = scan.text
     return {
         "path": str(path),
-        "text": text[:SCRIPT_CHARS],
+        "text": defuse(text[:SCRIPT_CHARS]),  # inside an untrusted block: it must not be able to close it
         "chars": len(text),
         "truncated": len(text) > SCRIPT_CHARS,
         "metrics": sorted(scan.reported),

@@ -3,6 +3,7 @@ trial 1; a failing override stops the study with Hydra's own line and the fix. R
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -114,10 +115,45 @@ def test_a_key_the_config_lacks_is_refused_before_trial_1(tmp_path: Path) -> Non
     assert "name the param +dropout to add it" in problem
     added = load_spec({**spec.to_dict(), "space": {**SPACE, "+dropout": {"type": "float", "low": 0, "high": 1}}})
     assert hydra_keys_problem(added) is None  # Hydra's own syntax to add a key
-    (tmp_path / "conf" / "config.yaml").write_text(yaml.safe_dump({"defaults": ["_self_"], **CONFIG}))
-    assert hydra_keys_problem(lacking) is None  # composed at run time: the doctor judges it
     flags = load_spec({**lacking.to_dict(), "pass_args": True})
     assert hydra_keys_problem(flags) is None
+
+
+def test_a_composed_config_is_judged_when_hydra_is_importable_and_left_to_the_doctor_when_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("hydra")
+    spec = load_spec(yaml.safe_load(app(tmp_path).read_text()), base_dir=tmp_path)
+    (tmp_path / "conf" / "config.yaml").write_text(yaml.safe_dump({"defaults": ["_self_"], **CONFIG}))
+    lacking = load_spec({**spec.to_dict(), "space": {**SPACE, "dropout": {"type": "float", "low": 0, "high": 1}}})
+    problem = hydra_keys_problem(lacking)
+    assert problem is not None and problem.startswith("the config conf/config.yaml composes has no key dropout")
+    assert hydra_keys_problem(spec) is None
+    monkeypatch.setitem(sys.modules, "hydra", None)  # Hydra not importable by tunesmith: not judged
+    assert hydra_keys_problem(lacking) is None
+
+
+def group_app(tmp_path: Path, choices: list[str], **space: Any) -> Path:
+    """A Hydra app whose config composes an ``optimizer`` group (adam, sgd) and whose spec tunes the choice."""
+    (tmp_path / "conf" / "optimizer").mkdir(parents=True)
+    (tmp_path / "conf" / "optimizer" / "adam.yaml").write_text("lr: 0.001\nmomentum: 0.0\n")
+    (tmp_path / "conf" / "optimizer" / "sgd.yaml").write_text("lr: 0.1\nmomentum: 0.9\n")
+    config = {"defaults": [{"optimizer": "adam"}, "_self_"], "depth": 2, "name": "good"}
+    tuned = {"optimizer": {"type": "categorical", "choices": choices}, "depth": SPACE["depth"], **space}
+    return app(tmp_path, config, space=tuned)
+
+
+def test_a_group_choice_is_an_override_and_a_choice_without_its_option_file_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("hydra")
+    spec = load_spec(yaml.safe_load(group_app(tmp_path, ["adam", "sgd"]).read_text()), base_dir=tmp_path)
+    assert hydra_keys_problem(spec) is None  # optimizer is a group of the defaults list, depth a key
+    nested = load_spec({**spec.to_dict(), "space": {**spec.to_dict()["space"], "optimizer.lr": SPACE["optimizer.lr"]}})
+    assert hydra_keys_problem(nested) is None  # a key the group's option puts into the composed config
+    odd = load_spec({**spec.to_dict(), "space": {"optimizer": {"type": "categorical", "choices": ["sgd", "rmsprop"]}}})
+    assert hydra_keys_problem(odd) == (
+        "optimizer: rmsprop is not an option of the config group optimizer (conf/optimizer has adam, sgd); Hydra "
+        "would fail each trial that picks it: add the option file or remove the choice"
+    )
 
 
 def test_hydras_failure_line_is_the_reason_and_the_doctor_adds_the_fix(tmp_path: Path) -> None:
@@ -154,14 +190,18 @@ def test_a_hydra_app_is_tuned_through_its_overrides(tmp_path: Path) -> None:
         assert t.value == pytest.approx(expected)
 
 
-def test_a_composed_config_without_the_key_stops_after_three_trials_with_hydras_line(tmp_path: Path) -> None:
+def test_a_composed_app_is_tuned_through_its_group_and_a_missing_key_is_refused_before_trial_1(
+    tmp_path: Path,
+) -> None:
     pytest.importorskip("hydra")
-    space = {**SPACE, "dropout": {"type": "float", "low": 0.0, "high": 0.5}}
-    spec = app(tmp_path, {"defaults": ["_self_"], **CONFIG}, space=space, budget={"max_trials": 8})
-    res = run_cli("tune", str(spec), "--dir", str(tmp_path / "s"), cwd=tmp_path)
-    assert res.returncode == 1, res.stdout + res.stderr
-    assert "done (broken_setup): 3 trials" in res.stdout
-    assert "exited with code 1: Could not override 'dropout'. (pass_args: name=value passes" in res.stdout
-    refused = run_cli("tune", str(app(tmp_path, space=space)), "--dir", str(tmp_path / "r"), cwd=tmp_path)
-    assert refused.returncode != 0 and "conf/config.yaml has no key dropout" in refused.stdout + refused.stderr
-    assert not (tmp_path / "r").exists()  # refused before the study folder exists
+    res = run_cli("tune", str(group_app(tmp_path, ["adam", "sgd"])), "--dir", str(tmp_path / "s"), cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    trials = Session.open(tmp_path / "s", readonly=True).trials()
+    assert len(trials) == 4 and all(t.state is TrialState.COMPLETE for t in trials)
+    for t in trials:  # the group choice selected the option file's values
+        assert t.metrics["lr_seen"] == (0.001 if t.params["optimizer"] == "adam" else 0.1)
+    space = {"dropout": {"type": "float", "low": 0.0, "high": 0.5}}
+    refused = run_cli("tune", str(group_app(tmp_path / "r", ["adam"], **space)), "--dir", str(tmp_path / "r" / "s"))
+    assert refused.returncode != 0
+    assert "the config conf/config.yaml composes has no key dropout" in refused.stdout + refused.stderr
+    assert not (tmp_path / "r" / "s").exists()  # refused before the study folder exists
