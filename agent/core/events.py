@@ -86,6 +86,14 @@ class TrialFinished(EventData):
     duration: float | None = None
 
 
+class TrackerFailed(EventData):
+    """Live logging to an experiment tracker (``track:``) failed; the study goes on (agent/study/tracking.py)."""
+
+    KIND = EventKind.TRACKER_FAILED
+    tracker: str = ""
+    message: str = ""
+
+
 class TrialInterrupted(EventData):
     KIND = EventKind.TRIAL_INTERRUPTED
 
@@ -358,6 +366,7 @@ PAYLOADS: dict[EventKind, type[EventData]] = {
         TrialStarted,
         TrialFinished,
         TrialInterrupted,
+        TrackerFailed,
         StopRequested,
         PruneRequested,
         PbtDecision,

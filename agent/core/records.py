@@ -175,6 +175,7 @@ class EventKind(StrEnum):
     RECOMMENDATION = "recommendation"
     REFLECTION = "reflection"
     TOOL_CALL = "tool_call"
+    TRACKER_FAILED = "tracker_failed"  # live logging to MLflow (track:) failed; the study went on
 
 
 class Event(BaseModel):

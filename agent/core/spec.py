@@ -23,6 +23,7 @@ from agent.core.space import SearchSpace
 from agent.core.spec_file import read_spec_file
 from agent.core.sweep import from_sweep, is_sweep
 from agent.core.task import TaskSpec
+from agent.core.track import TrackSpec, resolve_track
 from agent.errors import SpecError
 
 _UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
@@ -288,6 +289,7 @@ class StudySpec(_Strict):
         "trials with different params and bit-identical results (0: never stop; agent/study/doctor.py)",
     )
     llm: LLMSpec | None = Field(default=None, description="LLM settings; the study is classical without an LLM")
+    track: TrackSpec | None = Field(default=None, description="trackers logged to live: {mlflow: URI or path}")
 
     @model_validator(mode="before")
     @classmethod
@@ -425,6 +427,8 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
         if isinstance(scheduler, Mapping) and isinstance(scheduler.get("checkpoint_root"), str):
             root = Path(scheduler["checkpoint_root"]).expanduser()
             data["scheduler"] = {**scheduler, "checkpoint_root": str(root if root.is_absolute() else base / root)}
+        if "track" in data:
+            data["track"] = resolve_track(data["track"], base)
         if isinstance(data.get("read_paths"), list):
             data["read_paths"] = [
                 str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p for p in data["read_paths"]

@@ -25,7 +25,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from agent.core.events import BudgetChanged, CommandDone, CommandPosted, Fallback, TrialStarted, payload
+from agent.core.events import (
+    BudgetChanged,
+    CommandDone,
+    CommandPosted,
+    Fallback,
+    TrackerFailed,
+    TrialStarted,
+    payload,
+)
 from agent.core.records import Event, EventKind, Trial, TrialState, better
 from agent.faces.endnote import gain_line, gain_over_default, model_verdicts, next_commands
 from agent.faces.format import fmt_duration, fmt_params, fmt_value
@@ -206,6 +214,9 @@ class StudyDisplay:
         elif event.kind == EventKind.FALLBACK and self.mode == "rich":  # say why the LLM is not proposing
             why = escape(payload(event, Fallback).reason)
             self._say(f"[yellow]LLM fallback:[/] {why}; the strategy proposes instead")
+        elif event.kind == EventKind.TRACKER_FAILED and self.mode != "quiet":  # once per run (tracking.py)
+            failed = payload(event, TrackerFailed)
+            self._warn(f"logging to {failed.tracker} failed: {failed.message}")
         if self._progress is not None:
             self._progress.update(self._task, total=self.budget, completed=self.done)
 
@@ -235,6 +246,13 @@ class StudyDisplay:
     def _say(self, line: str) -> None:
         if self.mode == "rich":
             self.console.print(line, highlight=False, soft_wrap=True)
+
+    def _warn(self, text: str) -> None:
+        """A warning the person must see in every mode but quiet: stderr keeps --json's stdout parseable."""
+        if self.mode == "rich":
+            self._say(f"[yellow]warning:[/] {escape(text)}")
+        else:
+            sys.stderr.write(f"warning: {text}\n")
 
     def _line(self, t: Trial, improved: bool) -> None:
         if self.mode == "quiet":

@@ -52,7 +52,7 @@ def tracking_uri(target: str | Path) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
-def _ms(ts: float | None) -> int | None:
+def millis(ts: float | None) -> int | None:
     return None if ts is None else int(ts * 1000)
 
 
@@ -92,7 +92,7 @@ def write_mlflow(
     ends = [t.finished_at for t in ordered if t.finished_at is not None]
     parent = client.create_run(
         experiment,
-        start_time=_ms(min(starts)) if starts else None,
+        start_time=millis(min(starts)) if starts else None,
         run_name=name,
         tags={"tunesmith.kind": "study", "tunesmith.folder": source},
     )
@@ -102,10 +102,12 @@ def write_mlflow(
         study_params.update(strategy=spec.strategy, seed=spec.seed)
     best = best_trial(ordered, direction)
     study_metrics = {f"best_{metric}": best.value} if best is not None and best.value is not None else {}
-    _log(client, pid, params=study_params, metrics=study_metrics, tags={"tunesmith.best_trial": best and best.number})
+    log_to_run(
+        client, pid, params=study_params, metrics=study_metrics, tags={"tunesmith.best_trial": best and best.number}
+    )
     for t in ordered:
-        _trial_run(client, experiment, pid, t, curves.get(t.number, []), source, fixed or {})
-    client.set_terminated(pid, status="FINISHED", end_time=_ms(max(ends)) if ends else None)
+        log_trial_run(client, experiment, pid, t, curves.get(t.number, []), source, fixed or {})
+    client.set_terminated(pid, status="FINISHED", end_time=millis(max(ends)) if ends else None)
     return f"{uri} (experiment '{name}', {len(ordered)} trial runs under the run '{name}')"
 
 
@@ -116,7 +118,7 @@ def _delete_earlier(client: MlflowClient, experiment: str, source: str) -> None:
         client.delete_run(run.info.run_id)
 
 
-def _trial_run(
+def log_trial_run(
     client: MlflowClient,
     experiment: str,
     parent: str,
@@ -127,7 +129,7 @@ def _trial_run(
 ) -> None:
     run = client.create_run(
         experiment,
-        start_time=_ms(t.started_at or t.created_at),
+        start_time=millis(t.started_at or t.created_at),
         run_name=f"trial-{t.number}",
         tags={"mlflow.parentRunId": parent, "tunesmith.folder": source, "tunesmith.trial": str(t.number)},
     )
@@ -144,19 +146,19 @@ def _trial_run(
     for i, point in enumerate(curve):
         step = point.step if point.step is not None else i
         for key, value in point.values.items():
-            history.append((key, value, _ms(point.time) or 0, step))
+            history.append((key, value, millis(point.time) or 0, step))
             seen.add(key)
     last_step = history[-1][3] if history else 0
-    end = _ms(t.finished_at) or int(time.time() * 1000)
+    end = millis(t.finished_at) or int(time.time() * 1000)
     for key, value in t.metrics.items():
         if key not in seen:  # a final metric the curve does not hold: logged once, at the last step
             history.append((key, value, end, last_step))
-    _log(client, run.info.run_id, params={**fixed, **t.params}, history=history, tags=tags)
+    log_to_run(client, run.info.run_id, params={**fixed, **t.params}, history=history, tags=tags)
     if t.state is not TrialState.RUNNING:
         client.set_terminated(run.info.run_id, status=STATUS.get(t.state, "KILLED"), end_time=end)
 
 
-def _log(
+def log_to_run(
     client: MlflowClient,
     run_id: str,
     *,

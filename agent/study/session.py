@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.core.events import SETUP_BROKEN, DuplicateProposal, Fallback, LlmFinished, Reflection, payload
+from agent.core.events import (
+    SETUP_BROKEN,
+    DuplicateProposal,
+    Fallback,
+    LlmFinished,
+    Reflection,
+    TrackerFailed,
+    payload,
+)
 from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialState, best_trial
 from agent.core.spec import StudySpec, load_spec, script_problem
 from agent.errors import SandboxError, SpecError, StudyError
@@ -33,6 +41,7 @@ from agent.study.state import StudyState
 from agent.study.steering import CommandInbox
 from agent.study.store.base import TrialStore
 from agent.study.store.sqlite import SQLiteStore
+from agent.study.tracking import LiveTracker
 from sandbox.base import TrialExecutor
 
 
@@ -156,6 +165,8 @@ class Session:
             problem = trial_problem(self.spec, self.dir)  # e.g. a read_path gone, or resumed as strict
             if problem is not None:
                 raise SandboxError(problem)
+        tracker = self._tracker()
+        observers = [*observers, tracker] if tracker is not None else observers
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
@@ -187,6 +198,34 @@ class Session:
                     self.state.emit = self.store.record  # the engine is gone: events go straight to the store
                     executor.close()
                     proposer.close()
+                    if tracker is not None:
+                        tracker.close(timeout=5.0)  # a no-op after the study's end event (tracking.py)
+
+    def _tracker(self) -> LiveTracker | None:
+        """The live tracker of the spec's ``track:`` (agent/study/tracking.py), or None."""
+        track = self.spec.track
+        if track is None or not track.mlflow:
+            return None
+        from agent.study.track_mlflow import MlflowSink
+
+        sink = MlflowSink(track.mlflow, spec=self.spec, folder=self.dir)
+
+        def failed(message: str) -> None:
+            self.state.emit(
+                TrackerFailed(
+                    tracker=sink.name,
+                    message=f"{message}; the study goes on, and `tunesmith export {self.dir} -f mlflow -o "
+                    f"{sink.uri}` writes its runs later",
+                )
+            )
+
+        return LiveTracker(
+            sink,
+            read=lambda n: (self.store.trial(n), self.store.metrics(n)),
+            trials=self.store.trials,
+            direction=self.spec.direction,
+            on_error=failed,
+        )
 
     # --------------------------------------------------------------- reading
     def trials(self) -> list[Trial]:
