@@ -8,10 +8,12 @@ sandbox modules never shadow the user's); a script file's folder comes next. A s
 under the module name ``tunesmith_objective``, never ``__main__``, so its ``if __name__ == "__main__":``
 block (which typically starts the tuning itself) does not run again inside every trial.
 
-The function is called as ``fn(params)`` with the trial's parameters (``TUNESMITH_PARAMS``). What it
-returns is reported with ``final=True``: a number as ``{<TUNESMITH_OBJECTIVE>: value}`` (the metric name
-defaults to ``objective``), a dict as its metrics; ``None`` means the function reported by itself. An
-exception propagates: Python prints the traceback on stderr and exits with status 1.
+The function is called as ``fn(params)`` with the trial's parameters (``TUNESMITH_PARAMS``), or, when it is
+written for Optuna (its first parameter is ``trial``), as ``fn(trial)`` with a trial whose ``suggest_*`` return
+those parameters (optuna_trial.py). What it returns is reported with ``final=True``: a number as
+``{<TUNESMITH_OBJECTIVE>: value}`` (the metric name defaults to ``objective``), a dict as its metrics; ``None``
+means the function reported by itself. An exception propagates: Python prints the traceback on stderr and
+exits with status 1; Optuna's ``TrialPruned`` ends the trial quietly (status 0: it stopped early).
 """
 
 from __future__ import annotations
@@ -94,8 +96,23 @@ def main(argv: list[str]) -> None:
     sys.path[0] = os.getcwd()  # replaces this script's folder (see module docstring)
     reporting = _report_module()
     fn = load_function(argv[1])
-    result = fn(reporting.params())
-    report_result(result, reporting.report, os.environ.get("TUNESMITH_OBJECTIVE") or DEFAULT_OBJECTIVE)
+    objective = os.environ.get("TUNESMITH_OBJECTIVE") or DEFAULT_OBJECTIVE
+    here = os.path.dirname(os.path.abspath(__file__))
+    optuna_trial = _load_file(os.path.join(here, "optuna_trial.py"), "tunesmith_optuna_trial")
+    if not optuna_trial.takes_trial(fn):
+        report_result(fn(reporting.params()), reporting.report, objective)
+        return
+    trial = optuna_trial.SuggestTrial(reporting.params(), reporting.report, reporting.should_stop, objective)
+    try:
+        result = fn(trial)
+    except Exception as exc:
+        if type(exc).__name__ != "TrialPruned":  # optuna.TrialPruned, without importing optuna
+            raise
+        print(f"the objective raised TrialPruned at trial.params {trial.params}", file=sys.stderr)
+        return
+    if isinstance(result, int | float) and not isinstance(result, bool) and trial.numeric_attrs():
+        result = {objective: result, **trial.numeric_attrs()}
+    report_result(result, reporting.report, objective)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from agent.core.define_by_run import suggested_space
+from agent.core.function_source import source_file
 from agent.core.messages import one_line
 from agent.core.pass_args import PassArgs
 from agent.core.space import SearchSpace
@@ -405,6 +407,14 @@ def script_problem(spec: StudySpec) -> str | None:
     )
 
 
+def _space_from_function(data: dict[str, Any]) -> dict[str, Any]:
+    """A spec without ``space:`` whose function is an Optuna objective gets the space its ``trial.suggest_*``
+    calls name (agent/core/define_by_run.py); anything else is left for validation to refuse."""
+    source = source_file(data["function"], Path(data["workdir"]))
+    space = suggested_space(source, data["function"].rpartition(":")[2]) if source is not None else None
+    return {**data, "space": space} if space is not None else data
+
+
 def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: Path | None = None) -> StudySpec:
     """Validate a spec from a file path, a dict, or an existing ``StudySpec``.
 
@@ -429,6 +439,8 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
             data["scheduler"] = {**scheduler, "checkpoint_root": str(root if root.is_absolute() else base / root)}
         if "track" in data:
             data["track"] = resolve_track(data["track"], base)
+        if isinstance(data.get("function"), str) and data.get("space") is None:
+            data = _space_from_function(data)
         if isinstance(data.get("read_paths"), list):
             data["read_paths"] = [
                 str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p for p in data["read_paths"]

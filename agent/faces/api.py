@@ -87,8 +87,9 @@ def _callable_ref(fn: Callable[..., Any]) -> str:
 
 
 def tune(
-    spec: str | Path | Mapping[str, Any] | StudySpec,
+    spec: str | Path | Mapping[str, Any] | StudySpec | Callable[..., Any],
     *,
+    direction: str | None = None,
     dir: str | Path | None = None,
     trials: int | None = None,
     workers: int | None = None,
@@ -104,7 +105,15 @@ def tune(
     config file), a LangChain chat model (anything with ``bind_tools``), or an ``agent.llm.LLMClient``. A spec with
     an ``llm`` section uses it too. With an LLM, ``spec`` may also be a request in plain words.
     ``approve_edits`` applies the model's search-space edits (otherwise they wait for approval).
+
+    ``spec`` may be an Optuna objective itself (``def objective(trial): ...``): its space is read from its
+    ``trial.suggest_*`` calls and what it returns is the metric ``value``, minimized unless ``direction`` says
+    ``maximize`` (as ``optuna.create_study(direction=...)``).
     """
+    if callable(spec):
+        spec = {"function": spec, "objective": {"metric": "value", "direction": direction or "minimize"}}
+    elif direction is not None:
+        raise SpecError("direction= is for an objective function passed as the spec; a spec names its own objective")
     if isinstance(spec, Mapping) and callable(spec.get("function")):
         spec = {**spec, "function": _callable_ref(spec["function"])}
     request = spec if isinstance(spec, str) and " " in spec.strip() and not Path(spec).is_file() else None

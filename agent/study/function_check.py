@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import ast
 import difflib
-import importlib.machinery
-import importlib.util
-import sys
-from importlib.machinery import ModuleSpec
 from pathlib import Path
 
+from agent.core.define_by_run import suggested_space
+from agent.core.function_source import find_module
 from agent.core.spec import StudySpec
+from agent.errors import SpecError
 
 _DYNAMIC = {"globals", "locals", "vars", "exec", "setattr", "__getattr__"}
 _RELATIVE = "it is relative to workdir, which is relative to the spec file"
@@ -34,45 +33,31 @@ def function_problem(spec: StudySpec) -> str | None:
         path = workdir / module_ref
         if not path.is_file():
             return f"function: file {module_ref} not found in {workdir}; fix the path in function ({_RELATIVE})"
-        return _name_problem(path, module_ref, name)
-    found, problem = _find_module(module_ref, workdir)
+        return _name_problem(path, module_ref, name) or _suggest_problem(spec, path, name)
+    found, problem = find_module(module_ref, workdir)
     if problem is not None:
         return problem
     origin = found.origin if found is not None else None
     if origin is None or not origin.endswith(".py"):
         return None  # built in, compiled or a namespace package: nothing to read
-    return _name_problem(Path(origin), module_ref, name)
+    return _name_problem(Path(origin), module_ref, name) or _suggest_problem(spec, Path(origin), name)
 
 
-def _find_module(dotted: str, workdir: Path) -> tuple[ModuleSpec | None, str | None]:
-    """The module's spec, found without importing it (parent packages' ``__init__`` included)."""
-    parts = dotted.split(".")
+def _suggest_problem(spec: StudySpec, path: Path, name: str) -> str | None:
+    """An Optuna objective given its own ``space:`` that suggests a param the space lacks: its
+    ``trial.suggest_*`` would fail every trial that reaches it (agent/core/define_by_run.py)."""
     try:
-        found = importlib.machinery.PathFinder.find_spec(parts[0], [str(workdir)]) or importlib.util.find_spec(parts[0])
-    except (ImportError, ValueError):
-        return None, None  # a broken finder: let the trial say what is wrong
-    if found is None:
-        return None, (
-            f"function: module '{parts[0]}' not found in workdir {workdir} or on the Python path; fix the module "
-            "in function, or install it"
-        )
-    for i in range(1, len(parts)):
-        parent, full = ".".join(parts[:i]), ".".join(parts[: i + 1])
-        if parent in sys.modules:  # loaded already (os, for os.path): asking imports nothing new
-            try:
-                sub = importlib.util.find_spec(full)
-            except (ImportError, ValueError):
-                return None, None
-        elif found.submodule_search_locations is None:
-            return None, f"function: '{parent}' is a module, not a package; fix the module in function"
-        else:
-            sub = importlib.machinery.PathFinder.find_spec(full, list(found.submodule_search_locations))
-        if sub is None:
-            return None, (
-                f"function: module '{full}' not found (no {parts[i]} in {parent}); fix the module in function"
-            )
-        found = sub
-    return found, None
+        suggested = suggested_space(path, name)
+    except SpecError:
+        return None  # not readable before the run: the space given is all there is to go by
+    missing = [n for n in suggested or {} if n not in spec.space.names]
+    if not missing:
+        return None
+    return (
+        f"function: {name} suggests {', '.join(missing[:4])}, which the spec's space lacks (it has "
+        f"{', '.join(spec.space.names[:6])}); add {missing[0]} to space:, or leave space: out to read the space "
+        "from the function"
+    )
 
 
 def _name_problem(path: Path, module_ref: str, name: str) -> str | None:

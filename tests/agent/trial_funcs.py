@@ -34,3 +34,22 @@ def quadratic_lr(params: dict[str, Any]) -> float:
     import math
 
     return (math.log10(float(params["lr"])) - math.log10(2e-3)) ** 2 + 0.01 * float(params.get("dropout", 0.0))
+
+
+def optuna_objective(trial: Any) -> float:
+    """Written for Optuna: its space is read from the suggest calls (agent/core/define_by_run.py)."""
+    x = trial.suggest_float("x", -4.0, 4.0)
+    kind = trial.suggest_categorical("kind", ["plain", "shifted"])
+    shift = 0
+    if kind == "shifted":
+        shift = trial.suggest_int("shift", 1, 3)
+    n_layers = trial.suggest_int("n_layers", 1, 2)
+    width = 0
+    for i in range(n_layers):
+        width += trial.suggest_int(f"units_l{i}", 1, 4)
+    for step in range(3):
+        trial.report((x - 1.0) ** 2 + shift + 1.0 / (step + 1), step)
+        if trial.should_prune():
+            raise RuntimeError("optuna.TrialPruned stands here")
+    trial.set_user_attr("width", width)
+    return (x - 1.0) ** 2 + shift + 0.01 * width
