@@ -303,3 +303,58 @@ def _or(a: Cond, b: Cond) -> Cond | None:
         return None
     (key,) = a
     return {key: [*a[key], *[v for v in b[key] if v not in a[key]]]}
+
+
+_PRUNERS = {"MedianPruner": "median", "HyperbandPruner": "hyperband", "SuccessiveHalvingPruner": "asha"}
+
+
+def optuna_script_spec(path: Path) -> dict[str, Any] | None:
+    """The spec of an Optuna script run as it is (``tunesmith tune search.py``), or None when ``path`` holds no
+    objective to run: the function ``study.optimize(FN, n_trials=N, timeout=T)`` names (else a top-level
+    define-by-run ``objective``), the direction and pruner of ``optuna.create_study(...)``, and the budget. Its
+    ``if __name__ == "__main__":`` block never runs (run_function.py loads the file under another name)."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute | ast.Name)]
+    optimize = next((c for c in calls if _called(c) == "optimize" and c.args), None)
+    create = next((c for c in calls if _called(c) == "create_study"), None)
+    target = optimize.args[0] if optimize is not None else None
+    name = target.id if isinstance(target, ast.Name) else "objective"
+    fn = find_function(tree, name)
+    if fn is None or not takes_trial(fn):
+        return None
+    keywords = {k.arg: k.value for c in (create, optimize) if c is not None for k in c.keywords if k.arg}
+    if "directions" in keywords:
+        raise SpecError(
+            f"{path.name}: create_study(directions=...) is a multi-objective study; tunesmith tunes one metric: "
+            "return one value, or give a spec with objective: {metric, direction}"
+        )
+    spec: dict[str, Any] = {
+        "name": path.stem,
+        "function": f"{path.name}:{name}",
+        "objective": {"metric": "value", "direction": _literal(keywords.get("direction")) or "minimize"},
+        "budget": {"max_trials": _literal(keywords.get("n_trials")) or 20},
+    }
+    timeout = _literal(keywords.get("timeout"))
+    if isinstance(timeout, int | float):
+        spec["budget"]["max_time"] = float(timeout)
+    pruner = keywords.get("pruner")
+    kind = _PRUNERS.get(_called(pruner)) if isinstance(pruner, ast.Call) else None
+    if kind is not None:
+        spec["pruner"] = {"type": kind}
+    return spec
+
+
+def _called(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
+def _literal(node: ast.expr | None) -> Any:
+    if node is None:
+        return None
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None

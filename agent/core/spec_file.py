@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from agent.core.define_by_run import optuna_script_spec
 from agent.errors import SpecError
 
 
@@ -73,7 +74,10 @@ def read_spec_file(path: Path) -> Any:
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{path.name}: cannot parse ({first}); fix the syntax") from None
-    if path.suffix == ".py":  # a newcomer's first try: the training script itself
+    if path.suffix == ".py":  # an Optuna script runs as it is; otherwise a newcomer's first try: the script itself
+        found = optuna_script_spec(path)
+        if found is not None:
+            return found
         raise SpecError(
             f"{path.name} is a training script, not a spec: write a spec.yaml that runs it (command: [python, "
             f"{path.name}], objective: {{metric: ..., direction: ...}}, space: {{...}}; README, 'Describe a study'), "

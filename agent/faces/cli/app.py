@@ -61,7 +61,10 @@ def run_session(session: Session, *, quiet: bool, as_json: bool, proposer: Propo
 @app.command()
 def tune(
     spec: Annotated[
-        str | None, typer.Argument(help="a spec file (.yaml/.toml/.json) or a request in plain words (needs an LLM)")
+        str | None,
+        typer.Argument(
+            help="a spec file (.yaml/.toml/.json), an Optuna script (.py), or a request in plain words (needs an LLM)"
+        ),
     ] = None,
     dir: Annotated[Path | None, typer.Option("--dir", help="study folder (default: studies/NAME-TIME)")] = None,
     trials: Annotated[int | None, typer.Option("--trials", help="max trials (overrides the spec)")] = None,

@@ -130,3 +130,47 @@ def test_an_optuna_objective_is_tuned_as_it_is_written(tmp_path: Path) -> None:
     assert [m.step for m in curve if "value" in m.values][:3] == [0, 1, 2]  # trial.report(value, step)
     with pytest.raises(SpecError, match="direction= is for an objective function"):
         tunesmith.tune(str(ROOT / "examples/sklearn-digits/spec.yaml"), direction="maximize", dir=tmp_path / "x")
+
+
+SCRIPT = """
+import optuna
+
+
+def objective(trial):
+    x = trial.suggest_float("x", -3, 3)
+    kind = trial.suggest_categorical("kind", ["a", "b"])
+    return -((x - 1) ** 2) - (0.5 if kind == "b" else 0.0)
+
+
+if __name__ == "__main__":
+    raise SystemExit("the script's own main must never run in a trial")
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.MedianPruner())
+    study.optimize(objective, n_trials=6, timeout=600)
+"""
+
+
+def test_an_unchanged_optuna_script_is_tuned_with_its_direction_budget_and_pruner(tmp_path: Path) -> None:
+    from agent.core.spec_file import read_spec_file
+    from agent.study.session import Session
+    from tests.conftest import run_cli
+
+    (tmp_path / "search.py").write_text(SCRIPT)
+    assert read_spec_file(tmp_path / "search.py") == {
+        "name": "search",
+        "function": "search.py:objective",
+        "objective": {"metric": "value", "direction": "maximize"},
+        "budget": {"max_trials": 6, "max_time": 600.0},
+        "pruner": {"type": "median"},
+    }
+    res = run_cli("tune", str(tmp_path / "search.py"), "--dir", str(tmp_path / "s"), "--quiet")
+    assert res.returncode == 0, res.stdout + res.stderr
+    trials = Session.open(tmp_path / "s", readonly=True).trials()
+    assert len(trials) == 6 and all(t.value is not None for t in trials)
+    for t in trials:
+        assert t.value == pytest.approx(-((t.params["x"] - 1) ** 2) - (0.5 if t.params["kind"] == "b" else 0.0))
+    (tmp_path / "multi.py").write_text(SCRIPT.replace('direction="maximize"', 'directions=["maximize", "minimize"]'))
+    with pytest.raises(SpecError, match=r"multi.py: create_study\(directions=...\) is a multi-objective study"):
+        read_spec_file(tmp_path / "multi.py")
+    (tmp_path / "train.py").write_text("import torch\n")
+    with pytest.raises(SpecError, match=r"train\.py is a training script, not a spec"):
+        read_spec_file(tmp_path / "train.py")
