@@ -13,6 +13,7 @@ space is read from its source (``ast``; nothing is imported or run):
   always active (its value is then simply unused when the branch is not taken).
 * ``for i in range(n):`` with ``n`` a literal or an int param, and names built with ``f"n_units_l{i}"``: one
   param per possible ``i``, the ones past the int param's low active only when it is large enough.
+* A module-level function the objective hands the trial to (``model = define_model(trial)``) is read too.
 * The same name suggested twice (in two branches) must have the same range, as Optuna requires.
 
 Anything else (a computed name, a bound that is a variable) is refused with the file, the line and the fix:
@@ -63,7 +64,8 @@ def suggested_space(path: Path, name: str) -> dict[str, Any] | None:
     if fn is None or not takes_trial(fn):
         return None
     args = [*fn.args.posonlyargs, *fn.args.args]
-    reader = _Reader(path, args[0].arg, _constants(tree))
+    helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n is not fn}
+    reader = _Reader(path, args[0].arg, _constants(tree), helpers=helpers)
     reader.block(fn.body, {})
     for param in reader.space.values():  # a condition every choice meets is none
         when = param.get("when") or {}
@@ -103,6 +105,8 @@ class _Reader:
     constants: dict[str, Any]
     space: dict[str, dict[str, Any]] = field(default_factory=dict)
     holds: dict[str, str] = field(default_factory=dict)  # variable -> the param it holds
+    helpers: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)  # top-level defs
+    depth: int = 0
 
     def block(self, body: list[ast.stmt], cond: Cond, loop: dict[str, int] | None = None) -> None:
         for stmt in body:
@@ -138,6 +142,22 @@ class _Reader:
             if self._is_suggest(sub):
                 assert isinstance(sub, ast.Call)
                 self._add(sub, cond, loop)
+            elif isinstance(sub, ast.Call):
+                self._helper(sub, cond)
+
+    def _helper(self, call: ast.Call, cond: Cond) -> None:
+        """``define_model(trial)``: a module-level function handed the trial is read too, under the caller's
+        condition (as Optuna's own PyTorch example builds its model)."""
+        fn = self.helpers.get(call.func.id) if isinstance(call.func, ast.Name) else None
+        if fn is None or self.depth >= 4:
+            return
+        params = [*fn.args.posonlyargs, *fn.args.args]
+        given = [i for i, a in enumerate(call.args) if isinstance(a, ast.Name) and a.id == self.trial]
+        given += [i for i, p in enumerate(params) for k in call.keywords if k.arg == p.arg and _is(k.value, self.trial)]
+        if not given or given[0] >= len(params):
+            return
+        inner = _Reader(self.path, params[given[0]].arg, self.constants, self.space, {}, self.helpers, self.depth + 1)
+        inner.block(fn.body, cond)
 
     def _is_suggest(self, node: ast.AST) -> bool:
         return (
@@ -284,6 +304,10 @@ class _Reader:
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             count = None
         return [(i, {}) for i in range(count)] if isinstance(count, int) and 0 < count <= MAX_LOOP else once
+
+
+def _is(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
 
 
 def _attr(call: ast.Call) -> str:

@@ -80,6 +80,35 @@ def test_the_space_of_optunas_own_examples_is_read_with_its_conditions_and_loops
     assert _space(tmp_path, CANONICAL, "plain") is None  # params-dict objectives are not define-by-run
 
 
+PYTORCH = """
+def define_model(t):
+    n_layers = t.suggest_int("n_layers", 1, 3)
+    for i in range(n_layers):
+        out_features = t.suggest_int(f"n_units_l{i}", 4, 128)
+    return None
+
+
+def objective(trial):
+    model = define_model(trial)
+    optimizer_name = trial.suggest_categorical("optimizer", ["Adam", "RMSprop", "SGD"])
+    lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    return 0.0
+"""
+
+
+def test_a_function_the_objective_hands_the_trial_to_is_read_too(tmp_path: Path) -> None:
+    space = _space(tmp_path, PYTORCH.replace('t.suggest_int("n_units_l{}".format(i), 4, 128) if False else ', ""))
+    assert space is not None and list(space) == [
+        "n_layers",
+        "n_units_l0",
+        "n_units_l1",
+        "n_units_l2",
+        "optimizer",
+        "lr",
+    ]
+    assert space["n_units_l2"]["when"] == {"n_layers": [3]}
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
