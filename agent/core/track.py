@@ -1,5 +1,8 @@
 """``track:`` of a spec: experiment trackers a study logs to while it runs, each trial as it ends.
 
+``track: {wandb: PROJECT}`` (or ``true``: the study's name): one W&B run per trial, offline under ``DIR/wandb``
+unless ``WANDB_MODE=online`` is set where tunesmith runs (agent/study/track_wandb.py).
+
 ``track: {mlflow: TARGET}``: ``TARGET`` is an MLflow tracking URI (``sqlite:///mlflow.db``,
 ``file:///abs/mlruns``, ``http://host:5000``), a path (a SQLite store; relative to the spec file's folder), or
 ``true`` (``DIR/mlflow.db`` in the study folder). Credentials never go in the URI (the spec is stored in the study
@@ -26,6 +29,10 @@ class TrackSpec(BaseModel):
     mlflow: str | bool | None = Field(
         default=None, description="MLflow tracking URI or path (true: DIR/mlflow.db); each trial logged as it ends"
     )
+    wandb: str | bool | None = Field(
+        default=None,
+        description="W&B project (true: the study's name); offline runs in DIR/wandb unless WANDB_MODE=online",
+    )
 
     @field_validator("mlflow")
     @classmethod
@@ -39,8 +46,12 @@ class TrackSpec(BaseModel):
             raise ValueError("the tracking URI is empty; give a URI, a path, or true for DIR/mlflow.db")
         return value.strip() if isinstance(value, str) else value or None
 
-    def any(self) -> bool:
-        return bool(self.mlflow)
+    @field_validator("wandb")
+    @classmethod
+    def _project(cls, value: str | bool | None) -> str | bool | None:
+        if isinstance(value, str) and (not value.strip() or "/" in value):
+            raise ValueError("the W&B project is a name (no '/'); give it, or true for the study's name")
+        return value.strip() if isinstance(value, str) else value or None
 
 
 def resolve_track(track: Any, base: Path) -> Any:

@@ -42,42 +42,61 @@ def write_wandb(
             "the wandb export needs wandb; install it with: pip install 'tunesmith[tracking]'"
         ) from None
     out.mkdir(parents=True, exist_ok=True)
-    settings = wandb.Settings(silent=True, console="off", x_disable_stats=True, x_disable_meta=True)
     ordered = sorted(trials, key=lambda t: t.number)
     try:
         for t in ordered:
-            run = wandb.init(
-                mode="offline",
-                dir=str(out),
-                project=name,
-                group=name,
-                name=f"trial-{t.number}",
-                job_type=t.state.value,
-                tags=[t.state.value, t.proposer.value],
-                config={**(fixed or {}), **t.params, "tunesmith_trial": t.number},
-                reinit="finish_previous",
-                settings=settings,
-            )
-            last = -1
-            for i, point in enumerate(curves.get(t.number, [])):
-                step = point.step if point.step is not None else i
-                step = max(step, last + 1)  # W&B needs increasing steps; a repeated step goes on to the next
-                values = {k: v for k, v in point.values.items() if math.isfinite(v)}
-                if values:
-                    run.log(values, step=step)
-                    last = step
-            summary: dict[str, Any] = {k: v for k, v in t.metrics.items() if math.isfinite(v)}
-            summary.update(
-                state=t.state.value,
-                proposer=t.proposer.value,
-                duration_s=t.duration,
-                reason=t.reason,
-                rationale=t.rationale,
-            )
-            if t.value is not None and math.isfinite(t.value):
-                summary[metric] = t.value
-            run.summary.update({k: v for k, v in summary.items() if v is not None})
-            run.finish(exit_code=0 if t.ok else 1)
+            log_trial(wandb, t, curves.get(t.number, []), out=out, name=name, metric=metric, fixed=fixed or {})
     finally:
         wandb.teardown()
     return f"{out / 'wandb'} ({len(ordered)} offline runs; upload: wandb sync {out / 'wandb'}/offline-run-*)"
+
+
+def settings(wandb: Any) -> Any:
+    """W&B settings for runs written from tunesmith's process: nothing on the console, no system stats."""
+    return wandb.Settings(silent=True, console="off", x_disable_stats=True, x_disable_meta=True)
+
+
+def log_trial(
+    wandb: Any,
+    t: Trial,
+    curve: list[MetricPoint],
+    *,
+    out: Path,
+    name: str,
+    metric: str,
+    fixed: dict[str, Any],
+    mode: str = "offline",
+) -> None:
+    """Write one trial as a W&B run under ``out`` (module docstring), in ``mode`` (offline unless asked)."""
+    run = wandb.init(
+        mode=mode,
+        dir=str(out),
+        project=name,
+        group=name,
+        name=f"trial-{t.number}",
+        job_type=t.state.value,
+        tags=[t.state.value, t.proposer.value],
+        config={**fixed, **t.params, "tunesmith_trial": t.number},
+        reinit="finish_previous",
+        settings=settings(wandb),
+    )
+    last = -1
+    for i, point in enumerate(curve):
+        step = point.step if point.step is not None else i
+        step = max(step, last + 1)  # W&B needs increasing steps; a repeated step goes on to the next
+        values = {k: v for k, v in point.values.items() if math.isfinite(v)}
+        if values:
+            run.log(values, step=step)
+            last = step
+    summary: dict[str, Any] = {k: v for k, v in t.metrics.items() if math.isfinite(v)}
+    summary.update(
+        state=t.state.value,
+        proposer=t.proposer.value,
+        duration_s=t.duration,
+        reason=t.reason,
+        rationale=t.rationale,
+    )
+    if t.value is not None and math.isfinite(t.value):
+        summary[metric] = t.value
+    run.summary.update({k: v for k, v in summary.items() if v is not None})
+    run.finish(exit_code=0 if t.ok else 1)

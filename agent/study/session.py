@@ -41,7 +41,7 @@ from agent.study.state import StudyState
 from agent.study.steering import CommandInbox
 from agent.study.store.base import TrialStore
 from agent.study.store.sqlite import SQLiteStore
-from agent.study.tracking import LiveTracker
+from agent.study.tracking import LiveTracker, TrackerSink
 from sandbox.base import TrialExecutor
 
 
@@ -165,8 +165,8 @@ class Session:
             problem = trial_problem(self.spec, self.dir)  # e.g. a read_path gone, or resumed as strict
             if problem is not None:
                 raise SandboxError(problem)
-        tracker = self._tracker()
-        observers = [*observers, tracker] if tracker is not None else observers
+        trackers = self._trackers()
+        observers = [*observers, *trackers]
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
             proposer = QueuedProposer(proposer or self.default_proposer(), self.queue)
@@ -198,24 +198,33 @@ class Session:
                     self.state.emit = self.store.record  # the engine is gone: events go straight to the store
                     executor.close()
                     proposer.close()
-                    if tracker is not None:
+                    for tracker in trackers:
                         tracker.close(timeout=5.0)  # a no-op after the study's end event (tracking.py)
 
-    def _tracker(self) -> LiveTracker | None:
-        """The live tracker of the spec's ``track:`` (agent/study/tracking.py), or None."""
+    def _trackers(self) -> list[LiveTracker]:
+        """The live trackers of the spec's ``track:`` (agent/study/tracking.py)."""
         track = self.spec.track
-        if track is None or not track.mlflow:
-            return None
-        from agent.study.track_mlflow import MlflowSink
+        sinks: list[TrackerSink] = []
+        if track is not None and track.mlflow:
+            from agent.study.track_mlflow import MlflowSink
 
-        sink = MlflowSink(track.mlflow, spec=self.spec, folder=self.dir)
+            sinks.append(MlflowSink(track.mlflow, spec=self.spec, folder=self.dir))
+        if track is not None and track.wandb:
+            from agent.study.track_wandb import WandbSink
+
+            sinks.append(WandbSink(track.wandb, spec=self.spec, folder=self.dir))
+        return [self._live(sink) for sink in sinks]
+
+    def _live(self, sink: TrackerSink) -> LiveTracker:
+        later = {"mlflow": "mlflow -o {uri}", "wandb": "wandb"}
 
         def failed(message: str) -> None:
+            export = later[sink.name].format(uri=getattr(sink, "uri", ""))
             self.state.emit(
                 TrackerFailed(
                     tracker=sink.name,
-                    message=f"{message}; the study goes on, and `tunesmith export {self.dir} -f mlflow -o "
-                    f"{sink.uri}` writes its runs later",
+                    message=f"{message}; the study goes on, and `tunesmith export {self.dir} -f {export}` writes "
+                    "its runs later",
                 )
             )
 

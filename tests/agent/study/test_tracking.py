@@ -96,8 +96,10 @@ def test_track_takes_a_uri_a_path_or_true_and_refuses_credentials_in_the_uri(tmp
     assert uri.track is not None and uri.track.mlflow == "http://127.0.0.1:5000" and load_spec(uri.to_dict()) == uri
     with pytest.raises(SpecError, match="holds credentials; remove user:password@ and set MLFLOW_TRACKING_USERNAME"):
         load_spec({**base, "track": {"mlflow": "https://me:s3cret@mlflow.example.com"}})
-    with pytest.raises(SpecError, match=r"track.wandb: unknown key 'wandb'; allowed keys: mlflow"):
-        load_spec({**base, "track": {"wandb": True}})
+    with pytest.raises(SpecError, match=r"track.neptune: unknown key 'neptune'; allowed keys: mlflow, wandb"):
+        load_spec({**base, "track": {"neptune": True}})
+    with pytest.raises(SpecError, match=r"track.wandb: the W&B project is a name \(no '/'\)"):
+        load_spec({**base, "track": {"wandb": "team/project"}})
 
 
 SCRIPT = """
@@ -108,7 +110,7 @@ for step in range(3):
 """
 
 
-def _study(tmp_path: Path, track: Any, trials: int = 4) -> Path:
+def _study(tmp_path: Path, track: Any, trials: int = 4, **trackers: Any) -> Path:
     (tmp_path / "train.py").write_text(SCRIPT)
     spec = {
         "name": "live",
@@ -118,7 +120,7 @@ def _study(tmp_path: Path, track: Any, trials: int = 4) -> Path:
         "budget": {"max_trials": trials},
         "strategy": "random",
         "seed": 0,
-        "track": {"mlflow": track},
+        "track": {"mlflow": track, **trackers},
     }
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     return tmp_path / "spec.yaml"
@@ -171,3 +173,27 @@ def test_a_dead_tracking_server_is_said_once_with_the_export_to_run_later(tmp_pa
     assert "done (budget): 4 trials" in res.stdout
     failed = Session.open(tmp_path / "s", readonly=True).events(EventKind.TRACKER_FAILED)
     assert len(failed) == 1 and payload(failed[0], TrackerFailed).tracker == "mlflow"
+
+
+def test_a_study_logs_offline_wandb_runs_as_it_runs_and_a_resume_adds_only_the_new_trials(tmp_path: Path) -> None:
+    pytest.importorskip("wandb")
+    import json
+
+    from tests.agent.study.test_export_trackers import wandb_records
+
+    env = {"WANDB_API_KEY": "", "WANDB_DISABLE_GIT": "true", "WANDB_MODE": "offline"}
+    res = run_cli("tune", str(_study(tmp_path, None, wandb="sweep-demo")), "--dir", str(tmp_path / "s"), env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert run_cli("resume", str(tmp_path / "s"), "--trials", "6", "-q", env=env).returncode == 0
+    runs = sorted((tmp_path / "s" / "wandb").glob("offline-run-*"))
+    assert len(runs) == 6  # four, then the two new ones: none twice
+    assert json.loads((tmp_path / "s" / "wandb" / "tunesmith-logged.json").read_text()) == list(range(6))
+    stored = Session.open(tmp_path / "s", readonly=True)
+    for folder in runs:
+        records = wandb_records(next(folder.glob("run-*.wandb")))
+        (run,) = [r.run for r in records if r.HasField("run")]
+        config = {i.key: json.loads(i.value_json) for i in run.config.update}
+        trial = stored.store.trial(config["tunesmith_trial"])
+        assert run.project == "sweep-demo" and run.display_name == f"trial-{trial.number}"
+        assert config["x"] == trial.params["x"]
+        assert [r.history.step.num for r in records if r.HasField("history")] == [0, 1, 2]
