@@ -53,6 +53,16 @@ def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFun
     return None
 
 
+def is_define_by_run(path: Path, name: str) -> bool:
+    """Whether the function ``name`` in ``path`` is an Optuna objective (``takes_trial``)."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    fn = find_function(tree, name)
+    return fn is not None and takes_trial(fn)
+
+
 def suggested_space(path: Path, name: str) -> dict[str, Any] | None:
     """The space of the define-by-run function ``name`` in ``path`` (spec format, in the order of the calls),
     or None when it is not one. Raises SpecError (file, line, fix) when a call cannot be read."""

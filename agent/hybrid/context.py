@@ -34,6 +34,8 @@ _PASS_TEXT = {
     "name=value": "name=value command-line overrides, Hydra style (pass_args: name=value; dots name nested keys)",
     "--name=value": "--name=value command-line arguments read as Python literals (pass_args: --name=value)",
     "function": "the arguments of a Python function (function: in the spec)",
+    "trial": "an Optuna trial: the function is an Optuna objective, and each trial.suggest_* returns the param of "
+    "that name",
 }
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from agent.core.define_by_run import is_define_by_run
+from agent.core.function_source import source_file
 from agent.core.space import CategoricalParam
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 #: How params reach a trial: the JSON params file (always written), ``--name value`` flags (``pass_args``),
 #: or the arguments of a Python function (``function:``).
-PassMode = Literal["params_file", "flags", "name=value", "--name=value", "function"]
+PassMode = Literal["params_file", "flags", "name=value", "--name=value", "function", "trial"]
 
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
 # a declaration's arguments (one level of parens): argparse's add_argument, optparse's add_option, click's option
@@ -174,9 +176,8 @@ def script_path(spec: StudySpec) -> Path | None:
     command = spec.command or []
     if len(command) >= 2 and _PYTHON.fullmatch(Path(command[0]).name) and command[1].endswith(".py"):
         return Path(spec.workdir or ".") / command[1]
-    if spec.function and ".py:" in spec.function:
-        file = spec.function.rsplit(":", 1)[0]
-        return Path(spec.workdir or ".") / file
+    if spec.function:
+        return source_file(spec.function, Path(spec.workdir or "."))
     return None
 
 
@@ -191,7 +192,9 @@ def read_scan(spec: StudySpec, scan: ScriptScan | None = None) -> ScriptScan | N
 def pass_modes(spec: StudySpec) -> list[PassMode]:
     """How params reach a trial of ``spec``, as the task context and the drafted spec state it."""
     if spec.function:
-        return ["function"]
+        path = script_path(spec)
+        optuna = path is not None and is_define_by_run(path, spec.function.rpartition(":")[2])
+        return ["trial" if optuna else "function"]
     return ["params_file", spec.arg_style] if spec.arg_style else ["params_file"]
 
 

@@ -203,3 +203,11 @@ def test_an_unchanged_optuna_script_is_tuned_with_its_direction_budget_and_prune
     (tmp_path / "train.py").write_text("import torch\n")
     with pytest.raises(SpecError, match=r"train\.py is a training script, not a spec"):
         read_spec_file(tmp_path / "train.py")
+
+
+def test_the_model_is_told_the_function_is_an_optuna_objective(tmp_path: Path) -> None:
+    from agent.hybrid.context import task_context
+
+    (tmp_path / "search.py").write_text(SCRIPT)
+    shown = task_context(load_spec(tmp_path / "search.py"))
+    assert "the parameters reach it as an Optuna trial" in shown and 'trial.suggest_float("x", -3, 3)' in shown
