@@ -40,6 +40,7 @@ from typing import Any
 
 PREFIX = "TUNESMITH_REPORT "
 FINGERPRINT_KEY = "_fingerprint"  # the report key of a functional fingerprint (not a metric)
+PRUNED_KEY = "_pruned"  # reported by a trial that pruned itself (Optuna's TrialPruned; not a metric)
 FINGERPRINT_HEX = 13  # hex digits kept: 52 bits, exact in a float
 SEEN_SUFFIX = ".seen"  # appended to the stop file's path: the trial acted on the stop
 

@@ -13,7 +13,8 @@ written for Optuna (its first parameter is ``trial``), as ``fn(trial)`` with a t
 those parameters (optuna_trial.py). What it returns is reported with ``final=True``: a number as
 ``{<TUNESMITH_OBJECTIVE>: value}`` (the metric name defaults to ``objective``), a dict as its metrics; ``None``
 means the function reported by itself. An exception propagates: Python prints the traceback on stderr and
-exits with status 1; Optuna's ``TrialPruned`` ends the trial quietly (status 0: it stopped early).
+exits with status 1; Optuna's ``TrialPruned`` ends the trial quietly (status 0), as pruned: one it raised
+without being asked to stop is reported with ``PRUNED_KEY`` (report.py).
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def main(argv: list[str]) -> None:
     except Exception as exc:
         if type(exc).__name__ != "TrialPruned":  # optuna.TrialPruned, without importing optuna
             raise
+        if not reporting.should_stop():  # it pruned itself: say so (tunesmith's own stop is known already)
+            reporting.report(**{reporting.PRUNED_KEY: 1})
         print(f"the objective raised TrialPruned at trial.params {trial.params}", file=sys.stderr)
         return
     if isinstance(result, int | float) and not isinstance(result, bool) and trial.numeric_attrs():

@@ -23,7 +23,9 @@ from typing import Any
 from agent.core.records import Trial, TrialState
 from agent.core.space import SearchSpace, config_key
 from sandbox.base import Report
-from sandbox.report import FINGERPRINT_HEX, FINGERPRINT_KEY
+from sandbox.report import FINGERPRINT_HEX, FINGERPRINT_KEY, PRUNED_KEY
+
+RESERVED = {FINGERPRINT_KEY, PRUNED_KEY}  # report keys that are signals, never metrics
 
 #: How often the proposer is asked again when it proposed only duplicates, before a random untried
 #: configuration of the space takes the slot.
@@ -31,8 +33,8 @@ DUPLICATE_ROUNDS = 3
 
 
 def split_fingerprint(metrics: Mapping[str, float]) -> tuple[str | None, dict[str, float]]:
-    """(the fingerprint as hex or None, the metrics without it)."""
-    rest = {k: v for k, v in metrics.items() if k != FINGERPRINT_KEY}
+    """(the fingerprint as hex or None, the metrics without it and the other reserved keys)."""
+    rest = {k: v for k, v in metrics.items() if k not in RESERVED}
     raw = metrics.get(FINGERPRINT_KEY)
     if raw is None or raw != raw or raw < 0 or raw == float("inf"):
         return None, rest
@@ -40,13 +42,14 @@ def split_fingerprint(metrics: Mapping[str, float]) -> tuple[str | None, dict[st
 
 
 def without_fingerprints(reports: Sequence[Report]) -> tuple[Report, ...]:
-    """``reports`` with fingerprints removed; a report that held only a fingerprint is dropped."""
+    """``reports`` with fingerprints (and the other reserved keys) removed; a report that held only those is
+    dropped."""
     out = []
     for r in reports:
-        if FINGERPRINT_KEY not in r.metrics:
+        if not RESERVED & r.metrics.keys():
             out.append(r)
-        elif len(r.metrics) > 1:
-            out.append(dataclasses.replace(r, metrics=split_fingerprint(r.metrics)[1]))
+        elif rest := split_fingerprint(r.metrics)[1]:
+            out.append(dataclasses.replace(r, metrics=rest))
     return tuple(out)
 
 

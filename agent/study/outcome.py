@@ -163,6 +163,13 @@ def classify(outcome: TrialOutcome, metric: str, *, timeout: float | None = None
             return fail(FailureKind.SIGNAL, f"killed by {_signal_name(outcome.signal)}")
         last = _last_line(stderr)
         return fail(FailureKind.CRASH, f"exited with code {outcome.returncode}" + (f": {last}" if last else ""))
+    if outcome.info.get("self_pruned"):  # Optuna's TrialPruned, raised by the objective itself
+        return {
+            **fields,
+            "state": TrialState.PRUNED,
+            "reason": "the objective pruned itself (TrialPruned)",
+            "value": value if finite else None,
+        }
     if value is None:
         return fail(
             FailureKind.NO_METRIC,

@@ -23,6 +23,7 @@ from agent.study.pbt import PopulationScheduler
 from agent.study.proposers import Proposer
 from agent.study.store.base import TrialStore
 from sandbox.base import Report, TrialExecutor, TrialOutcome
+from sandbox.report import PRUNED_KEY
 
 if TYPE_CHECKING:
     from agent.core.spec import StudySpec
@@ -104,6 +105,8 @@ class TrialResults:
         self._stopping.discard(outcome.trial_id)
         if self.resources:
             self.resources.release(trial.number)
+        if any(PRUNED_KEY in r.metrics for r in outcome.reports):  # it pruned itself (Optuna's TrialPruned)
+            outcome = dataclasses.replace(outcome, info={**outcome.info, "self_pruned": True})
         outcome = dataclasses.replace(outcome, reports=without_fingerprints(outcome.reports))
         streamed = len(self.store.metrics(trial.number))
         missing = to_points(outcome.reports)[streamed:]

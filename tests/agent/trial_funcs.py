@@ -53,3 +53,16 @@ def optuna_objective(trial: Any) -> float:
             raise RuntimeError("optuna.TrialPruned stands here")
     trial.set_user_attr("width", width)
     return (x - 1.0) ** 2 + shift + 0.01 * width
+
+
+class TrialPruned(Exception):
+    """Stands for ``optuna.TrialPruned`` (optuna is not imported by the trial)."""
+
+
+def self_pruning(trial: Any) -> float:
+    """An Optuna objective with its own pruning rule."""
+    x = trial.suggest_float("x", 0.0, 1.0)
+    trial.report(x, 0)
+    if x > 0.5:
+        raise TrialPruned()
+    return x

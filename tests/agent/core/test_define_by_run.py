@@ -211,3 +211,18 @@ def test_the_model_is_told_the_function_is_an_optuna_objective(tmp_path: Path) -
     (tmp_path / "search.py").write_text(SCRIPT)
     shown = task_context(load_spec(tmp_path / "search.py"))
     assert "the parameters reach it as an Optuna trial" in shown and 'trial.suggest_float("x", -3, 3)' in shown
+
+
+def test_an_objective_that_prunes_itself_ends_pruned_not_complete(tmp_path: Path) -> None:
+    from agent.core.records import TrialState
+    from tests.agent.trial_funcs import self_pruning
+
+    study = tunesmith.tune(self_pruning, direction="maximize", trials=8, seed=1, dir=tmp_path / "s")
+    for t in study.trials:
+        pruned = t.params["x"] > 0.5
+        assert t.state is (TrialState.PRUNED if pruned else TrialState.COMPLETE)
+        assert t.value == pytest.approx(t.params["x"])  # the last value it reported
+        assert (t.reason == "the objective pruned itself (TrialPruned)") == pruned and "_pruned" not in t.metrics
+    assert {t.state for t in study.trials} == {TrialState.PRUNED, TrialState.COMPLETE}
+    best = study.best_trial
+    assert best is not None and best.params["x"] <= 0.5  # maximized, yet a pruned (higher) one is never best
