@@ -74,6 +74,12 @@ def suggested_space(path: Path, name: str) -> dict[str, Any] | None:
     if fn is None or not takes_trial(fn):
         return None
     args = [*fn.args.posonlyargs, *fn.args.args]
+    required = len(args) - len(fn.args.defaults) + sum(1 for d in fn.args.kw_defaults if d is None)
+    if required > 1:
+        raise SpecError(
+            f"{path.name}:{fn.lineno}: {name}() needs more arguments than the trial, and each trial calls it with "
+            "the trial only: give the others defaults, or load them inside the function"
+        )
     helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n is not fn}
     reader = _Reader(path, args[0].arg, _constants(tree), helpers=helpers)
     reader.block(fn.body, {})

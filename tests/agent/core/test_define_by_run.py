@@ -124,6 +124,14 @@ def test_what_cannot_be_read_is_refused_with_the_line_and_the_fix(tmp_path: Path
         _space(tmp_path, f"\ndef objective(trial, name='x', high=3):\n    {body}\n")
 
 
+def test_an_objective_that_needs_more_than_the_trial_is_refused(tmp_path: Path) -> None:
+    source = SCRIPT.replace("def objective(trial):", "def objective(trial, data):")
+    source = source.replace("study.optimize(objective,", "study.optimize(lambda t: objective(t, None),")
+    (tmp_path / "search.py").write_text(source)
+    with pytest.raises(SpecError, match=r"search.py:5: objective\(\) needs more arguments than the trial"):
+        load_spec(tmp_path / "search.py")
+
+
 def test_a_spec_without_space_gets_the_functions_and_an_explicit_space_wins(tmp_path: Path) -> None:
     (tmp_path / "obj.py").write_text(CANONICAL)
     base = {"objective": {"metric": "value", "direction": "minimize"}, "function": "obj.py:objective"}
