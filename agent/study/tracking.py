@@ -10,8 +10,8 @@ never slows or stops the study. Contract:
   ``tracker_failed`` event the faces show) with how to get the runs anyway (``tunesmith export DIR -f
   mlflow``), and the sink is then left alone: the study goes on, nothing is lost (the store has it all).
 * At the end of the run (finished, stopped or interrupted) the study's own run gets the best value and its
-  status, and the background thread is given ``FLUSH_S`` seconds to finish; what it could not log by then is in
-  the store for the export.
+  status, and the background thread is given ``FLUSH_S`` seconds to finish (``INTERRUPTED_FLUSH_S`` after
+  Ctrl-C); what it could not log by then is in the store for the export, and the person is told.
 
 The sink is one interface (``TrackerSink``); ``MlflowSink`` (agent/study/track_mlflow.py) is the real one and
 tests use a fake.
@@ -28,6 +28,7 @@ from agent.core.events import StudyFinished, payload
 from agent.core.records import Event, EventKind, MetricPoint, Trial, best_trial
 
 FLUSH_S = 30.0
+INTERRUPTED_FLUSH_S = 5.0
 
 
 class TrackerSink(Protocol):
@@ -86,7 +87,7 @@ class LiveTracker:
             status = "FAILED" if reason == "broken_setup" else "FINISHED" if finished else "KILLED"
             best = best_trial(self._trials(), self._direction)
             self._jobs.put(lambda: self.sink.close(best, status))
-            self.close()
+            self.close(FLUSH_S if finished else INTERRUPTED_FLUSH_S)  # Ctrl-C: the person is waiting
 
     def _start(self) -> None:
         if self._thread is not None:
