@@ -346,13 +346,22 @@ def _or(a: Cond, b: Cond) -> Cond | None:
 
 
 _PRUNERS = {"MedianPruner": "median", "HyperbandPruner": "hyperband", "SuccessiveHalvingPruner": "asha"}
+_SAMPLERS = {
+    "TPESampler": "tpe",
+    "GPSampler": "gp",
+    "CmaEsSampler": "cmaes",
+    "RandomSampler": "random",
+    "QMCSampler": "qmc",
+}
 
 
 def optuna_script_spec(path: Path) -> dict[str, Any] | None:
     """The spec of an Optuna script run as it is (``tunesmith tune search.py``), or None when ``path`` holds no
     objective to run: the function ``study.optimize(FN, n_trials=N, timeout=T)`` names (else a top-level
-    define-by-run ``objective``), the direction and pruner of ``optuna.create_study(...)``, and the budget. Its
-    ``if __name__ == "__main__":`` block never runs (run_function.py loads the file under another name)."""
+    define-by-run ``objective``), the direction, pruner and sampler (with its seed) of
+    ``optuna.create_study(...)``, the budget, and the first ``study.enqueue_trial({...})`` as the default. Its
+    ``if __name__ == "__main__":`` block never runs (run_function.py loads the file under another name). Without
+    a sampler the strategy is tunesmith's ``auto``."""
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (OSError, SyntaxError, ValueError):
@@ -384,6 +393,16 @@ def optuna_script_spec(path: Path) -> dict[str, Any] | None:
     kind = _PRUNERS.get(_called(pruner)) if isinstance(pruner, ast.Call) else None
     if kind is not None:
         spec["pruner"] = {"type": kind}
+    sampler = keywords.get("sampler")
+    if isinstance(sampler, ast.Call) and _called(sampler) in _SAMPLERS:  # the person's choice of sampler stands
+        spec["strategy"] = _SAMPLERS[_called(sampler)]
+        seed = next((_literal(k.value) for k in sampler.keywords if k.arg == "seed"), None)
+        if isinstance(seed, int):
+            spec["seed"] = seed
+    enqueued = next((c for c in calls if _called(c) == "enqueue_trial" and c.args), None)
+    first = _literal(enqueued.args[0]) if enqueued is not None else None
+    if isinstance(first, dict) and first:
+        spec["default"] = first  # Optuna's enqueued first trial is tunesmith's default: run first
     return spec
 
 

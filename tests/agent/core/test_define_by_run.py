@@ -181,7 +181,10 @@ def objective(trial):
 
 if __name__ == "__main__":
     raise SystemExit("the script's own main must never run in a trial")
-    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.MedianPruner())
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.MedianPruner(), sampler=optuna.samplers.TPESampler(seed=7)
+    )
+    study.enqueue_trial({"x": 0.5, "kind": "a"})
     study.optimize(objective, n_trials=6, timeout=600)
 """
 
@@ -198,11 +201,15 @@ def test_an_unchanged_optuna_script_is_tuned_with_its_direction_budget_and_prune
         "objective": {"metric": "value", "direction": "maximize"},
         "budget": {"max_trials": 6, "max_time": 600.0},
         "pruner": {"type": "median"},
+        "strategy": "tpe",
+        "seed": 7,
+        "default": {"x": 0.5, "kind": "a"},
     }
     res = run_cli("tune", str(tmp_path / "search.py"), "--dir", str(tmp_path / "s"), "--quiet")
     assert res.returncode == 0, res.stdout + res.stderr
     trials = Session.open(tmp_path / "s", readonly=True).trials()
     assert len(trials) == 6 and all(t.value is not None for t in trials)
+    assert trials[0].params == {"x": 0.5, "kind": "a"} and {t.strategy for t in trials[1:]} == {"tpe"}
     for t in trials:
         assert t.value == pytest.approx(-((t.params["x"] - 1) ** 2) - (0.5 if t.params["kind"] == "b" else 0.0))
     (tmp_path / "multi.py").write_text(SCRIPT.replace('direction="maximize"', 'directions=["maximize", "minimize"]'))
