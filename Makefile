@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install install-test peers sysdeps demo test test-slow test-fast bench bench-agent lint clean
+.PHONY: install install-test peers sysdeps demo test test-slow test-fast bench bench-agent bench-tracking lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -69,6 +69,9 @@ bench: install
 
 bench-agent: install
 	$(BIN)/python scripts/bench_agent.py
+
+bench-tracking: install
+	$(BIN)/python scripts/bench_tracking.py
 
 clean:
 	rm -rf $(VENV) studies .pytest_cache .mypy_cache .ruff_cache
