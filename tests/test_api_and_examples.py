@@ -91,6 +91,19 @@ def test_torch_example_reports_every_epoch(tmp_path: Path) -> None:
     assert study.trials[0].value is not None and study.trials[0].value > 0.8
 
 
+def test_the_optuna_script_example_runs_unchanged(tmp_path: Path) -> None:
+    res = run_cli(
+        "tune", str(ROOT / "examples/optuna-script/search.py"), "--dir", str(tmp_path / "s"), "--trials", "1", "-q"
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    study = tunesmith.load(tmp_path / "s")
+    assert study.spec.direction == "maximize" and study.spec.pruner is not None and study.spec.pruner.type == "median"
+    assert {"n_layers", "n_units_l0", "n_units_l2", "dropout_l2", "optimizer", "lr"} <= set(study.spec.space.names)
+    assert study.spec.space.params["n_units_l2"].when == {"n_layers": [3]}  # read from define_model(trial)
+    (trial,) = study.trials
+    assert trial.value is not None and [p.step for p in study.curve(0)][:10] == list(range(10))  # trial.report
+
+
 def test_auto_tries_a_matching_families_priors_right_after_the_default(tmp_path: Path) -> None:
     from agent.core.space import SearchSpace
     from agent.strategies.priors import prior_configs
