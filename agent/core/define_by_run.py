@@ -24,6 +24,7 @@ return the trial's params.
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,7 +360,8 @@ def optuna_script_spec(path: Path) -> dict[str, Any] | None:
     """The spec of an Optuna script run as it is (``tunesmith tune search.py``), or None when ``path`` holds no
     objective to run: the function ``study.optimize(FN, n_trials=N, timeout=T)`` names (else a top-level
     define-by-run ``objective``), the direction, pruner and sampler (with its seed) of
-    ``optuna.create_study(...)``, the budget, and the first ``study.enqueue_trial({...})`` as the default. Its
+    ``optuna.create_study(...)``, the budget and ``n_jobs`` (parallel trials), and the first
+    ``study.enqueue_trial({...})`` as the default. Its
     ``if __name__ == "__main__":`` block never runs (run_function.py loads the file under another name). Without
     a sampler the strategy is tunesmith's ``auto``."""
     try:
@@ -386,6 +388,9 @@ def optuna_script_spec(path: Path) -> dict[str, Any] | None:
         "objective": {"metric": "value", "direction": _literal(keywords.get("direction")) or "minimize"},
         "budget": {"max_trials": _literal(keywords.get("n_trials")) or 20},
     }
+    jobs = _literal(keywords.get("n_jobs"))
+    if isinstance(jobs, int) and (jobs > 1 or jobs == -1):  # Optuna's threads: tunesmith's parallel trials
+        spec["workers"] = jobs if jobs > 1 else max(1, os.cpu_count() or 1)
     timeout = _literal(keywords.get("timeout"))
     if isinstance(timeout, int | float):
         spec["budget"]["max_time"] = float(timeout)

@@ -185,7 +185,7 @@ if __name__ == "__main__":
         direction="maximize", pruner=optuna.pruners.MedianPruner(), sampler=optuna.samplers.TPESampler(seed=7)
     )
     study.enqueue_trial({"x": 0.5, "kind": "a"})
-    study.optimize(objective, n_trials=6, timeout=600)
+    study.optimize(objective, n_trials=6, timeout=600, n_jobs=2)
 """
 
 
@@ -200,6 +200,7 @@ def test_an_unchanged_optuna_script_is_tuned_with_its_direction_budget_and_prune
         "function": "search.py:objective",
         "objective": {"metric": "value", "direction": "maximize"},
         "budget": {"max_trials": 6, "max_time": 600.0},
+        "workers": 2,
         "pruner": {"type": "median"},
         "strategy": "tpe",
         "seed": 7,
