@@ -98,3 +98,33 @@ def test_values_are_written_as_python_writes_them(tmp_path: Path) -> None:
         "--lr=0.001", "--n=4", "--on=True", "--off=False", "--none=None", "--name=owt", "--sizes=[1, 2]",
     ]  # fmt: skip
     assert load_spec({**spec_data(tmp_path), "pass_args": "--name=value"}).arg_style == "--name=value"
+
+
+FIRE_APP = """
+import fire
+import tunesmith
+
+
+def main(learning_rate=6e-4, n_layer=4, bias=False, dataset="shakespeare"):
+    assert isinstance(bias, bool) and isinstance(n_layer, int) and isinstance(dataset, str), (bias, n_layer, dataset)
+    tunesmith.report(score=learning_rate + n_layer + 10 * bias + 100 * (dataset == "owt"))
+
+
+if __name__ == "__main__":
+    fire.Fire(main)
+"""
+
+
+def test_a_python_fire_script_gets_its_params_as_literals(tmp_path: Path) -> None:
+    pytest.importorskip("fire")
+    data = spec_data(tmp_path)
+    (tmp_path / "train.py").write_text(FIRE_APP)
+    session = Session.create(load_spec(data), tmp_path / "study")
+    session.run()
+    trials = session.store.trials()
+    assert len(trials) == 6 and all(t.ok for t in trials), [t.reason for t in trials]
+    for t in trials:  # fire parsed True/False, ints and strings as Python would: every value reached main()
+        p = t.params
+        expected = p["learning_rate"] + p["n_layer"] + 10 * p["bias"] + 100 * (p["dataset"] == "owt")
+        assert t.value == pytest.approx(expected)
+    assert {t.params["bias"] for t in trials} == {True, False}
