@@ -219,7 +219,11 @@ def test_sandbox_imports_only_the_standard_library() -> None:
     stdlib = set(sys.stdlib_module_names) | {"sandbox", "ray", "__future__"}
     # a framework's callback (sandbox/integrations/NAME.py) imports that framework, which only the trial's script
     # that imports the callback brings; the supervisor and executors never import integrations
-    frameworks = {"lightning.py": {"lightning", "pytorch_lightning"}, "huggingface.py": {"transformers"}}
+    frameworks = {
+        "lightning.py": {"lightning", "pytorch_lightning"},
+        "huggingface.py": {"transformers"},
+        "keras.py": {"keras", "tensorflow"},
+    }
     for path in sorted((ROOT / "sandbox").rglob("*.py")):
         allowed = stdlib | (frameworks.get(path.name, set()) if path.parent.name == "integrations" else set())
         for line, mod in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):

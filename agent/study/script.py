@@ -346,6 +346,7 @@ _OTHER_LOGGERS = {
     "SummaryWriter": "TensorBoard's SummaryWriter",
     "self.log(": "Lightning's self.log",
     "from transformers import": "the Hugging Face Trainer",
+    ".fit(": "Keras's model.fit",
 }
 
 
@@ -370,6 +371,11 @@ def unreported_warning(spec: StudySpec) -> str | None:
     elif used and used[0] == "the Hugging Face Trainer":
         where = "; it trains with the Hugging Face Trainer: add callbacks=[TunesmithCallback()] to it (from "
         where += "tunesmith.huggingface import TunesmithCallback)"
+    elif used and used[0] == "Keras's model.fit" and "keras" in text:
+        where = "; it trains with Keras: add callbacks=[TunesmithCallback()] to model.fit (from tunesmith.keras "
+        where += "import TunesmithCallback)"
+    elif used and used[0] == "Keras's model.fit":
+        where = ""  # .fit( of scikit-learn and others: no logger to name
     return (
         f"{scan.path.name} never reports to tunesmith (no tunesmith.report(...) or TUNESMITH_REPORT line), so every "
         f"trial would end without {spec.metric}: add tunesmith.report({spec.metric}=...){where}"

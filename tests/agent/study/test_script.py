@@ -247,6 +247,15 @@ def test_a_script_that_never_reports_to_tunesmith_is_warned_about_with_its_logge
     (tmp_path / "train.py").write_text("from transformers import Trainer\nTrainer(model=m).train()\n")
     warning = unreported_warning(load_spec(data))
     assert warning is not None and warning.endswith("(from tunesmith.huggingface import TunesmithCallback)")
+    (tmp_path / "train.py").write_text("import keras\nmodel = keras.Sequential([])\nmodel.fit(x, y, epochs=3)\n")
+    warning = unreported_warning(load_spec(data))
+    assert warning is not None and warning.endswith(
+        "it trains with Keras: add callbacks=[TunesmithCallback()] to model.fit (from tunesmith.keras import "
+        "TunesmithCallback)"
+    )
+    (tmp_path / "train.py").write_text("from sklearn.svm import SVC\nSVC().fit(x, y)\n")
+    warning = unreported_warning(load_spec(data))
+    assert warning is not None and warning.endswith("add tunesmith.report(val_loss=...)")  # no logger to name
 
 
 def flag_spec(tmp_path: Path, script: str, more: dict[str, Any], *, trials: int, seed: int) -> dict[str, Any]:
