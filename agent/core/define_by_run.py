@@ -376,7 +376,16 @@ def optuna_script_spec(path: Path) -> dict[str, Any] | None:
     fn = find_function(tree, name)
     if fn is None or not takes_trial(fn):
         return None
+    constants = _constants(tree)
     keywords = {k.arg: k.value for c in (create, optimize) if c is not None for k in c.keywords if k.arg}
+    if optimize is not None and len(optimize.args) > 1:  # study.optimize(objective, 100): n_trials by position
+        keywords.setdefault("n_trials", optimize.args[1])
+
+    def _literal(node: ast.expr | None) -> Any:  # a literal, or a module-level name bound to one (N_TRIALS)
+        if isinstance(node, ast.Name):
+            return constants.get(node.id)
+        return _literal_of(node)
+
     if "directions" in keywords:
         raise SpecError(
             f"{path.name}: create_study(directions=...) is a multi-objective study; tunesmith tunes one metric: "
@@ -415,7 +424,7 @@ def _called(call: ast.Call) -> str:
     return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
 
 
-def _literal(node: ast.expr | None) -> Any:
+def _literal_of(node: ast.expr | None) -> Any:
     if node is None:
         return None
     try:

@@ -128,7 +128,7 @@ def test_an_objective_that_needs_more_than_the_trial_is_refused(tmp_path: Path) 
     source = SCRIPT.replace("def objective(trial):", "def objective(trial, data):")
     source = source.replace("study.optimize(objective,", "study.optimize(lambda t: objective(t, None),")
     (tmp_path / "search.py").write_text(source)
-    with pytest.raises(SpecError, match=r"search.py:5: objective\(\) needs more arguments than the trial"):
+    with pytest.raises(SpecError, match=r"search.py:7: objective\(\) needs more arguments than the trial"):
         load_spec(tmp_path / "search.py")
 
 
@@ -172,6 +172,8 @@ def test_an_optuna_objective_is_tuned_as_it_is_written(tmp_path: Path) -> None:
 SCRIPT = """
 import optuna
 
+N_TRIALS = 6
+
 
 def objective(trial):
     x = trial.suggest_float("x", -3, 3)
@@ -185,7 +187,7 @@ if __name__ == "__main__":
         direction="maximize", pruner=optuna.pruners.MedianPruner(), sampler=optuna.samplers.TPESampler(seed=7)
     )
     study.enqueue_trial({"x": 0.5, "kind": "a"})
-    study.optimize(objective, n_trials=6, timeout=600, n_jobs=2)
+    study.optimize(objective, N_TRIALS, timeout=600, n_jobs=2)
 """
 
 
