@@ -117,6 +117,10 @@ Cond = dict[str, list[Any]]
 
 @dataclass
 class _Reader:
+    """Walks an objective's body in order, carrying the condition (``when``) and the loop variables' values
+    that hold at each statement, and adds each ``trial.suggest_*`` call it meets to ``space`` (module
+    docstring); ``holds`` remembers which variable holds which categorical param, for later ``if`` tests."""
+
     path: Path
     trial: str
     constants: dict[str, Any]
