@@ -19,6 +19,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from agent.core.define_by_run import suggested_space
 from agent.core.function_source import source_file
+from agent.core.grid import GRID_LIMIT, all_configs, grid_problem
 from agent.core.messages import one_line
 from agent.core.pass_args import PassArgs
 from agent.core.space import SearchSpace
@@ -326,6 +327,8 @@ class StudySpec(_Strict):
                 raise ValueError(f"default is outside the space: {problems[0]}")
         if self.strategy not in STRATEGY_NAMES:
             raise ValueError(f"unknown strategy '{self.strategy}'; choose one of {', '.join(STRATEGY_NAMES)}")
+        if self.strategy == "grid" and (problem := grid_problem(self.space)) is not None:
+            raise ValueError(problem)
         if self.broken_setup_after == 1 or self.broken_setup_after < 0:
             raise ValueError(f"broken_setup_after must be 0 (never stop) or at least 2, got {self.broken_setup_after}")
         if self.scheduler is not None:
@@ -382,7 +385,7 @@ def _param_dict(p: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in p.items() if v is not None}
 
 
-STRATEGY_NAMES = ("auto", "random", "qmc", "tpe", "gp", "cmaes")
+STRATEGY_NAMES = ("auto", "random", "qmc", "tpe", "gp", "cmaes", "grid")
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?")
 
 
@@ -405,6 +408,18 @@ def script_problem(spec: StudySpec) -> str | None:
         f"command: script {script} not found in {workdir}; fix the path in command (it is relative to workdir, "
         "which is relative to the spec file)"
     )
+
+
+def with_overrides(spec: StudySpec, *, max_trials: int | None = None, **fields: Any) -> StudySpec:
+    """``spec`` with the command line's or the API's overrides (a None keeps the spec's value). Switching to
+    ``strategy: grid`` without a trial budget, here or in the spec's own file, runs the whole grid."""
+    data = spec.to_dict()
+    if max_trials is not None:
+        data["budget"]["max_trials"] = max_trials
+    elif fields.get("strategy") == "grid" and "max_trials" not in spec.budget.model_fields_set:
+        del data["budget"]["max_trials"]
+    data.update({k: v for k, v in fields.items() if v is not None})
+    return load_spec(data)
 
 
 def _space_from_function(data: dict[str, Any]) -> dict[str, Any]:
@@ -446,8 +461,12 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec, *, base_dir: P
                 str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p for p in data["read_paths"]
             ]
     try:
-        return StudySpec.model_validate(data)
+        spec = StudySpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(one_line(exc, model=StudySpec)) from None
     except ValueError as exc:  # raised by 'before' validators on the whole spec
         raise SpecError(f"spec: {exc}") from None
+    if spec.strategy == "grid" and "max_trials" not in spec.budget.model_fields_set:
+        grid = all_configs(spec.space, GRID_LIMIT) or []  # a grid study runs the whole grid unless told
+        spec = spec.model_copy(update={"budget": spec.budget.model_copy(update={"max_trials": max(1, len(grid))})})
+    return spec

@@ -8,8 +8,8 @@ A mapping is a W&B sweep when it has ``parameters:`` and no ``space:``. Its keys
   ``${args_json_file}`` -> nothing (tunesmith always writes the params file, ``TUNESMITH_PARAMS``), ``${env}``
   dropped; ``${args_no_hyphens}`` (``name=value``, for Hydra apps) -> ``pass_args: name=value``; ``${args_json}``
   is refused with the fix.
-- ``method``: ``bayes`` -> ``strategy: auto``, ``random`` -> ``random``; ``grid`` is refused (tunesmith has no grid
-  search; the fix says what to use).
+- ``method``: ``bayes`` -> ``strategy: auto``, ``random`` -> ``random``, ``grid`` -> ``grid`` (every
+  configuration once; each parameter needs ``values``, or a ``q`` step).
 - ``metric: {name, goal}`` as is (``target`` is refused: tunesmith stops on its budget, not on a value).
 - ``parameters``: ``value`` -> ``fixed``; ``values`` -> categorical (``probabilities`` refused); ``min``/``max``
   with ``distribution`` ``uniform``, ``int_uniform``, ``log_uniform_values`` (log), ``q_uniform`` (``q`` ->
@@ -28,7 +28,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-_METHODS = {"bayes": "auto", "random": "random"}
+_METHODS = {"bayes": "auto", "random": "random", "grid": "grid"}
 _DROPPED = ("project", "entity")
 
 
@@ -50,13 +50,8 @@ def from_sweep(data: Mapping[str, Any]) -> dict[str, Any]:
         out.update(command=["python", str(program)], pass_args=True)
     method = d.pop("method", None)
     if method is not None:
-        if method == "grid":
-            raise ValueError(
-                "method: grid has no tunesmith equivalent; use method: bayes (tunesmith's auto strategy) or random, "
-                "or list the grid's values as a categorical space"
-            )
         if method not in _METHODS:
-            raise ValueError(f"method: '{method}' is not a W&B sweep method; use bayes or random")
+            raise ValueError(f"method: '{method}' is not a W&B sweep method; use bayes, random or grid")
         out["strategy"] = _METHODS[method]
     metric = d.get("metric")
     if isinstance(metric, Mapping) and "target" in metric:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.core.records import MetricPoint, Trial
-from agent.core.spec import StudySpec, load_spec
+from agent.core.spec import StudySpec, load_spec, with_overrides
 from agent.errors import SpecError
 from agent.study.session import Session
 
@@ -125,11 +125,7 @@ def tune(
         stack, loaded = python_stack(loaded or spec, llm, request=request, trials=trials)
     updates = {"workers": workers, "strategy": strategy, "seed": seed}
     if trials is not None or any(v is not None for v in updates.values()):
-        data = loaded.to_dict()
-        if trials is not None:
-            data.setdefault("budget", {})["max_trials"] = trials
-        data.update({k: v for k, v in updates.items() if v is not None})
-        loaded = load_spec(data)
+        loaded = with_overrides(loaded, max_trials=trials, **updates)
     from agent.study.wiring import preflight
 
     folder = Path(dir) if dir is not None else None

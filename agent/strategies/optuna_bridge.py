@@ -59,11 +59,6 @@ def distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
     return {name: distribution(space.params[name]) for name in space.order}
 
 
-def is_finite(space: SearchSpace) -> bool:
-    """Whether every parameter takes finitely many values (repeated proposals are then likely)."""
-    return all(not isinstance(p, FloatParam) or p.step is not None for p in space.params.values())
-
-
 def tried_keys(space: SearchSpace, history: Sequence[Trial]) -> set[str]:
     """``config_key`` of every configuration tried (cancelled trials were not), as the space writes it."""
     keys = set()
@@ -72,33 +67,6 @@ def tried_keys(space: SearchSpace, history: Sequence[Trial]) -> set[str]:
             params = {k: v for k, v in t.params.items() if k in space.params}
             keys.add(config_key(params if space.validate_config(params) else space.normalise(params)))
     return keys
-
-
-def _grid(p: FloatParam | IntParam | CategoricalParam) -> list[Any]:
-    if isinstance(p, CategoricalParam):
-        return list(p.choices)
-    if isinstance(p, IntParam):
-        return list(range(p.low, p.high + 1, p.step))
-    assert p.step is not None
-    steps = math.floor((p.high - p.low) / p.step + 1e-9)
-    return [round(p.low + k * p.step, 12) for k in range(steps + 1)]
-
-
-def all_configs(space: SearchSpace, limit: int) -> list[dict[str, Any]] | None:
-    """Every valid configuration of a finite space, in a fixed order; None if there are over ``limit``."""
-    if not is_finite(space) or math.prod(len(_grid(p)) for p in space.params.values()) > limit:
-        return None
-    configs: list[dict[str, Any]] = [{}]
-    for name in space.order:  # parents first, so is_active sees every parent's value
-        values = _grid(space.params[name])
-        grown: list[dict[str, Any]] = []
-        for c in configs:
-            if space.is_active(name, c):
-                grown.extend({**c, name: v} for v in values)
-            else:
-                grown.append(c)
-        configs = grown
-    return configs
 
 
 def _choice_index(choices: Sequence[Any], value: Any) -> int | None:

@@ -51,6 +51,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
+from agent.core.grid import all_configs, is_finite
 from agent.core.records import Trial
 from agent.core.space import SearchSpace, config_key
 from agent.strategies import optuna_bridge as bridge
@@ -198,7 +199,7 @@ class OptunaStrategy(Strategy):
     def _propose(
         self, study: optuna.Study, space: SearchSpace, history: Sequence[Trial], n: int
     ) -> list[dict[str, Any]]:
-        dedupe = bridge.is_finite(space)
+        dedupe = is_finite(space)
         seen = bridge.tried_keys(space, history) if dedupe else set()
         configs: list[dict[str, Any]] = []
         for slot in range(n):
@@ -208,7 +209,7 @@ class OptunaStrategy(Strategy):
                 if not dedupe or config_key(config) not in seen:
                     break
             else:
-                untried = [c for c in bridge.all_configs(space, _ENUMERATE_LIMIT) or [] if config_key(c) not in seen]
+                untried = [c for c in all_configs(space, _ENUMERATE_LIMIT) or [] if config_key(c) not in seen]
                 if untried:
                     rng = random.Random(derive_seed(self.seed, own_trials(history), slot))
                     config = _ask_one(study, space, fixed=untried[rng.randrange(len(untried))])

@@ -50,7 +50,7 @@ class StartArgs(_Args):
         max_length=200,
         description="name of a known spec (see the list in this tool's description)",
     )
-    strategy: Literal["auto", "random", "qmc", "tpe", "gp", "cmaes"] | None = None
+    strategy: Literal["auto", "random", "qmc", "tpe", "gp", "cmaes", "grid"] | None = None
     trials: int | None = Field(default=None, ge=1, le=10_000)
 
 

@@ -69,7 +69,7 @@ def tune(
     dir: Annotated[Path | None, typer.Option("--dir", help="study folder (default: studies/NAME-TIME)")] = None,
     trials: Annotated[int | None, typer.Option("--trials", help="max trials (overrides the spec)")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="trials in parallel")] = None,
-    strategy: Annotated[str | None, typer.Option("--strategy", help="auto|random|qmc|tpe|gp|cmaes")] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="auto|random|qmc|tpe|gp|cmaes|grid")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     isolation: IsolationOpt = None,
     network: Annotated[bool | None, typer.Option("--network/--no-network", help="strict: allow network")] = None,
@@ -84,7 +84,7 @@ def tune(
     ray_address: RayAddressOpt = None,
 ) -> None:
     """Tune from a spec file (classical, no LLM needed) or from a request in plain words (with an LLM)."""
-    from agent.core.spec import load_spec
+    from agent.core.spec import load_spec, with_overrides
 
     try:
         choice = executor_choice(executor, ray_address)
@@ -135,11 +135,7 @@ def tune(
             return
         assert loaded is not None
         if any(v is not None for v in overrides.values()):
-            data = loaded.to_dict()
-            for k, v in overrides.items():
-                if v is not None:
-                    (data.setdefault("budget", {}) if k == "max_trials" else data)[k] = v
-            loaded = load_spec(data)
+            loaded = with_overrides(loaded, **overrides)
         from agent.study.wiring import preflight
 
         preflight(loaded, choice, dir)  # a study that cannot start leaves no folder behind

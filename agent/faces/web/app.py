@@ -176,7 +176,7 @@ def create_app(
             "spec_folders": {e.name: views.where(e.path.parent) for e in catalog.entries.values()},
             "llm": assistant_factory is not None,
             "llm_hint": None if assistant_factory is not None else NO_LLM,
-            "strategies": ["auto", "random", "qmc", "tpe", "gp", "cmaes"],
+            "strategies": ["auto", "random", "qmc", "tpe", "gp", "cmaes", "grid"],
             "plots": list(get_args(PlotKind)),
             "pbt_plots": list(plots.PBT_KINDS),  # shown only for a study whose summary lists them
             "importance_methods": list(insights.METHODS),

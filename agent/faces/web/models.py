@@ -17,7 +17,7 @@ class _Body(BaseModel):
 
 class StartBody(_Body):
     spec: str = Field(pattern=NAME.pattern, max_length=200, description="a spec name from /api/info")
-    strategy: Literal["auto", "random", "qmc", "tpe", "gp", "cmaes"] | None = None
+    strategy: Literal["auto", "random", "qmc", "tpe", "gp", "cmaes", "grid"] | None = None
     trials: int | None = Field(default=None, ge=1, le=100_000)
     workers: int | None = Field(default=None, ge=1, le=64)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)

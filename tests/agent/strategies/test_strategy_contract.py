@@ -32,6 +32,15 @@ MIXED = SearchSpace.from_dict(
         "momentum": {"type": "float", "low": 0.0, "high": 0.99, "when": {"opt": ["sgd"]}},
     }
 )
+#: MIXED with every parameter finite, for ``grid`` (which lists its space): the same names, types and condition
+MIXED_GRID = SearchSpace.from_dict(
+    {
+        "lr": {"type": "categorical", "choices": [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]},
+        "layers": {"type": "int", "low": 2, "high": 12, "step": 2},
+        "opt": {"type": "categorical", "choices": ["adam", "sgd"]},
+        "momentum": {"type": "float", "low": 0.0, "high": 0.99, "step": 0.33, "when": {"opt": ["sgd"]}},
+    }
+)
 CATEGORICAL = SearchSpace.from_dict(
     {
         "act": {"type": "categorical", "choices": ["relu", "gelu", "tanh"]},
@@ -91,6 +100,11 @@ C, F, T, P, R, X = (
 MIXED_STATES = [C, C, F, C, T, C, P, C, C, R, C, X, C, C, F, C]
 
 
+def space_for(name: str) -> SearchSpace:
+    """The mixed space a strategy is held to: MIXED, or MIXED_GRID for ``grid``."""
+    return MIXED_GRID if name == "grid" else MIXED
+
+
 def assert_valid(space: SearchSpace, configs: list[dict[str, Any]], n: int) -> None:
     assert len(configs) == n
     for config in configs:
@@ -103,35 +117,35 @@ def name(request: pytest.FixtureRequest) -> str:
 
 
 def test_valid_configs_with_conditionals_from_empty_history(name: str) -> None:
-    configs = make_strategy(name, direction="maximize", seed=1).ask(MIXED, [], 4)
-    assert_valid(MIXED, configs, 4)
+    configs = make_strategy(name, direction="maximize", seed=1).ask(space_for(name), [], 4)
+    assert_valid(space_for(name), configs, 4)
     for c in configs:
         assert ("momentum" in c) == (c["opt"] == "sgd")
         assert isinstance(c["layers"], int) and c["layers"] % 2 == 0
 
 
 def test_history_with_every_state(name: str) -> None:
-    hist = history(MIXED, MIXED_STATES)
-    configs = make_strategy(name, direction="maximize", seed=2).ask(MIXED, hist, 3)
-    assert_valid(MIXED, configs, 3)
+    hist = history(space_for(name), MIXED_STATES)
+    configs = make_strategy(name, direction="maximize", seed=2).ask(space_for(name), hist, 3)
+    assert_valid(space_for(name), configs, 3)
 
 
 def test_reproducible_and_seed_dependent(name: str) -> None:
-    hist = history(MIXED, MIXED_STATES)
-    a = make_strategy(name, direction="maximize", seed=5).ask(MIXED, hist, 2)
-    b = make_strategy(name, direction="maximize", seed=5).ask(MIXED, hist, 2)
-    c = make_strategy(name, direction="maximize", seed=6).ask(MIXED, hist, 2)
+    hist = history(space_for(name), MIXED_STATES)
+    a = make_strategy(name, direction="maximize", seed=5).ask(space_for(name), hist, 2)
+    b = make_strategy(name, direction="maximize", seed=5).ask(space_for(name), hist, 2)
+    c = make_strategy(name, direction="maximize", seed=6).ask(space_for(name), hist, 2)
     assert a == b
     assert a != c
 
 
 def test_all_failed_history(name: str) -> None:
-    hist = history(MIXED, [F, T] * 6)
-    assert_valid(MIXED, make_strategy(name, direction="minimize", seed=0).ask(MIXED, hist, 2), 2)
+    hist = history(space_for(name), [F, T] * 6)
+    assert_valid(space_for(name), make_strategy(name, direction="minimize", seed=0).ask(space_for(name), hist, 2), 2)
 
 
 def test_history_outside_the_current_space_is_skipped(name: str) -> None:
-    hist = history(MIXED, [C] * 11)
+    hist = history(space_for(name), [C] * 11)
     odd: list[dict[str, Any]] = [
         {"lr": 0.5, "layers": 4, "opt": "adam"},  # lr now out of range
         {"lr": 1e-3, "layers": 5, "opt": "adam"},  # off the step grid
@@ -142,7 +156,7 @@ def test_history_outside_the_current_space_is_skipped(name: str) -> None:
         {"lr": "fast", "layers": None, "opt": 3},  # garbage
     ]
     hist += [Trial(number=len(hist) + i, params=p, state=C, value=1.0) for i, p in enumerate(odd)]
-    assert_valid(MIXED, make_strategy(name, direction="maximize", seed=0).ask(MIXED, hist, 2), 2)
+    assert_valid(space_for(name), make_strategy(name, direction="maximize", seed=0).ask(space_for(name), hist, 2), 2)
 
 
 def test_categorical_only_space(name: str) -> None:
@@ -155,16 +169,18 @@ def test_categorical_only_space(name: str) -> None:
 
 
 def test_batch_of_8_is_distinct(name: str) -> None:
-    configs = make_strategy(name, direction="maximize", seed=3).ask(MIXED, history(MIXED, [C] * 11), 8)
-    assert_valid(MIXED, configs, 8)
+    configs = make_strategy(name, direction="maximize", seed=3).ask(
+        space_for(name), history(space_for(name), [C] * 11), 8
+    )
+    assert_valid(space_for(name), configs, 8)
     assert len({json.dumps(c, sort_keys=True) for c in configs}) == 8
 
 
 def test_zero_and_negative_n(name: str) -> None:
     s = make_strategy(name, direction="maximize", seed=0)
-    assert s.ask(MIXED, [], 0) == []
+    assert s.ask(space_for(name), [], 0) == []
     with pytest.raises(ValueError):
-        s.ask(MIXED, [], -1)
+        s.ask(space_for(name), [], -1)
 
 
 CHILD = """
@@ -173,9 +189,12 @@ from agent.core.records import Trial
 from agent.core.space import SearchSpace
 from agent.strategies import STRATEGIES, make_strategy
 data = json.load(sys.stdin)
-space = SearchSpace.model_validate(data["space"])
-hist = [Trial.model_validate(t) for t in data["history"]]
-print(json.dumps({n: make_strategy(n, direction="maximize", seed=9).ask(space, hist, 2) for n in STRATEGIES}))
+answers = {}
+for n in STRATEGIES:
+    space = SearchSpace.model_validate(data["spaces"][n])
+    hist = [Trial.model_validate(t) for t in data["histories"][n]]
+    answers[n] = make_strategy(n, direction="maximize", seed=9).ask(space, hist, 2)
+print(json.dumps(answers))
 """
 
 
@@ -184,8 +203,10 @@ def other_process_answers() -> dict[str, Any]:
     """Every strategy's answer computed in a fresh process with another hash seed than this one."""
     payload = json.dumps(
         {
-            "space": MIXED.model_dump(mode="json"),
-            "history": [t.model_dump(mode="json") for t in history(MIXED, MIXED_STATES)],
+            "spaces": {n: space_for(n).model_dump(mode="json") for n in STRATEGIES},
+            "histories": {
+                n: [t.model_dump(mode="json") for t in history(space_for(n), MIXED_STATES)] for n in STRATEGIES
+            },
         }
     )
     # Set ordering of strings follows the hash seed: a sampler iterating a set would differ.
@@ -205,6 +226,7 @@ def other_process_answers() -> dict[str, Any]:
 
 
 def test_reproducible_in_another_process(name: str, other_process_answers: dict[str, Any]) -> None:
-    here = make_strategy(name, direction="maximize", seed=9).ask(MIXED, history(MIXED, MIXED_STATES), 2)
+    space = space_for(name)
+    here = make_strategy(name, direction="maximize", seed=9).ask(space, history(space, MIXED_STATES), 2)
     # JSON turns nothing here into something else: floats, ints, strings round-trip exactly.
     assert other_process_answers[name] == here
