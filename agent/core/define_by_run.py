@@ -412,14 +412,22 @@ def optuna_script_spec(path: Path) -> dict[str, Any] | None:
     if kind is not None:
         spec["pruner"] = {"type": kind}
     sampler = keywords.get("sampler")
-    if isinstance(sampler, ast.Call) and _called(sampler) in _SAMPLERS:  # the person's choice of sampler stands
+    grid = _literal(sampler.args[0]) if isinstance(sampler, ast.Call) and _called(sampler) == "GridSampler" else None
+    if isinstance(grid, dict) and grid:  # GridSampler({name: [values]}): exactly those values, each once
+        spec["strategy"] = "grid"
+        spec["space"] = {str(k): {"type": "categorical", "choices": list(v)} for k, v in grid.items()}
+        if _literal(keywords.get("n_trials")) is None:
+            del spec["budget"]["max_trials"]  # the whole grid (agent/core/spec.py)
+    elif isinstance(sampler, ast.Call) and _called(sampler) in _SAMPLERS:  # the person's choice of sampler stands
         spec["strategy"] = _SAMPLERS[_called(sampler)]
-        seed = next((_literal(k.value) for k in sampler.keywords if k.arg == "seed"), None)
-        if isinstance(seed, int):
-            spec["seed"] = seed
+    given = sampler.keywords if isinstance(sampler, ast.Call) else []
+    seed = next((_literal(k.value) for k in given if k.arg == "seed"), None)
+    if isinstance(seed, int) and "strategy" in spec:
+        spec["seed"] = seed
     enqueued = next((c for c in calls if _called(c) == "enqueue_trial" and c.args), None)
     first = _literal(enqueued.args[0]) if enqueued is not None else None
-    if isinstance(first, dict) and first:
+    on_grid = not isinstance(grid, dict) or all(v in grid.get(k, [v]) for k, v in (first or {}).items())
+    if isinstance(first, dict) and first and on_grid:
         spec["default"] = first  # Optuna's enqueued first trial is tunesmith's default: run first
     return spec
 

@@ -244,3 +244,15 @@ def test_an_objective_that_prunes_itself_ends_pruned_not_complete(tmp_path: Path
     assert {t.state for t in study.trials} == {TrialState.PRUNED, TrialState.COMPLETE}
     best = study.best_trial
     assert best is not None and best.params["x"] <= 0.5  # maximized, yet a pruned (higher) one is never best
+
+
+def test_an_optuna_grid_sampler_becomes_a_grid_over_its_values(tmp_path: Path) -> None:
+    from agent.core.spec_file import read_spec_file
+
+    grid = 'sampler=optuna.samplers.GridSampler({"x": [-1.0, 0.0, 1.0], "kind": ["a", "b"]}, seed=2)'
+    source = SCRIPT.replace("sampler=optuna.samplers.TPESampler(seed=7)", grid).replace("N_TRIALS, ", "")
+    (tmp_path / "search.py").write_text(source)
+    data = read_spec_file(tmp_path / "search.py")
+    assert data["strategy"] == "grid" and data["seed"] == 2 and "max_trials" not in data["budget"]
+    spec = load_spec(tmp_path / "search.py")
+    assert spec.budget.max_trials == 6 and spec.space.params["x"].choices == [-1.0, 0.0, 1.0]  # type: ignore[union-attr]
