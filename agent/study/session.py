@@ -15,15 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.core.events import (
-    SETUP_BROKEN,
-    DuplicateProposal,
-    Fallback,
-    LlmFinished,
-    Reflection,
-    TrackerFailed,
-    payload,
-)
+from agent.core.events import SETUP_BROKEN, DuplicateProposal, Fallback, LlmFinished, Reflection, payload
 from agent.core.records import Event, EventKind, MetricPoint, Trial, TrialState, best_trial
 from agent.core.spec import StudySpec, load_spec, script_problem
 from agent.errors import SandboxError, SpecError, StudyError
@@ -41,7 +33,7 @@ from agent.study.state import StudyState
 from agent.study.steering import CommandInbox
 from agent.study.store.base import TrialStore
 from agent.study.store.sqlite import SQLiteStore
-from agent.study.tracking import LiveTracker, TrackerSink
+from agent.study.tracking import live_trackers
 from sandbox.base import TrialExecutor
 
 
@@ -165,7 +157,7 @@ class Session:
             problem = trial_problem(self.spec, self.dir)  # e.g. a read_path gone, or resumed as strict
             if problem is not None:
                 raise SandboxError(problem)
-        trackers = self._trackers()
+        trackers = live_trackers(self.spec, self.dir, self.store, lambda e: self.state.emit(e))
         observers = [*observers, *trackers]
         with StudyLock(self.dir):
             executor = executor or self.default_executor()
@@ -200,41 +192,6 @@ class Session:
                     proposer.close()
                     for tracker in trackers:
                         tracker.close(timeout=5.0)  # a no-op after the study's end event (tracking.py)
-
-    def _trackers(self) -> list[LiveTracker]:
-        """The live trackers of the spec's ``track:`` (agent/study/tracking.py)."""
-        track = self.spec.track
-        sinks: list[TrackerSink] = []
-        if track is not None and track.mlflow:
-            from agent.study.track_mlflow import MlflowSink
-
-            sinks.append(MlflowSink(track.mlflow, spec=self.spec, folder=self.dir))
-        if track is not None and track.wandb:
-            from agent.study.track_wandb import WandbSink
-
-            sinks.append(WandbSink(track.wandb, spec=self.spec, folder=self.dir))
-        return [self._live(sink) for sink in sinks]
-
-    def _live(self, sink: TrackerSink) -> LiveTracker:
-        later = {"mlflow": "mlflow -o {uri}", "wandb": "wandb"}
-
-        def failed(message: str) -> None:
-            export = later[sink.name].format(uri=getattr(sink, "uri", ""))
-            self.state.emit(
-                TrackerFailed(
-                    tracker=sink.name,
-                    message=f"{message}; the study goes on, and `tunesmith export {self.dir} -f {export}` writes "
-                    "its runs later",
-                )
-            )
-
-        return LiveTracker(
-            sink,
-            read=lambda n: (self.store.trial(n), self.store.metrics(n)),
-            trials=self.store.trials,
-            direction=self.spec.direction,
-            on_error=failed,
-        )
 
     # --------------------------------------------------------------- reading
     def trials(self) -> list[Trial]:

@@ -35,6 +35,7 @@ class MlflowSink:
     def __init__(self, target: str | bool, *, spec: StudySpec, folder: Path) -> None:
         require("mlflow", "tracking")  # refused before the study runs, not in the background thread
         self.uri = tracking_uri(folder / "mlflow.db" if target is True else str(target))
+        self.later = f"-f mlflow -o {self.uri}"
         self.spec = spec
         self.folder = folder
         self.experiment_name = spec.name or folder.name

@@ -30,6 +30,7 @@ class WandbSink:
     """Logs a study's trials as W&B runs as they end (module docstring)."""
 
     name = "wandb"
+    later = "-f wandb"
 
     def __init__(self, project: str | bool, *, spec: StudySpec, folder: Path) -> None:
         require("wandb", "tracking")  # refused before the study runs, not in the background thread

@@ -22,10 +22,16 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from agent.core.events import StudyFinished, payload
+from agent.core.events import EventData, StudyFinished, TrackerFailed, payload
 from agent.core.records import Event, EventKind, MetricPoint, Trial, best_trial
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from agent.core.spec import StudySpec
+    from agent.study.store.base import TrialStore
 
 FLUSH_S = 30.0
 INTERRUPTED_FLUSH_S = 5.0
@@ -35,6 +41,7 @@ class TrackerSink(Protocol):
     """Where trials are logged. Every method runs in the tracker's background thread, in call order."""
 
     name: str
+    later: str  # the export options that write the same runs later (``-f mlflow -o URI``)
 
     def open(self) -> set[int]:
         """Connect, and find or create the study's run; returns the trial numbers already logged."""
@@ -131,3 +138,37 @@ class LiveTracker:
             self._error = f"it had not finished after {timeout:.0f} s (is the tracking server slow or down?)"
         self._thread = None
         self._tell()
+
+
+def live_trackers(
+    spec: StudySpec, folder: Path, store: TrialStore, emit: Callable[[EventData], object]
+) -> list[LiveTracker]:
+    """The live trackers the spec's ``track:`` asks for, reading ``store`` and telling a failure through ``emit``
+    (a ``tracker_failed`` event the faces show). Raises ``DependencyError`` when a tracker's library is missing."""
+    track = spec.track
+    sinks: list[TrackerSink] = []
+    if track is not None and track.mlflow:
+        from agent.study.track_mlflow import MlflowSink
+
+        sinks.append(MlflowSink(track.mlflow, spec=spec, folder=folder))
+    if track is not None and track.wandb:
+        from agent.study.track_wandb import WandbSink
+
+        sinks.append(WandbSink(track.wandb, spec=spec, folder=folder))
+    return [_live(sink, spec, folder, store, emit) for sink in sinks]
+
+
+def _live(
+    sink: TrackerSink, spec: StudySpec, folder: Path, store: TrialStore, emit: Callable[[EventData], object]
+) -> LiveTracker:
+    def failed(message: str) -> None:
+        later = f"the study goes on, and `tunesmith export {folder} {sink.later}` writes its runs later"
+        emit(TrackerFailed(tracker=sink.name, message=f"{message}; {later}"))
+
+    return LiveTracker(
+        sink,
+        read=lambda n: (store.trial(n), store.metrics(n)),
+        trials=store.trials,
+        direction=spec.direction,
+        on_error=failed,
+    )
