@@ -8,9 +8,10 @@ space is read from its source (``ast``; nothing is imported or run):
   log=False)``, ``suggest_categorical(name, choices)`` and Optuna's older ``suggest_uniform``,
   ``suggest_loguniform`` and ``suggest_discrete_uniform``. Arguments are literals, or module-level names bound
   to literals (``N_MAX = 128``).
-* A call under ``if opt == "sgd":`` / ``elif`` / ``else`` / ``if opt in ("a", "b"):``, where ``opt`` holds a
-  categorical param, is active only for those choices (``when:``); under any other condition it is taken as
-  always active (its value is then simply unused when the branch is not taken).
+* A call under ``if opt == "sgd":`` / ``elif`` / ``else`` / ``if opt in ("a", "b"):`` (or in ``... if opt ==
+  "sgd" else ...``), where ``opt`` holds a categorical param, is active only for those choices (``when:``);
+  under any other condition it is taken as always active (its value is then simply unused when the branch is
+  not taken).
 * ``for i in range(n):`` with ``n`` a literal or an int param, and names built with ``f"n_units_l{i}"``: one
   param per possible ``i``, the ones past the int param's low active only when it is large enough.
 * A module-level function the objective hands the trial to (``model = define_model(trial)``) is read too.
@@ -159,12 +160,21 @@ class _Reader:
                     self.holds[node.targets[0].id] = param
 
     def _calls(self, node: ast.AST, cond: Cond, loop: dict[str, int]) -> None:
-        for sub in ast.walk(node):
-            if self._is_suggest(sub):
-                assert isinstance(sub, ast.Call)
-                self._add(sub, cond, loop)
-            elif isinstance(sub, ast.Call):
-                self._helper(sub, cond)
+        """The suggest calls (and helpers handed the trial) in an expression, in order; the branches of
+        ``a if opt == "sgd" else b`` under their conditions, as an ``if`` statement's."""
+        if isinstance(node, ast.IfExp):
+            then, other = self._branches(node.test)
+            self._calls(node.test, cond, loop)
+            self._calls(node.body, _and(cond, then), loop)
+            self._calls(node.orelse, _and(cond, other), loop)
+            return
+        if self._is_suggest(node):
+            assert isinstance(node, ast.Call)
+            self._add(node, cond, loop)
+        elif isinstance(node, ast.Call):
+            self._helper(node, cond)
+        for child in ast.iter_child_nodes(node):
+            self._calls(child, cond, loop)
 
     def _helper(self, call: ast.Call, cond: Cond) -> None:
         """``define_model(trial)``: a module-level function handed the trial is read too, under the caller's

@@ -40,9 +40,7 @@ def optuna_objective(trial: Any) -> float:
     """Written for Optuna: its space is read from the suggest calls (agent/core/define_by_run.py)."""
     x = trial.suggest_float("x", -4.0, 4.0)
     kind = trial.suggest_categorical("kind", ["plain", "shifted"])
-    shift = 0
-    if kind == "shifted":
-        shift = trial.suggest_int("shift", 1, 3)
+    shift = trial.suggest_int("shift", 1, 3) if kind == "shifted" else 0
     n_layers = trial.suggest_int("n_layers", 1, 2)
     width = 0
     for i in range(n_layers):
