@@ -159,6 +159,14 @@ def eval_command(
     split: Annotated[str | None, typer.Option("--split", help="dev | test (see evals/split.py)")] = None,
     strategies: _Strategies = None,
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="seeds 0..N-1 per problem and protocol")] = 5,
+    first_seed: Annotated[
+        int,
+        typer.Option(
+            "--first-seed",
+            min=0,
+            help="start the seeds here (seeds F..F+N-1): add seeds to an earlier run, or split one across machines",
+        ),
+    ] = 0,
     budget: _Budget = "30,128",
     batch: Annotated[str, typer.Option("--batch", help="evaluations per round, one per budget")] = "1,8",
     workers: Annotated[int, typer.Option("--workers", help="worker processes")] = 1,
@@ -189,6 +197,7 @@ def eval_command(
             split=split,
             strategies=strategies,
             seeds=seeds,
+            first_seed=first_seed,
             budget=budget,
             batch=batch,
             workers=workers,
@@ -224,8 +233,13 @@ def run_eval(
     workers: int,
     baselines: Path | None,
     plots: bool = True,
+    first_seed: int = 0,
 ) -> dict[str, Any]:
-    """What ``tunesmith eval`` does, callable from Python; returns ``report.write_report``'s summary."""
+    """What ``tunesmith eval`` does, callable from Python; returns ``report.write_report``'s summary.
+
+    Seeds ``first_seed .. first_seed + seeds - 1`` run per problem and protocol; a unit's seed is its identity
+    in the cache, so runs over disjoint seed ranges combine (``scripts/combine_runs.py``) into one paired table.
+    """
     from evals.contenders import DEFAULT_CONTENDERS, get_contender
     from evals.harness import Unit, run_units
     from evals.report import write_report
@@ -246,7 +260,10 @@ def run_eval(
         )
     if workers < 1:
         raise TunesmithError(f"--workers must be >= 1, got {workers}")
-    units = [Unit(p, c, s, b, k) for b, k in protos for p in names for s in range(seeds) for c in contenders]
+    if seeds < 1 or first_seed < 0:
+        raise TunesmithError(f"--seeds must be >= 1 and --first-seed >= 0, got {seeds} and {first_seed}")
+    seed_range = range(first_seed, first_seed + seeds)
+    units = [Unit(p, c, s, b, k) for b, k in protos for p in names for s in seed_range for c in contenders]
     weights = _weights(units, base_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _progress() as progress:
@@ -255,7 +272,8 @@ def run_eval(
     command = "tunesmith " + shlex.join(sys.argv[1:]) if sys.argv and "tunesmith" in sys.argv[0] else "(Python API)"
     header = (
         f"Command: `{command}`  \nDate: {time.strftime('%Y-%m-%d')}, machine: {machine_line()}  \n"
-        f"Problems ({len(names)}): {', '.join(names)}  \nSeeds: {seeds} (0..{seeds - 1}); protocols: "
+        f"Problems ({len(names)}): {', '.join(names)}  \n"
+        f"Seeds: {seeds} ({seed_range[0]}..{seed_range[-1]}); protocols: "
         f"{', '.join(f'{-(-b // k)}x{k}' for b, k in protos)}; strategies: {', '.join(contenders)}\n"
     )
     return write_report(results, base, out_dir, order=contenders, header=header, plots=plots)

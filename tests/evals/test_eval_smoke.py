@@ -122,3 +122,30 @@ def test_baselines_merge_keeps_entries_and_every_command(tmp_path: Path) -> None
         "tunesmith eval-baselines --problems hartmann6",
         "tunesmith eval-baselines --problems branin",
     ]
+
+
+def test_first_seed_runs_later_seeds_that_combine_with_an_earlier_run(
+    run: tuple[Path, Path, dict], tmp_path: Path
+) -> None:
+    _, base, _ = run
+    out = tmp_path / "later"
+    run_eval(
+        out_dir=out,
+        suite="all",
+        problems="branin",
+        split=None,
+        strategies="random",
+        seeds=2,
+        first_seed=3,
+        budget="4",
+        batch="1",
+        workers=1,
+        baselines=base,
+        plots=False,
+    )
+    assert sorted(p.name for p in (out / "units").glob("*.json")) == [
+        "branin__random__s3__4x1.json",
+        "branin__random__s4__4x1.json",
+    ]
+    assert set(pd.read_parquet(out / "scores.parquet").seed) == {3, 4}
+    assert "Seeds: 2 (3..4)" in (out / "report.md").read_text()
