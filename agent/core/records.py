@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -41,6 +42,10 @@ class ProposerKind(StrEnum):
     STRATEGY = "strategy"
     LLM = "llm"
     USER = "user"
+
+
+#: proposers whose trials a strategy learns from but that do not take its own draws (``strategies.base``)
+FOREIGN_PROPOSERS = (ProposerKind.LLM, ProposerKind.USER)
 
 
 class FailureKind(StrEnum):
@@ -201,3 +206,19 @@ def best_trial(trials: list[Trial], direction: str) -> Trial | None:
         if t.ok and (best is None or better(t.value, best.value, direction)):  # type: ignore[arg-type]
             best = t
     return best
+
+
+class History(tuple[Trial, ...]):
+    """A snapshot of a study's trials that knows how many of them an LLM or a person proposed.
+
+    The engine keeps that count as trials are created, so a strategy's ``own_trials`` is O(1) on it instead of
+    a pass over the whole history on every proposal (what kept the overhead per trial growing with the study).
+    Immutable, so the count cannot drift from the trials; any other sequence of trials works too, counted.
+    """
+
+    foreign: int
+
+    def __new__(cls, trials: Iterable[Trial], foreign: int) -> History:
+        self = super().__new__(cls, trials)
+        self.foreign = foreign
+        return self

@@ -23,15 +23,17 @@ from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
-from agent.core.records import ProposerKind, Trial
+from agent.core.records import FOREIGN_PROPOSERS, History, Trial
 from agent.core.space import SearchSpace
 
-_FOREIGN = (ProposerKind.LLM, ProposerKind.USER)
+_FOREIGN = FOREIGN_PROPOSERS
 
 
 def own_trials(history: Sequence[Trial]) -> int:
     """Trials of ``history`` that count in the strategy's own sequence (all but LLM- and user-proposed)."""
-    by = Counter(map(attrgetter("proposer"), history))  # C-speed: asked on every proposal of a large study
+    if isinstance(history, History):  # the engine's snapshot carries the count: O(1) at any study size
+        return len(history) - history.foreign
+    by = Counter(map(attrgetter("proposer"), history))  # C-speed, but a pass over the whole history
     return len(history) - sum(by[k] for k in _FOREIGN)
 
 

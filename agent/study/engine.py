@@ -53,6 +53,7 @@ from agent.core.events import (
     setup_broken,
 )
 from agent.core.records import (
+    FOREIGN_PROPOSERS,
     Event,
     FailureKind,
     ProposerKind,
@@ -123,6 +124,7 @@ class StudyEngine(TrialResults, ProposalIntake):
         self._stop_requests: queue.SimpleQueue[tuple[int, str, str]] = queue.SimpleQueue()
         self._history: list[Trial] = []
         self._counted = 0  # trials of the history that count against the budget (``counted``)
+        self._foreign = 0  # trials of the history an LLM or a person proposed (``records.History``)
         self._tried = TriedIndex()  # the tried configurations, kept up to date (dedupe.py)
         self._elapsed_before = float(store.get_meta("elapsed_s", 0.0) or 0.0)
         self._started = clock()
@@ -205,6 +207,7 @@ class StudyEngine(TrialResults, ProposalIntake):
         """Mark trials left RUNNING by a dead process as interrupted; return those to re-run."""
         self._history = self.store.trials()
         self._counted = sum(1 for t in self._history if t.state.counts)
+        self._foreign = sum(1 for t in self._history if t.proposer in FOREIGN_PROPOSERS)
         self._tried = TriedIndex()  # rebuilt from this history on the first proposal
         self._mark_interrupted("interrupted: tunesmith stopped while it ran; it is re-run once as a new trial")
         retried = {t.retry_of for t in self._history if t.retry_of is not None}
@@ -383,6 +386,7 @@ class StudyEngine(TrialResults, ProposalIntake):
         trial = self.store.create_trial(draft)
         self._history.append(trial)
         self._counted += int(trial.state.counts)
+        self._foreign += trial.proposer in FOREIGN_PROPOSERS
         self._tried.note(trial)
         return trial
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from agent.core.events import DuplicateProposal, EquivalentTrial, EventData, InvalidProposal, StopRequest
-from agent.core.records import Event, ProposerKind, Trial, TrialDraft
+from agent.core.records import Event, History, ProposerKind, Trial, TrialDraft
 from agent.core.space import SearchSpace
 from agent.core.spec import StudySpec
 from agent.errors import ConfigError
@@ -27,6 +27,7 @@ class ProposalIntake:
     population: PopulationScheduler | None
     seed: int | None
     _history: list[Trial]
+    _foreign: int
     _tried: TriedIndex
     _default_done: bool
     _stopping: set[str]
@@ -89,7 +90,7 @@ class ProposalIntake:
                 break
             ctx = ProposalContext(
                 space=self.space,
-                history=list(self._history),
+                history=History(self._history, self._foreign),
                 direction=self.spec.direction,
                 metric=self.spec.metric,
                 remaining=None if left is None else left - reused,

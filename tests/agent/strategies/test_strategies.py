@@ -185,3 +185,20 @@ def test_optuna_logger_is_left_alone_between_asks() -> None:
     before = logger.level
     make_strategy("random", direction="maximize").ask(MIXED, [], 1)
     assert logger.level == before
+
+
+def test_the_engines_counted_history_gives_the_same_proposals_as_a_plain_list() -> None:
+    from agent.core.records import FOREIGN_PROPOSERS, History, ProposerKind
+    from agent.strategies.base import own_trials
+
+    trials = history(MIXED, [TrialState.COMPLETE] * 12)
+    trials = [
+        t.model_copy(update={"proposer": ProposerKind.LLM if i % 3 == 0 else ProposerKind.STRATEGY})
+        for i, t in enumerate(trials)
+    ]
+    foreign = sum(t.proposer in FOREIGN_PROPOSERS for t in trials)
+    snapshot = History(trials, foreign)
+    assert own_trials(snapshot) == own_trials(list(trials)) == 8
+    for name in ("random", "qmc", "tpe"):
+        plain = make_strategy(name, direction="minimize", seed=3).ask(MIXED, list(trials), 2)
+        assert make_strategy(name, direction="minimize", seed=3).ask(MIXED, snapshot, 2) == plain
