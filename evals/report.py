@@ -242,22 +242,27 @@ def agent_table(results: Sequence[Mapping[str, Any]], order: Sequence[str]) -> s
 
 
 def cost_table(units: pd.DataFrame, order: Sequence[str]) -> str:
+    """Mean cost per unit by protocol and contender; "ask s / round" is the proposer's time per round of the
+    protocol ("16x8": 16 rounds of 8), what a user waits between batches for the strategy alone."""
     rows = []
     for (protocol, c), g in units.groupby(["protocol", "contender"]):
         if c not in order:
             continue
         tokens = g["tokens"].dropna()
+        rounds = int(str(protocol).split("x")[0])
         rows.append(
             [
                 protocol,
                 str(c),
                 _fmt(g["ask_s"].mean(), 2),
+                _fmt(g["ask_s"].mean() / rounds, 3),
                 _fmt(g["eval_s"].mean(), 1),
                 _fmt(g["failed"].mean(), 2),
                 str(int(tokens.sum())) if len(tokens) else "-",
             ]
         )
-    return _md_table(["protocol", "strategy", "ask s / unit", "eval s / unit", "failed evals / unit", "tokens"], rows)
+    header = ["protocol", "strategy", "ask s / unit", "ask s / round", "eval s / unit", "failed evals / unit", "tokens"]
+    return _md_table(header, rows)
 
 
 # ------------------------------------------------------------------------- plots

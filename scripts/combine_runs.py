@@ -5,7 +5,9 @@
 
 Each argument is ``SCORES_PARQUET[:contender,contender...]`` (no list: every contender of that file). Only the
 (problem, seed) units present for every chosen contender are compared, so a partial run compares on what it
-has. Prints markdown: the summary and the paired table (``evals.report``) for validation and held-out test.
+has. Prints markdown: the summary and the paired table (``evals.report``) for validation and held-out test, then
+the cost of those same units (ask time per unit and per round) from each run's ``units.parquet``/``units.csv``
+beside its scores, where there is one.
 Use it when re-running an expensive contender would cost hours and its code has not changed since (say so
 next to the numbers: a GP's scores are not bit-for-bit reproducible across runs).
 """
@@ -20,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd
 
-from evals.report import final_scores, paired_table, summary_table
+from evals.report import cost_table, final_scores, paired_table, summary_table
 
 
 def load(arg: str) -> pd.DataFrame:
@@ -31,6 +33,17 @@ def load(arg: str) -> pd.DataFrame:
     return frame
 
 
+def load_units(arg: str) -> pd.DataFrame | None:
+    """The per-unit cost rows beside a scores file (``units.parquet`` or ``units.csv``), same contender filter."""
+    path, _, names = arg.partition(":")
+    folder = Path(path).parent
+    for name, read in (("units.parquet", pd.read_parquet), ("units.csv", pd.read_csv)):
+        if (folder / name).exists():
+            frame = read(folder / name)
+            return frame[frame.contender.isin(names.split(","))] if names else frame
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sources", nargs="+", help="SCORES_PARQUET[:contender,...]")
@@ -39,11 +52,19 @@ def main() -> None:
     args = ap.parse_args()
     scores = pd.concat([load(s) for s in args.sources], ignore_index=True)
     order = list(dict.fromkeys(scores.contender))
+    paired = None
     for objective in ("val", "test"):
         wide = final_scores(scores, args.protocol, objective).dropna()
         table, _ = summary_table(wide, order)
         pairs, _ = paired_table(wide, args.reference, order)
         print(f"\n### {args.protocol}, {objective}: {len(wide)} paired units\n\n{table}\n\n{pairs}")
+        paired = set(wide.index) if paired is None else paired
+    costs = [u for u in (load_units(s) for s in args.sources) if u is not None]
+    if costs and paired:
+        units = pd.concat(costs, ignore_index=True)
+        units = units[units.protocol == args.protocol]
+        units = units[[(p, s) in paired for p, s in zip(units.problem, units.seed, strict=True)]]
+        print(f"\n### {args.protocol}, cost over the paired units\n\n{cost_table(units, order)}")
 
 
 if __name__ == "__main__":

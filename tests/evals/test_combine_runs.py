@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
+COMBINE = [sys.executable, str(ROOT / "scripts" / "combine_runs.py")]
 
 
 def _scores(contender: str, values: dict[tuple[str, int], float]) -> pd.DataFrame:
@@ -56,3 +57,33 @@ def test_combines_runs_on_the_units_they_share(tmp_path: Path) -> None:
     assert "16x8, val: 3 paired units" in out  # ("b", 1) has no auto unit: left out
     assert "| auto vs gp | 1/1/1 |" in out
     assert "tpe" not in out  # not chosen from the old run
+
+
+def test_reports_the_cost_of_the_paired_units_from_each_runs_units_file(tmp_path: Path) -> None:
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old").mkdir()
+    new, old = tmp_path / "new" / "scores.parquet", tmp_path / "old" / "scores.parquet"
+    _scores("auto", {("a", 0): 100.0, ("b", 0): 80.0}).to_parquet(new)
+    _scores("gp", {("a", 0): 95.0, ("b", 0): 85.0, ("b", 1): 70.0}).to_parquet(old)
+
+    def units(contender: str, asks: dict[tuple[str, int], float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"problem": p, "contender": contender, "seed": s, "protocol": "16x8", "evaluations": 128}
+                | {"failed": 0, "invalid": 0, "ask_s": a, "eval_s": 1.0, "wall_s": a + 1, "tokens": None}
+                for (p, s), a in asks.items()
+            ]
+        )
+
+    units("auto", {("a", 0): 16.0, ("b", 0): 32.0}).to_parquet(tmp_path / "new" / "units.parquet")
+    # ("b", 1) is not paired (no auto unit): its cost must not count in gp's mean
+    units("gp", {("a", 0): 8.0, ("b", 0): 8.0, ("b", 1): 800.0}).to_csv(tmp_path / "old" / "units.csv")
+    out = subprocess.run(
+        [*COMBINE, "--protocol", "16x8", "--reference", "auto", str(new), f"{old}:gp"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "16x8, cost over the paired units" in out
+    assert "| 16x8 | auto | 24.00 | 1.500 |" in out  # 24 s per unit over 16 rounds
+    assert "| 16x8 | gp | 8.00 | 0.500 |" in out
