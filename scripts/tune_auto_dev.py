@@ -95,7 +95,9 @@ VARIANTS: dict[str, AutoConfig] = {
     "gp5b": AutoConfig(startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=5, batch_startup=8),
     # session 2026-12-06: v5 (the default) and v6, whose default and priors add to GP's start-up design
     "v5": AutoConfig(startup_adds=False, warp=None),
-    "v6": AutoConfig(startup_adds=True, warp=None),
+    "v6": AutoConfig(startup_adds=True, warp=None, round_startup=False),
+    # v8: v6 with the added start-up ending at a round boundary in batches (the same proposals as v6 at 30x1)
+    "v8": AutoConfig(startup_adds=True, warp=None, round_startup=True),
     # v6 without the hand-over past GP_MAX_TRIALS (GP to the end): the quality cost of the hand-over (issue 21)
     "nohandover": AutoConfig(startup_adds=True, gp_max_trials=10**9, warp=None),
     # session 2026-12-06b, on the harder dev problems (8-9-d MLPs, where TPE led): output warping, a GP/TPE
@@ -151,7 +153,7 @@ def main() -> None:
     units = [Unit(p, c, s, b, k) for p in problems for b, k in protos for s in range(args.seeds) for c in names]
     done = [0]
 
-    def progress(unit: Unit, result: dict, cached: bool) -> None:
+    def progress(unit: Unit, result: dict[str, object], cached: bool) -> None:
         done[0] += 1
         took = "cached" if cached else f"{result['wall_s']:.0f}s"
         print(f"[{done[0]}/{len(units)}] {unit.key} {took}", flush=True)

@@ -35,7 +35,11 @@ point, then (v5) the untried configurations of a matching prior: a space with ex
 a well-known scikit-learn family's search space (bayesmark's kNN, SVM, trees, linear models) gets the few
 configurations that, with the default, did best across that family's *dev* problems. Since v6 the default and
 the priors *add to* GPSampler's 10 random start-up trials instead of taking their place (in v5 they did), so a
-weak default or prior never costs GP its initial design; after them the rules below apply as before. Priors are
+weak default or prior never costs GP its initial design; after them the rules below apply as before. v8 keeps
+that rule one at a time and, when a batch of n > 1 is asked, ends the added start-up at a round boundary
+(``round_startup``): in v6 a default and 7 priors in round 1 of 16x8 pushed the start-up to 18 and cost a whole
+third round of random points where v5 (and GP alone) modelled. v8's proposals are v6's at 30x1 and v5's at 16x8
+(checked unit by unit on dev problems; BENCHMARKS.md, "auto v8"). Priors are
 first in the table because they apply to the first few trials only; ``AutoConfig(priors=False)`` is v4.
 On the default: on the dev split that prior was worth more than any start-up design we tried (a Sobol
 start-up, output warping). Dev-split results of every variant, and why this one was kept, are in
@@ -73,7 +77,7 @@ from agent.strategies.optuna_strategy import OptunaStrategy
 from agent.strategies.priors import prior_configs
 
 #: bumped whenever the rules change (the eval harness recomputes cached ``auto`` results of older versions)
-VERSION = "6"  # "7" (output warping) was measured on the test split and not kept: the rules are v6's
+VERSION = "8"  # v6's rules with the start-up ending at a round boundary in batches; "7" (output warping): not kept
 
 GP_MAX_TRIALS = 200
 GP_MAX_DIMS = 20
@@ -103,6 +107,11 @@ class AutoConfig:
     #: the default and the priors *add to* GPSampler's random start-up instead of taking its slots (v6: a weak
     #: default must not cost GP its initial design; tied v5 on the dev split, 104.2 vs 104.1 at 30x1); False: v5
     startup_adds: bool = True
+    #: v8: when a batch of n > 1 is asked, the added start-up ends at a round boundary: GP models once the
+    #: complete trials reach ``max(gp_startup, n * (startup // n))`` instead of ``startup``. Without it, a default
+    #: and 7 priors in round 1 made v6 spend a third whole round of 8 on random points (start-up 18 > 16 complete)
+    #: where v5 modelled; with it a batch study models from the same round as v5 and keeps v6's rule at n = 1
+    round_startup: bool = True
     #: from this many parameters, TPE serves where GP would (in addition to ``GP_MAX_DIMS``); None: no such rule
     tpe_min_dims: int | None = None
     #: sequential hedge: where GP would serve after its start-up, every k-th trial comes from TPE; 0: never
@@ -203,7 +212,7 @@ class AutoStrategy(Strategy):
 
     def delegate(self, space: SearchSpace, history: Sequence[Trial], n: int = 1) -> OptunaStrategy:
         """The strategy that the next ``ask`` with these arguments will use."""
-        name, startup = self.pick(space, history), self.gp_startup(history)
+        name, startup = self.pick(space, history), self.gp_startup(history, n)
         complete = sum(t.ok for t in history)
         batch = self.config.batch_startup
         if (
@@ -217,13 +226,17 @@ class AutoStrategy(Strategy):
             name, startup = "gp", 2  # it needs two results to standardise
         return self._sampler(name, startup)
 
-    def gp_startup(self, history: Sequence[Trial]) -> int:
-        """GPSampler's random start-up: ``gp_startup``, plus the default and priors tried (``startup_adds``)."""
-        startup = self.config.gp_startup
-        if self.config.startup_adds:
+    def gp_startup(self, history: Sequence[Trial], n: int = 1) -> int:
+        """GPSampler's random start-up: ``gp_startup``, plus the default and priors tried (``startup_adds``),
+        ending at a round boundary when a batch of ``n > 1`` is asked (``round_startup``)."""
+        config = self.config
+        startup = config.gp_startup
+        if config.startup_adds:
             startup += sum(
                 1 for t in history if t.ok and (t.proposer is ProposerKind.DEFAULT or t.strategy == "auto:prior")
             )
+            if config.round_startup and n > 1:
+                startup = max(config.gp_startup, n * (startup // n))
         return startup
 
     def pick(self, space: SearchSpace, history: Sequence[Trial]) -> str:

@@ -131,3 +131,34 @@ def test_the_portfolio_takes_turns_then_follows_the_better_ranked_proposer() -> 
     up = AutoStrategy(direction="maximize", seed=1, config=AutoConfig(portfolio=True))
     assert up.pick(SPACE, _model_phase(tpe_better, [9.0, 1.0, 8.0, 2.0])) == "gp"
     assert AutoStrategy(direction="minimize", config=AutoConfig(tpe_min_dims=3)).pick(SPACE, []) == "tpe"
+
+
+def test_the_added_start_up_ends_at_a_round_boundary_in_batches() -> None:
+    from agent.core.records import ProposerKind
+
+    # round 1 of a 16x8 study: the default and 7 priors; round 2: 8 random points
+    first = [
+        Trial(
+            number=i,
+            params={},
+            state=TrialState.COMPLETE,
+            value=float(i),
+            proposer=ProposerKind.DEFAULT if i == 0 else ProposerKind.STRATEGY,
+            strategy=None if i == 0 else "auto:prior",
+        )
+        for i in range(8)
+    ]
+    second = [
+        Trial(number=8 + i, params={}, state=TrialState.COMPLETE, value=1.0, strategy="auto:gp") for i in range(8)
+    ]
+    done = first + second
+    v8 = AutoStrategy(direction="minimize", seed=2)
+    v6 = AutoStrategy(direction="minimize", seed=2, config=AutoConfig(round_startup=False))
+    # v6 would spend round 3 on random points too (start-up 10 + 8 = 18 > 16 complete) ...
+    assert v6.gp_startup(done, 8) == 18
+    # ... v8 models from round 3, as GP alone would (start-up ends at the round boundary: 16)
+    assert v8.gp_startup(done, 8) == 16 and v8.delegate(SPACE, done, n=8).options == {"n_startup_trials": 16}
+    # one at a time (n = 1) the default and priors still add to GP's 10 random start-up points (v6's rule)
+    assert v8.gp_startup(done, 1) == v6.gp_startup(done, 1) == 18
+    # never below GP's own start-up: a default alone in round 1 leaves 10 (GP models from round 3 either way)
+    assert v8.gp_startup(first[:1], 8) == 10
