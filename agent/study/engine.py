@@ -200,6 +200,7 @@ class StudyEngine(TrialResults, ProposalIntake):
                 return
         self._history.append(trial)
         self._counted += int(trial.state.counts)
+        self._foreign += trial.proposer in FOREIGN_PROPOSERS
         self._tried.note(trial)
 
     # --------------------------------------------------------------- recovery

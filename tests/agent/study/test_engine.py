@@ -150,3 +150,29 @@ def test_parallel_workers_respect_the_budget(tmp_path: Path, workers: int) -> No
     engine(make_spec(budget={"max_trials": 7}), store, tmp_path, workers=workers).run()
     assert len(store.trials()) == 7
     assert len({t.number for t in store.trials()}) == 7
+
+
+class Interleaver(StrategyProposer):
+    """Every third ask answers with a configuration 'from the LLM' instead of the strategy's."""
+
+    def __init__(self, strategy: Any) -> None:
+        super().__init__(strategy)
+        self.asks = 0
+
+    def propose(self, ctx: ProposalContext, n: int) -> list[TrialDraft]:
+        self.asks += 1
+        if self.asks % 3 == 0:
+            return [TrialDraft(params={"x": 0.001 * self.asks, "k": "b"}, proposer=Kind.LLM)]
+        return super().propose(ctx, n)
+
+
+def test_llm_trials_do_not_take_the_strategys_draws_in_a_running_study(tmp_path: Path) -> None:
+    # the engine hands proposers a snapshot that carries its count of LLM/user trials (records.History)
+    spec = make_spec(budget={"max_trials": 12}, strategy="qmc")
+    alone, mixed = MemoryStore(), MemoryStore()
+    engine(spec, alone, tmp_path / "a").run()
+    interleaver = Interleaver(make_strategy("qmc", direction=spec.direction, seed=1, budget=12))
+    engine(spec, mixed, tmp_path / "b", proposer=interleaver).run()
+    own = [t.params for t in mixed.trials() if t.proposer is Kind.STRATEGY]
+    assert any(t.proposer is Kind.LLM for t in mixed.trials())
+    assert own == [t.params for t in alone.trials() if t.proposer is Kind.STRATEGY][: len(own)]
