@@ -222,3 +222,6 @@ class History(tuple[Trial, ...]):
         self = super().__new__(cls, trials)
         self.foreign = foreign
         return self
+
+    def __getnewargs__(self) -> tuple[tuple[Trial, ...], int]:
+        return tuple(self), self.foreign  # pickle and deepcopy rebuild it through __new__ with both arguments

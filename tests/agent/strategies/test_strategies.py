@@ -202,3 +202,14 @@ def test_the_engines_counted_history_gives_the_same_proposals_as_a_plain_list() 
     for name in ("random", "qmc", "tpe"):
         plain = make_strategy(name, direction="minimize", seed=3).ask(MIXED, list(trials), 2)
         assert make_strategy(name, direction="minimize", seed=3).ask(MIXED, snapshot, 2) == plain
+
+
+def test_the_counted_history_survives_pickle_and_deepcopy() -> None:
+    import copy
+    import pickle
+
+    from agent.core.records import History
+
+    snapshot = History(history(MIXED, [TrialState.COMPLETE] * 3), 1)
+    for clone in (pickle.loads(pickle.dumps(snapshot)), copy.deepcopy(snapshot)):
+        assert isinstance(clone, History) and clone.foreign == 1 and list(clone) == list(snapshot)
