@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from agent.core.define_by_run import optuna_script_spec
+from agent.core.optuna_script import optuna_script_spec
 from agent.errors import SpecError
 
 

@@ -26,20 +26,18 @@ from typing import Any
 from agent.core.records import FOREIGN_PROPOSERS, History, Trial
 from agent.core.space import SearchSpace
 
-_FOREIGN = FOREIGN_PROPOSERS
-
 
 def own_trials(history: Sequence[Trial]) -> int:
     """Trials of ``history`` that count in the strategy's own sequence (all but LLM- and user-proposed)."""
     if isinstance(history, History):  # the engine's snapshot carries the count: O(1) at any study size
         return len(history) - history.foreign
     by = Counter(map(attrgetter("proposer"), history))  # C-speed, but a pass over the whole history
-    return len(history) - sum(by[k] for k in _FOREIGN)
+    return len(history) - sum(by[k] for k in FOREIGN_PROPOSERS)
 
 
 def foreign_complete(history: Sequence[Trial]) -> int:
     """Complete trials proposed by an LLM or a person (a start-up design counts them, so it adds them)."""
-    return sum(1 for t in history if t.proposer in _FOREIGN and t.ok)
+    return sum(1 for t in history if t.proposer in FOREIGN_PROPOSERS and t.ok)
 
 
 class Strategy(abc.ABC):
