@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from agent.core.spec import duration_text
+from agent.core.durations import duration_text
 
 __all__ = ["clock_time", "cost_text", "fmt_duration", "fmt_param", "fmt_params", "fmt_value"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agent.core.durations import duration_text
 from agent.core.records import Trial, better
-from agent.core.spec import duration_text
 
 WITHIN = 0.01
 

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.core.durations import duration_text
 from agent.core.events import CommandDone, CommandPosted, payload
 from agent.core.messages import one_line
 from agent.core.records import EventKind
 from agent.core.space import SearchSpace
-from agent.core.spec import Budget, duration_text
+from agent.core.spec import Budget
 from agent.errors import SpecError, TunesmithError
 from agent.study.folder import LOCK_NAME
 from agent.study.store.base import TrialStore

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from agent.core.spec import StudySpec, load_spec, parse_duration, script_problem
+from agent.core.durations import parse_duration
+from agent.core.spec import StudySpec, load_spec, script_problem
 from agent.errors import SpecError
 
 BASE: dict[str, Any] = {
