@@ -111,6 +111,8 @@ VARIANTS: dict[str, AutoConfig] = {
     "tpe8d": AutoConfig(tpe_min_dims=8, warp=None),
     "yj-port": AutoConfig(warp="yeo-johnson", portfolio=True),
     "yj-8d": AutoConfig(warp="yeo-johnson", tpe_min_dims=8),
+    # session 2026-12-06c: v8 with a GP whose inputs are warped (Kumaraswamy CDF per parameter, fitted by MAP)
+    "v8-iw": AutoConfig(startup_adds=True, warp=None, round_startup=True, input_warping=True),
     "gp10b-tpe2": AutoConfig(
         startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8, batch_tpe=2
     ),

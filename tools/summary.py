@@ -92,7 +92,8 @@ def summarize(
     failures: int = 3,
     curve: Curve | None = None,
 ) -> dict[str, Any]:
-    """Counts, best, per-proposer record, top-k, most recent, latest failures, ranges of the top quartile.
+    """Counts, best, per-proposer record, top-k, the most recent not among the top-k, latest failures, ranges of
+    the top quartile.
 
     ``curve(number)`` gives a trial's objective curve; only the trials shown are asked (the summary's size and
     cost stay bounded), and each shows at most ``CURVE_POINTS`` points."""
@@ -128,7 +129,8 @@ def summarize(
         "best": compact(best[0]) if best else None,
         "by_proposer": by,
         "top": [show(t) for t in best[:top_k]],
-        "recent": [show(t) for t in sorted(trials, key=lambda t: t.number)[-recent:]] if recent else [],
+        # the latest trials not already in "top": a small study would otherwise show the same trials twice
+        "recent": [show(t) for t in _latest(trials, recent, skip={t.number for t in best[:top_k]})],
     }
     if failed:
         out["failure_kinds"] = kinds
@@ -136,3 +138,9 @@ def summarize(
     if space and len(best) >= 3:
         out["top_quartile_ranges"] = param_ranges(quartile, space)
     return out
+
+
+def _latest(trials: Sequence[TrialView], n: int, *, skip: set[int]) -> list[TrialView]:
+    """The ``n`` highest-numbered trials whose number is not in ``skip``, oldest first."""
+    rest = [t for t in sorted(trials, key=lambda t: t.number) if t.number not in skip]
+    return rest[-n:] if n > 0 else []

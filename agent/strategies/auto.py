@@ -119,6 +119,8 @@ class AutoConfig:
     #: portfolio: after GP's start-up, GP and TPE take turns, then each ask goes to the one whose proposals
     #: rank better among the complete trials (the other keeps one turn in four, so its evidence stays fresh)
     portfolio: bool = False
+    #: GP with a learned Kumaraswamy input warping per parameter (``agent.strategies.warped_gp``; HEBO's idea)
+    input_warping: bool = False
 
 
 DEFAULT_CONFIG = AutoConfig()
@@ -262,7 +264,11 @@ class AutoStrategy(Strategy):
         """The (cached) Optuna strategy ``name``; ``startup`` is GP's random start-up."""
         key = f"{name}:{startup}" if name == "gp" else name
         if key not in self._delegates:
-            options = {"n_startup_trials": startup} if name == "gp" else {}
+            options: dict[str, Any] = {}
+            if name == "gp":
+                options = {"n_startup_trials": startup}
+                if self.config.input_warping:
+                    options["input_warping"] = True
             self._delegates[key] = OptunaStrategy(
                 name, direction=self.direction, seed=self.seed, budget=self.budget, options=options
             )

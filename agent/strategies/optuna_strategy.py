@@ -186,7 +186,14 @@ class OptunaStrategy(Strategy):
             # Imported here: GPSampler pulls in torch, which costs seconds and is only needed by gp.
             from optuna.samplers import GPSampler
 
-            return GPSampler(**{"seed": seed, "warn_independent_sampling": False, **opts})
+            gp_opts = {"seed": seed, "warn_independent_sampling": False, **opts}
+            if gp_opts.pop("input_warping", False):
+                from agent.strategies import warped_gp
+
+                if warped_gp.available():
+                    return warped_gp.make_sampler(**gp_opts)  # type: ignore[no-any-return]
+                _warn_no_warping()
+            return GPSampler(**gp_opts)
         return CmaEsSampler(
             **{
                 "seed": seed,
@@ -216,6 +223,17 @@ class OptunaStrategy(Strategy):
             seen.add(config_key(config))
             configs.append(space.check_config(config))
         return configs
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_no_warping() -> None:
+    if "warping" not in _WARNED:
+        _WARNED.add("warping")
+        logging.getLogger(__name__).warning(
+            "input warping needs Optuna 5's GPSampler internals; using the plain GPSampler (pip install -U optuna)"
+        )
 
 
 def _ask_one(study: optuna.Study, space: SearchSpace, fixed: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -213,3 +213,17 @@ def test_freezing_a_parent_drops_children_that_can_never_be_active_again(finishe
     box = session_toolbox(finished, approve=approve_all)
     out = data(box.call("edit_space", {"action": "freeze", "param": "optimizer", "value": "adam", "rationale": "r"}))
     assert "momentum" not in {p["name"] for p in out["space"]}
+
+
+def test_the_summarys_recent_trials_never_repeat_its_top_trials() -> None:
+    from tools.protocol import TrialView
+
+    trials = [
+        TrialView(number=i, state="complete", params={"lr": 0.1 * i}, value=float(v), proposer="strategy")
+        for i, v in enumerate([5, 4, 9, 1, 8, 7, 2])
+    ]
+    out = summarize(trials, direction="minimize", top_k=3, recent=3)
+    assert [t["trial"] for t in out["top"]] == [3, 6, 1]
+    # the three latest trials are 4, 5, 6; 6 is in "top", so the latest three not in it are 2, 4, 5
+    assert [t["trial"] for t in out["recent"]] == [2, 4, 5]
+    assert summarize(trials, direction="minimize", top_k=3, recent=0)["recent"] == []
