@@ -119,8 +119,9 @@ class AutoConfig:
     #: portfolio: after GP's start-up, GP and TPE take turns, then each ask goes to the one whose proposals
     #: rank better among the complete trials (the other keeps one turn in four, so its evidence stays fresh)
     portfolio: bool = False
-    #: GP with a learned Kumaraswamy input warping per parameter (``agent.strategies.warped_gp``; HEBO's idea)
-    input_warping: bool = False
+    #: GP with a learned Kumaraswamy input warping per parameter (``agent.strategies.warped_gp``; HEBO's idea):
+    #: True: every GP ask; "batch": only asks for n > 1 points; False: never
+    input_warping: bool | str = False
 
 
 DEFAULT_CONFIG = AutoConfig()
@@ -226,7 +227,12 @@ class AutoStrategy(Strategy):
             and name in (self.config.startup, "gp")
         ):
             name, startup = "gp", 2  # it needs two results to standardise
-        return self._sampler(name, startup)
+        return self._sampler(name, startup, warped=self.warps_inputs(n))
+
+    def warps_inputs(self, n: int = 1) -> bool:
+        """Whether GP asks for ``n`` points use the input-warped GP (``AutoConfig.input_warping``)."""
+        mode = self.config.input_warping
+        return mode is True or (mode == "batch" and n > 1)
 
     def gp_startup(self, history: Sequence[Trial], n: int = 1) -> int:
         """GPSampler's random start-up: ``gp_startup``, plus the default and priors tried (``startup_adds``),
@@ -260,14 +266,14 @@ class AutoStrategy(Strategy):
             return "tpe" if len(model) % config.tpe_every == config.tpe_every - 1 else "gp"
         return _portfolio_pick(model, [t for t in live if t.ok], self.direction)
 
-    def _sampler(self, name: str, startup: int) -> OptunaStrategy:
-        """The (cached) Optuna strategy ``name``; ``startup`` is GP's random start-up."""
-        key = f"{name}:{startup}" if name == "gp" else name
+    def _sampler(self, name: str, startup: int, *, warped: bool = False) -> OptunaStrategy:
+        """The (cached) Optuna strategy ``name``; ``startup`` is GP's random start-up; ``warped``: GP warps inputs."""
+        key = f"{name}:{startup}:{'w' if warped else ''}" if name == "gp" else name
         if key not in self._delegates:
             options: dict[str, Any] = {}
             if name == "gp":
                 options = {"n_startup_trials": startup}
-                if self.config.input_warping:
+                if warped:
                     options["input_warping"] = True
             self._delegates[key] = OptunaStrategy(
                 name, direction=self.direction, seed=self.seed, budget=self.budget, options=options

@@ -111,3 +111,12 @@ def test_without_the_internals_gp_falls_back_to_the_plain_sampler_and_says_so(
         sampler = strategy._sampler(SPACE, [])
     assert type(sampler).__name__ == "GPSampler"
     assert "input warping needs Optuna 5" in caplog.text
+
+
+def test_batch_mode_warps_only_asks_for_several_points() -> None:
+    auto = AutoStrategy(direction="minimize", seed=4, config=AutoConfig(input_warping="batch"))
+    hist = _history(14)
+    assert not auto.warps_inputs(1) and auto.warps_inputs(8)
+    assert type(auto.delegate(SPACE, hist, 1)._sampler(SPACE, hist)).__name__ == "GPSampler"
+    assert type(auto.delegate(SPACE, hist, 4)._sampler(SPACE, hist)).__name__ == "WarpedGPSampler"
+    assert not AutoStrategy(direction="minimize").warps_inputs(8)  # off by default
