@@ -1,0 +1,70 @@
+"""Measure ONE ``auto`` variant designed on dev (``scripts/tune_auto_dev.py``) on named TEST problems, once.
+
+    .venv/bin/python scripts/measure_auto_variant.py --variant v8-iw --problems a,b --seeds 5 --protocols 30x1
+
+The variant and today's default (``auto@v8``) run side by side in the same environment, so their pairing is
+exact (committed eval units drift when re-run: GP numerics). This is the "measured once on test" step of the
+design process: run it after the design is fixed on dev, report the result whatever it is, and do not adjust
+the design to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import scripts.tune_auto_dev  # noqa: F401 - registers the auto@VARIANT contenders (spawned workers too)
+
+
+def main() -> None:
+    from evals.harness import Unit, run_units
+    from evals.report import final_scores, scores_frame
+    from evals.scoring import load_baselines
+    from evals.split import split_of
+    from evals.stats import paired
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variant", required=True)
+    ap.add_argument("--baseline", default="v8")
+    ap.add_argument("--problems", required=True)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--protocols", default="30x1")
+    ap.add_argument("--out", default="runs/test-variant")
+    args = ap.parse_args()
+    problems = args.problems.split(",")
+    split = split_of()
+    if any(split[p] != "test" for p in problems):
+        sys.exit(f"not test-split problems: {[p for p in problems if split[p] != 'test']}")
+    names = [f"auto@{args.variant}", f"auto@{args.baseline}"]
+    protos = []
+    for text in args.protocols.split(","):
+        rounds, batch = (int(x) for x in text.split("x"))
+        protos.append((rounds * batch, batch))
+    units = [Unit(p, c, s, b, k) for p in problems for b, k in protos for s in range(args.seeds) for c in names]
+    done = [0]
+
+    def progress(unit: Unit, result: dict[str, object], cached: bool) -> None:
+        done[0] += 1
+        took = "cached" if cached else f"{result['wall_s']:.0f}s"
+        print(f"[{done[0]}/{len(units)}] {unit.key} {took}", flush=True)
+
+    results = run_units(units, Path(args.out), workers=args.workers, on_done=progress)
+    scores = scores_frame(results, load_baselines())
+    for protocol in sorted(scores.protocol.unique()):
+        for objective in ("val", "test"):
+            wide = final_scores(scores, protocol, objective)
+            a, b = wide[names[0]].to_numpy(), wide[names[1]].to_numpy()
+            p = paired(a, b)
+            print(
+                f"== {protocol} {objective}: {names[0]} {a.mean():.1f}, {names[1]} {b.mean():.1f}; "
+                f"W/T/L {p.wins}/{p.ties}/{p.losses} diff {p.mean_diff:+.1f} p={p.p_value:.3f}"
+            )
+        print(final_scores(scores, protocol, "val").groupby(level=0).mean().round(1).to_string())
+
+
+if __name__ == "__main__":
+    main()
