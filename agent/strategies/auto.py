@@ -59,7 +59,9 @@ kept").
 Input warping (off by default; ``AutoConfig(input_warping=True | "batch")``, ``agent.strategies.warped_gp``): GP
 with a Kumaraswamy CDF per parameter fitted by MAP, HEBO's idea. On all 32 dev problems it tied v8 at 30x1
 (+0.1, p 0.82) and at 16x8 helped the 8-9-d MLPs (+5.7) but cost the others (-1.1), winning fewer units than it
-lost (18/24/22): measured on dev, not kept, never run on test (BENCHMARKS.md, "Input warping").
+lost (18/24/22): not kept. A rule formed on dev, warping only spaces with 6+ continuous parameters, was run
+once on the test problems it changes and lost at 30x1 (-4.4, p 0.037; a tie at 16x8): not kept either
+(BENCHMARKS.md, "Input warping").
 
 GP/TPE hedges (off by default, measured on dev and not kept; ``AutoConfig``): ``tpe_min_dims`` (TPE from that many
 parameters), ``tpe_every`` (every k-th model trial from TPE) and ``portfolio`` (GP and TPE take turns, then the
