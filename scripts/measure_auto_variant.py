@@ -16,13 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import scripts.tune_auto_dev  # noqa: F401 - registers the auto@VARIANT contenders (spawned workers too)
+from scripts.tune_auto_dev import run_scored  # importing it registers the auto@VARIANT contenders (workers too)
 
 
 def main() -> None:
-    from evals.harness import Unit, run_units
-    from evals.report import final_scores, scores_frame
-    from evals.scoring import load_baselines
+    from evals.report import final_scores
     from evals.split import split_of
     from evals.stats import paired
 
@@ -44,16 +42,7 @@ def main() -> None:
     for text in args.protocols.split(","):
         rounds, batch = (int(x) for x in text.split("x"))
         protos.append((rounds * batch, batch))
-    units = [Unit(p, c, s, b, k) for p in problems for b, k in protos for s in range(args.seeds) for c in names]
-    done = [0]
-
-    def progress(unit: Unit, result: dict[str, object], cached: bool) -> None:
-        done[0] += 1
-        took = "cached" if cached else f"{result['wall_s']:.0f}s"
-        print(f"[{done[0]}/{len(units)}] {unit.key} {took}", flush=True)
-
-    results = run_units(units, Path(args.out), workers=args.workers, on_done=progress)
-    scores = scores_frame(results, load_baselines())
+    scores = run_scored(problems, names, protos, args.seeds, Path(args.out), args.workers)
     for protocol in sorted(scores.protocol.unique()):
         for objective in ("val", "test"):
             wide = final_scores(scores, protocol, objective)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -130,10 +131,27 @@ for _name, _config in VARIANTS.items():  # at import: spawned workers re-import 
     register_contender(Contender(f"auto@{_name}", _builder(_config), default_first=True, version=repr(_config)))
 
 
-def main() -> None:
+def run_scored(
+    problems: list[str], names: list[str], protos: list[tuple[int, int]], seeds: int, out: Path, workers: int
+) -> Any:
+    """Run (or read cached) every (problem, budget x batch, seed, contender) unit, printing progress; their scores."""
     from evals.harness import Unit, run_units
-    from evals.report import final_scores, scores_frame
+    from evals.report import scores_frame
     from evals.scoring import load_baselines
+
+    units = [Unit(p, c, s, b, k) for p in problems for b, k in protos for s in range(seeds) for c in names]
+    done = [0]
+
+    def progress(unit: Unit, result: dict[str, object], cached: bool) -> None:
+        done[0] += 1
+        took = "cached" if cached else f"{result['wall_s']:.0f}s"
+        print(f"[{done[0]}/{len(units)}] {unit.key} {took}", flush=True)
+
+    return scores_frame(run_units(units, out, workers=workers, on_done=progress), load_baselines())
+
+
+def main() -> None:
+    from evals.report import final_scores
     from evals.split import split_of
     from evals.stats import bootstrap_ci, paired
 
@@ -151,17 +169,8 @@ def main() -> None:
     if any(split[p] != "dev" for p in problems):
         sys.exit(f"refusing test-split problems: {[p for p in problems if split[p] != 'dev']}")
     names = [f"auto@{v}" for v in args.variants.split(",")] + args.others.split(",")
-    protos = [tuple(int(x) for x in p.split("x")) for p in args.protocols.split(",")]
-    units = [Unit(p, c, s, b, k) for p in problems for b, k in protos for s in range(args.seeds) for c in names]
-    done = [0]
-
-    def progress(unit: Unit, result: dict[str, object], cached: bool) -> None:
-        done[0] += 1
-        took = "cached" if cached else f"{result['wall_s']:.0f}s"
-        print(f"[{done[0]}/{len(units)}] {unit.key} {took}", flush=True)
-
-    results = run_units(units, Path(args.out), workers=args.workers, on_done=progress)
-    scores = scores_frame(results, load_baselines())
+    protos = [(int(p.split("x")[0]), int(p.split("x")[1])) for p in args.protocols.split(",")]
+    scores = run_scored(problems, names, protos, args.seeds, Path(args.out), args.workers)
     for protocol in sorted(scores.protocol.unique()):
         for objective in ("val", "test"):
             wide = final_scores(scores, protocol, objective)

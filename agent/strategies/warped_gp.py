@@ -17,6 +17,7 @@ Single objective, no constraints: the only way tunesmith uses GP.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -54,17 +55,8 @@ def make_sampler(**kwargs: Any) -> Any:
     return _sampler_class()(**kwargs)
 
 
-_CLASS: Any = None
-
-
+@functools.cache
 def _sampler_class() -> Any:
-    global _CLASS
-    if _CLASS is None:
-        _CLASS = _define()
-    return _CLASS
-
-
-def _define() -> Any:
     import scipy.optimize
     import torch
     from optuna._gp import gp, prior
