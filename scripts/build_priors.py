@@ -12,7 +12,12 @@ linear classifiers lasso and linear; the linear regressors of each kind):
 3. greedy portfolio: repeatedly add the candidate that most lowers the mean over the group's problems of
    min(default, chosen so far, candidate); stop at ``--k`` or when nothing improves.
 
-``--lopo`` also prints a leave-one-problem-out estimate (the portfolio built without a problem, scored on it)
+``--problems`` rebuilds only the groups of the named dev problems (from those problems' evaluations) and keeps the
+other groups' priors of ``--out`` as they are, each with the command that built it.
+
+``--lopo`` also prints a leave-one-problem-out estimate (the portfolio built without a problem, scored on it;
+with ``--by-dataset``, built without every problem of the held-out problem's data set, since ``X_breast_acc``
+and ``X_breast_nll`` share their good configurations)
 against the expected best of the default and as many random configurations, so ``--k`` is chosen on held-out
 dev problems. Test problems are never read. Run with one thread per process::
 
@@ -34,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent.strategies.auto import VERSION as AUTO_VERSION
 from agent.strategies.priors import PRIORS_PATH
 from evals.baselines import DEFAULT_EVALS, baseline_units
 from evals.harness import load_cached
@@ -97,10 +103,17 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=8, help="candidates per problem")
     ap.add_argument("--k", type=int, default=3, help="configurations per prior (at most)")
     ap.add_argument("--lopo", action="store_true", help="print the leave-one-problem-out estimate")
+    ap.add_argument("--by-dataset", action="store_true", help="--lopo holds out the problem's whole data set")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=PRIORS_PATH)
+    ap.add_argument(
+        "--since", type=int, default=int(AUTO_VERSION), help="the auto version that introduces these priors"
+    )
+    ap.add_argument("--problems", help="comma-separated dev problems: rebuild only their groups, keep the others")
     args = ap.parse_args()
     baselines, evals = load_baselines(), dev_evals(args.cache)
+    if args.problems:
+        evals = {name: e for name, e in evals.items() if name in args.problems.split(",")}
     groups = dev_groups(list(evals))
     if not groups:
         sys.exit(
@@ -108,6 +121,7 @@ def main() -> None:
             "commands listed in evals/data/baselines.json first (they cache every evaluation there)"
         )
     priors, lopo_rows = [], []
+    command = "OMP_NUM_THREADS=1 .venv/bin/python scripts/build_priors.py " + " ".join(sys.argv[1:])
     with ProcessPoolExecutor(args.workers) as pool:
         for names, problems in sorted(groups.items(), key=lambda kv: sorted(kv[1])):
             cands = [(p, cfg, loss) for p in problems for loss, cfg in evals[p][: args.top]]
@@ -125,6 +139,9 @@ def main() -> None:
                 {
                     "params": sorted(names),
                     "from": problems,
+                    "command": command,
+                    "date": dt.date.today().isoformat(),
+                    "since": args.since,
                     "configs": [cands[c][1] for c in chosen],
                     "dev_mean_score": {
                         "default": round(100 * (1 - default.mean()), 2),
@@ -136,16 +153,15 @@ def main() -> None:
             )
             print(f"{'/'.join(sorted(names))}: {len(chosen)} configurations from {', '.join(problems)}", flush=True)
             if args.lopo and len(problems) > 1:
-                lopo_rows += _lopo(problems, cands, norm, default, evals, baselines, args.k)
+                lopo_rows += _lopo(problems, cands, norm, default, evals, baselines, args.k, args.by_dataset)
     if args.lopo:
-        _print_lopo(lopo_rows, args.k)
+        _print_lopo(lopo_rows, args.k, "data set" if args.by_dataset else "problem")
+    if args.problems:
+        priors = _kept(args.out, {frozenset(p["params"]) for p in priors}) + priors
     args.out.write_text(
         json.dumps(
             {
                 "about": "auto's warm-start priors (agent/strategies/priors.py), built from dev problems only",
-                "command": "OMP_NUM_THREADS=1 .venv/bin/python scripts/build_priors.py "
-                f"--cache {args.cache} --top {args.top} --k {args.k}",
-                "date": dt.date.today().isoformat(),
                 "machine": machine(),
                 "priors": priors,
             },
@@ -157,6 +173,18 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
+def _kept(path: Path, rebuilt: set[frozenset[str]]) -> list[dict[str, Any]]:
+    """The priors of ``path`` whose groups are not in ``rebuilt``, each with the command that built it."""
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    kept = [p for p in data["priors"] if frozenset(p["params"]) not in rebuilt]
+    for p in kept:  # files written before priors carried their own command
+        p.setdefault("command", data.get("command"))
+        p.setdefault("date", data.get("date"))
+    return kept
+
+
 def _lopo(
     problems: list[str],
     cands: list[tuple[str, dict[str, Any], float]],
@@ -165,14 +193,19 @@ def _lopo(
     evals: dict[str, list[tuple[float, dict[str, Any]]]],
     baselines: Any,
     k: int,
+    by_dataset: bool = False,
 ) -> list[tuple[str, int, float, float]]:
     """``(problem, K, prior score, random score)``: default + the first K of a portfolio built without the
-    problem, against the expected score of default + K random configurations (over the 512 evaluations)."""
+    problem (``by_dataset``: without any problem of its data set), against the expected score of default + K
+    random configurations (over the 512 evaluations)."""
     rows = []
     rng = np.random.default_rng(0)
     for j, held in enumerate(problems):
-        keep = [i for i in range(len(problems)) if i != j]
-        own = [i for i, c in enumerate(cands) if c[0] != held]
+        out = {q for q in problems if q == held or (by_dataset and _dataset(q) == _dataset(held))}
+        keep = [i for i, q in enumerate(problems) if q not in out]
+        own = [i for i, c in enumerate(cands) if c[0] not in out]
+        if not keep:
+            continue
         chosen = greedy(norm[:, keep], default[keep], own, k)
         b = baselines[held]
         pool = np.array([normalized(loss, b.clip, b.best) for loss, _ in evals[held]])
@@ -184,8 +217,13 @@ def _lopo(
     return rows
 
 
-def _print_lopo(rows: list[tuple[str, int, float, float]], k: int) -> None:
-    print("\nleave-one-problem-out (dev): score of best(default + K configurations), prior vs random")
+def _dataset(problem: str) -> str:
+    """The data set of a bayesmark problem name (``MODEL_DATASET_METRIC``)."""
+    return problem.split("_")[1]
+
+
+def _print_lopo(rows: list[tuple[str, int, float, float]], k: int, held: str = "problem") -> None:
+    print(f"\nleave-one-{held.replace(' ', '')}-out (dev): score of best(default + K configurations), prior vs random")
     for kk in range(1, k + 1):
         sel = [r for r in rows if r[1] == kk]
         diff = np.array([r[2] - r[3] for r in sel])

@@ -8,6 +8,10 @@ Each argument is ``SCORES_PARQUET[:contender,contender...]`` (no list: every con
 has. Prints markdown: the summary and the paired table (``evals.report``) for validation and held-out test, then
 the cost of those same units (ask time per unit and per round) from each run's ``units.parquet``/``units.csv``
 beside its scores, where there is one.
+``--override SCORES_PARQUET:contender=alias`` replaces the alias's units by the contender's wherever that file
+has them (same problem, seed and protocol), in the scores and in the cost: e.g. a new ``auto`` version measured
+only on the problems its rules change (``scripts/measure_auto_variant.py``), beside the committed ``auto``
+units of the problems where its proposals are the old version's.
 Use it when re-running an expensive contender would cost hours and its code has not changed since (say so
 next to the numbers: a GP's scores are not bit-for-bit reproducible across runs).
 """
@@ -44,13 +48,35 @@ def load_units(arg: str) -> pd.DataFrame | None:
     return None
 
 
+def override(frame: pd.DataFrame, arg: str, read: bool = False) -> pd.DataFrame:
+    """``frame`` with the alias's rows replaced by ``arg``'s (``PATH:contender=alias``) on the units it has."""
+    path, _, spec = arg.partition(":")
+    name, _, alias = spec.partition("=")
+    if not (name and alias):
+        raise SystemExit(f"--override {arg!r}: expected SCORES_PARQUET:contender=alias")
+    if read:  # the cost rows beside the scores file
+        new = load_units(f"{path}:{name}")
+        if new is None:
+            return frame
+    else:
+        new = load(f"{path}:{name}")
+    new = new.assign(contender=alias)
+    keys = ["problem", "seed", "protocol"]
+    have = pd.MultiIndex.from_frame(new[keys])
+    mine = frame.contender.eq(alias).to_numpy() & pd.MultiIndex.from_frame(frame[keys]).isin(have)
+    return pd.concat([frame[~mine], new], ignore_index=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sources", nargs="+", help="SCORES_PARQUET[:contender,...]")
     ap.add_argument("--protocol", required=True, help="e.g. 30x1 or 16x8")
     ap.add_argument("--reference", required=True, help="the contender compared against each other one")
+    ap.add_argument("--override", action="append", default=[], help="SCORES_PARQUET:contender=alias (repeatable)")
     args = ap.parse_args()
     scores = pd.concat([load(s) for s in args.sources], ignore_index=True)
+    for arg in args.override:
+        scores = override(scores, arg)
     order = list(dict.fromkeys(scores.contender))
     paired = None
     for objective in ("val", "test"):
@@ -62,6 +88,8 @@ def main() -> None:
     costs = [u for u in (load_units(s) for s in args.sources) if u is not None]
     if costs and paired:
         units = pd.concat(costs, ignore_index=True)
+        for arg in args.override:
+            units = override(units, arg, read=True)
         units = units[units.protocol == args.protocol]
         units = units[[(p, s) in paired for p, s in zip(units.problem, units.seed, strict=True)]]
         print(f"\n### {args.protocol}, cost over the paired units\n\n{cost_table(units, order)}")

@@ -1,11 +1,12 @@
 """Measure ONE ``auto`` variant designed on dev (``scripts/tune_auto_dev.py``) on named TEST problems, once.
 
-    .venv/bin/python scripts/measure_auto_variant.py --variant v8-iw --problems a,b --seeds 5 --protocols 30x1
+    .venv/bin/python scripts/measure_auto_variant.py --variant v8-iw --baseline v8 --problems a,b --seeds 5
 
-The variant and today's default (``auto@v8``) run side by side in the same environment, so their pairing is
-exact (committed eval units drift when re-run: GP numerics). This is the "measured once on test" step of the
-design process: run it after the design is fixed on dev, report the result whatever it is, and do not adjust
-the design to it.
+The variant and a baseline variant (``--baseline``; today's default, ``auto@v9``, unless given) run side by side
+in the same environment, so their pairing is exact (committed eval units drift when re-run: GP numerics). This
+is the "measured once on test" step of the design process: run it after the design is fixed on dev, report the
+result whatever it is, and do not adjust the design to it. The scores and the units' cost are also written to
+``--out`` (``scores.parquet``, ``units.csv``) for ``scripts/combine_runs.py --override``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--variant", required=True)
-    ap.add_argument("--baseline", default="v8")
+    ap.add_argument("--baseline", default="v9")
     ap.add_argument("--problems", required=True)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)

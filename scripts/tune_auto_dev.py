@@ -9,6 +9,8 @@ as the ``auto`` contender). Results are cached in ``runs/dev`` (resumable). Test
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.strategies.auto import AutoConfig, AutoStrategy
+from agent.strategies.priors import PRIORS_PATH
 from agent.study.proposers import StrategyProposer
 from evals.contenders import Contender, ContenderContext, register_contender
 
@@ -114,10 +117,31 @@ VARIANTS: dict[str, AutoConfig] = {
     "yj-8d": AutoConfig(warp="yeo-johnson", tpe_min_dims=8),
     # session 2026-12-06c: v8 with a GP whose inputs are warped (Kumaraswamy CDF per parameter, fitted by MAP)
     "v8-iw": AutoConfig(startup_adds=True, warp=None, round_startup=True, input_warping=True),
+    # session 2026-12-06d: v8 with warm-start priors for the MLP families too (built from their dev problems)
+    "v9": AutoConfig(),
     "gp10b-tpe2": AutoConfig(
         startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8, batch_tpe=2
     ),
 }
+
+
+#: the variants measured with v5's priors (from v6 to v9) replay those priors, not the MLP ones v9 added
+for _name in (
+    "v6",
+    "v8",
+    "nohandover",
+    "warp-cop",
+    "warp-yj",
+    "v7",
+    "tpe3",
+    "tpe2",
+    "port",
+    "tpe8d",
+    "yj-port",
+    "yj-8d",
+):
+    VARIANTS[_name] = dataclasses.replace(VARIANTS[_name], priors=8)
+VARIANTS["v8-iw"] = dataclasses.replace(VARIANTS["v8-iw"], priors=8)
 
 
 def _builder(config: AutoConfig):  # type: ignore[no-untyped-def]
@@ -127,16 +151,22 @@ def _builder(config: AutoConfig):  # type: ignore[no-untyped-def]
     return build
 
 
+#: cached units are keyed by the configuration and the priors it reads (a rebuilt priors.json recomputes them)
+_PRIORS_DIGEST = hashlib.sha256(PRIORS_PATH.read_bytes()).hexdigest()[:12] if PRIORS_PATH.exists() else "none"
+
 for _name, _config in VARIANTS.items():  # at import: spawned workers re-import this module
-    register_contender(Contender(f"auto@{_name}", _builder(_config), default_first=True, version=repr(_config)))
+    _version = f"{_config!r} priors:{_PRIORS_DIGEST}"
+    register_contender(Contender(f"auto@{_name}", _builder(_config), default_first=True, version=_version))
 
 
 def run_scored(
     problems: list[str], names: list[str], protos: list[tuple[int, int]], seeds: int, out: Path, workers: int
 ) -> Any:
-    """Run (or read cached) every (problem, budget x batch, seed, contender) unit, printing progress; their scores."""
+    """Run (or read cached) every (problem, budget x batch, seed, contender) unit, printing progress; their scores,
+    also written to ``out/scores.parquet`` with the units' cost in ``out/units.csv`` (for
+    ``scripts/combine_runs.py``)."""
     from evals.harness import Unit, run_units
-    from evals.report import scores_frame
+    from evals.report import scores_frame, units_frame
     from evals.scoring import load_baselines
 
     units = [Unit(p, c, s, b, k) for p in problems for b, k in protos for s in range(seeds) for c in names]
@@ -147,7 +177,11 @@ def run_scored(
         took = "cached" if cached else f"{result['wall_s']:.0f}s"
         print(f"[{done[0]}/{len(units)}] {unit.key} {took}", flush=True)
 
-    return scores_frame(run_units(units, out, workers=workers, on_done=progress), load_baselines())
+    results = run_units(units, out, workers=workers, on_done=progress)
+    scores = scores_frame(results, load_baselines())
+    scores.to_parquet(out / "scores.parquet")
+    units_frame(results).to_csv(out / "units.csv", index=False)
+    return scores
 
 
 def main() -> None:

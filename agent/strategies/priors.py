@@ -4,9 +4,10 @@
 ``agent.strategies.auto``). The data (``priors.json`` next to this module) is written by
 ``scripts/build_priors.py`` from random-search evaluations of the benchmark's dev split only: for each
 family of scikit-learn models that shares one search space (bayesmark's spaces: kNN, SVM, trees, the
-linear classifiers), the few configurations that, added to the default, most raised the mean over the
-family's dev data sets of the score of "the best of the default and these" (a greedy portfolio, as
-auto-sklearn 2.0 builds one).
+linear models; since auto v9 the MLPs trained by Adam and by SGD), the few configurations that, added to the
+default, most raised the mean over the family's dev data sets of the score of "the best of the default and
+these" (a greedy portfolio, as auto-sklearn 2.0 builds one). Each prior records the ``auto`` version that
+introduced it (``since``), so ``prior_configs(space, upto=8)`` replays what v8 proposed.
 
 Contract of ``prior_configs(space)``: a prior applies to a space whose parameter names are exactly the
 prior's and that has no conditional parameters; each value is projected into the space (numbers clipped to
@@ -29,13 +30,14 @@ PRIORS_PATH = Path(__file__).resolve().with_name("priors.json")
 
 
 @functools.cache
-def load_priors(path: Path = PRIORS_PATH) -> tuple[tuple[frozenset[str], tuple[dict[str, Any], ...]], ...]:
-    """``(parameter names, configurations)`` per prior; no file means no priors."""
+def load_priors(path: Path = PRIORS_PATH) -> tuple[tuple[frozenset[str], tuple[dict[str, Any], ...], int], ...]:
+    """``(parameter names, configurations, since)`` per prior; no file means no priors. ``since``: the ``auto``
+    version that introduced the prior (0 where the file does not say)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return ()
-    return tuple((frozenset(p["params"]), tuple(p["configs"])) for p in data["priors"])
+    return tuple((frozenset(p["params"]), tuple(p["configs"]), int(p.get("since", 0))) for p in data["priors"])
 
 
 def _project(space: SearchSpace, config: dict[str, Any]) -> dict[str, Any] | None:
@@ -58,12 +60,13 @@ def _project(space: SearchSpace, config: dict[str, Any]) -> dict[str, Any] | Non
         return None  # e.g. off a stepped grid
 
 
-def prior_configs(space: SearchSpace, path: Path = PRIORS_PATH) -> list[dict[str, Any]]:
-    """The prior configurations for ``space``, best first (contract in the module docstring)."""
+def prior_configs(space: SearchSpace, path: Path = PRIORS_PATH, *, upto: int | None = None) -> list[dict[str, Any]]:
+    """The prior configurations for ``space``, best first (contract in the module docstring); ``upto``: only
+    priors that ``auto`` version had (so an older version's proposals can be re-run beside a newer one)."""
     if space.is_conditional():
         return []
     names = frozenset(space.params)
-    for params, configs in load_priors(path):
-        if params == names:
+    for params, configs, since in load_priors(path):
+        if params == names and (upto is None or since <= upto):
             return [c for c in (_project(space, dict(cfg)) for cfg in configs) if c is not None]
     return []

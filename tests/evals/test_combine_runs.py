@@ -87,3 +87,33 @@ def test_reports_the_cost_of_the_paired_units_from_each_runs_units_file(tmp_path
     assert "16x8, cost over the paired units" in out
     assert "| 16x8 | auto | 24.00 | 1.500 |" in out  # 24 s per unit over 16 rounds
     assert "| 16x8 | gp | 8.00 | 0.500 |" in out
+
+
+def test_an_override_replaces_the_aliases_units_where_it_has_them(tmp_path: Path) -> None:
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old").mkdir()
+    old, new = tmp_path / "old" / "scores.parquet", tmp_path / "new" / "scores.parquet"
+    pd.concat(
+        [
+            _scores("auto", {("a", 0): 10.0, ("b", 0): 80.0}),
+            _scores("gp", {("a", 0): 50.0, ("b", 0): 70.0}),
+        ]
+    ).to_parquet(old)
+    # the new version ran only on problem "a" (and beside the old one, which must not join the table)
+    pd.concat([_scores("auto@v9", {("a", 0): 90.0}), _scores("auto@v8", {("a", 0): 11.0})]).to_parquet(new)
+    out = subprocess.run(
+        [*COMBINE, "--protocol", "16x8", "--reference", "auto", str(old), "--override", f"{new}:auto@v9=auto"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "16x8, val: 2 paired units" in out
+    assert "| auto vs gp | 2/0/0 |" in out  # 90 > 50 on a (the override), 80 > 70 on b (the old unit)
+    assert "| auto | 85.0 |" in out
+    assert "auto@v8" not in out
+    bad = subprocess.run(
+        [*COMBINE, "--protocol", "16x8", "--reference", "auto", str(old), "--override", str(new)],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode != 0 and "expected SCORES_PARQUET:contender=alias" in bad.stderr

@@ -124,3 +124,45 @@ def test_building_priors_without_the_dev_evaluations_stops_and_writes_nothing(
     with pytest.raises(SystemExit, match="run the eval-baselines commands"):
         build_priors.main()
     assert not out.exists()
+
+
+def test_rebuilding_some_groups_keeps_the_other_priors_with_the_command_that_built_them(tmp_path: Path) -> None:
+    from scripts.build_priors import _kept
+
+    path = tmp_path / "priors.json"
+    old = [
+        {"params": ["n_neighbors", "p"], "from": ["kNN_iris_acc"], "configs": [{"n_neighbors": 3, "p": 1}]},
+        {"params": ["C", "gamma"], "from": ["SVM_iris_nll"], "configs": [{"C": 1.0, "gamma": 0.1}]},
+    ]
+    path.write_text(json.dumps({"command": "build v5", "date": "2026-11-27", "priors": old}), encoding="utf-8")
+    kept = _kept(path, {frozenset({"C", "gamma"})})
+    assert [p["params"] for p in kept] == [["n_neighbors", "p"]]
+    assert kept[0]["command"] == "build v5" and kept[0]["date"] == "2026-11-27"
+    assert _kept(tmp_path / "missing.json", set()) == []
+
+
+def test_leave_one_dataset_out_hides_the_sibling_problems_good_configurations() -> None:
+    from types import SimpleNamespace
+
+    from scripts.build_priors import _lopo
+
+    problems = ["M_a_acc", "M_a_nll", "M_b_acc"]
+    cands = [("M_a_nll", {"x": 0}, 0.0), ("M_b_acc", {"x": 1}, 0.5)]
+    # rows: candidates; columns: problems (normalized loss): the a_nll candidate is perfect on its sibling a_acc
+    norm = np.array([[0.0, 0.0, 1.0], [0.5, 0.5, 0.5]])
+    default = np.ones(3)
+    evals = {p: [(1.0, {"x": 9})] for p in problems}
+    base = {p: SimpleNamespace(clip=1.0, best=0.0) for p in problems}
+    by_problem = {r[0]: r[2] for r in _lopo(problems, cands, norm, default, evals, base, 1)}
+    by_dataset = {r[0]: r[2] for r in _lopo(problems, cands, norm, default, evals, base, 1, by_dataset=True)}
+    assert by_problem["M_a_acc"] == 100.0  # built with the sibling's configuration
+    assert by_dataset["M_a_acc"] == 50.0  # built from the other data set only
+
+
+def test_a_version_number_replays_only_the_priors_that_version_had() -> None:
+    mlp, knn = get_problem("MLP-adam_iris_acc").space, get_problem("kNN_iris_acc").space
+    assert len(prior_configs(mlp)) == 3  # v9: the MLP families have priors
+    assert prior_configs(mlp, upto=8) == [] and prior_configs(knn, upto=8) == prior_configs(knn)  # knn's: v5
+    v8 = AutoStrategy(direction="minimize", seed=3, config=AutoConfig(priors=8))
+    assert v8.untried_priors(mlp, []) == [] and v8.untried_priors(knn, []) == prior_configs(knn)
+    assert AutoStrategy(direction="minimize", seed=3).untried_priors(mlp, []) == prior_configs(mlp)
