@@ -125,7 +125,7 @@ VARIANTS: dict[str, AutoConfig] = {
 }
 
 
-#: the variants measured with v5's priors (from v6 to v9) replay those priors, not the MLP ones v9 added
+#: the variants measured before v9 (and with priors) replay v5's priors only, not the MLP ones v9 added
 for _name in (
     "v6",
     "v8",
@@ -139,9 +139,9 @@ for _name in (
     "tpe8d",
     "yj-port",
     "yj-8d",
+    "v8-iw",
 ):
     VARIANTS[_name] = dataclasses.replace(VARIANTS[_name], priors=8)
-VARIANTS["v8-iw"] = dataclasses.replace(VARIANTS["v8-iw"], priors=8)
 
 
 def _builder(config: AutoConfig):  # type: ignore[no-untyped-def]
