@@ -113,7 +113,13 @@ def main() -> None:
     args = ap.parse_args()
     baselines, evals = load_baselines(), dev_evals(args.cache)
     if args.problems:
-        evals = {name: e for name, e in evals.items() if name in args.problems.split(",")}
+        wanted = args.problems.split(",")
+        if missing := [name for name in wanted if name not in evals]:
+            sys.exit(
+                f"no cached random evaluations of the dev problems {missing} in {args.cache}/units (test problems "
+                "are never read); run their eval-baselines command from evals/data/baselines.json first"
+            )
+        evals = {name: e for name, e in evals.items() if name in wanted}
     groups = dev_groups(list(evals))
     if not groups:
         sys.exit(

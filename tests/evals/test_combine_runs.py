@@ -101,6 +101,20 @@ def test_an_override_replaces_the_aliases_units_where_it_has_them(tmp_path: Path
     ).to_parquet(old)
     # the new version ran only on problem "a" (and beside the old one, which must not join the table)
     pd.concat([_scores("auto@v9", {("a", 0): 90.0}), _scores("auto@v8", {("a", 0): 11.0})]).to_parquet(new)
+
+    def units(rows: dict[tuple[str, str], float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"problem": p, "contender": c, "seed": 0, "protocol": "16x8", "evaluations": 128}
+                | {"failed": 0, "invalid": 0, "ask_s": a, "eval_s": 1.0, "wall_s": a + 1, "tokens": None}
+                for (p, c), a in rows.items()
+            ]
+        )
+
+    units({("a", "auto"): 800.0, ("b", "auto"): 16.0, ("a", "gp"): 8.0, ("b", "gp"): 8.0}).to_csv(
+        tmp_path / "old" / "units.csv"
+    )
+    units({("a", "auto@v9"): 48.0, ("a", "auto@v8"): 900.0}).to_csv(tmp_path / "new" / "units.csv")
     out = subprocess.run(
         [*COMBINE, "--protocol", "16x8", "--reference", "auto", str(old), "--override", f"{new}:auto@v9=auto"],
         capture_output=True,
@@ -111,6 +125,7 @@ def test_an_override_replaces_the_aliases_units_where_it_has_them(tmp_path: Path
     assert "| auto vs gp | 2/0/0 |" in out  # 90 > 50 on a (the override), 80 > 70 on b (the old unit)
     assert "| auto | 85.0 |" in out
     assert "auto@v8" not in out
+    assert "| 16x8 | auto | 32.00 | 2.000 |" in out  # the cost follows the override: (48 + 16) / 2 units
     bad = subprocess.run(
         [*COMBINE, "--protocol", "16x8", "--reference", "auto", str(old), "--override", str(new)],
         capture_output=True,

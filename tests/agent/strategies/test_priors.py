@@ -166,3 +166,16 @@ def test_a_version_number_replays_only_the_priors_that_version_had() -> None:
     v8 = AutoStrategy(direction="minimize", seed=3, config=AutoConfig(priors=8))
     assert v8.untried_priors(mlp, []) == [] and v8.untried_priors(knn, []) == prior_configs(knn)
     assert AutoStrategy(direction="minimize", seed=3).untried_priors(mlp, []) == prior_configs(mlp)
+
+
+def test_rebuilding_a_family_without_its_cached_evaluations_names_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scripts import build_priors
+
+    out = tmp_path / "priors.json"
+    argv = ["build_priors", "--cache", str(tmp_path), "--out", str(out), "--problems", "MLP-adam_iris_acc"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit, match=r"dev problems \['MLP-adam_iris_acc'\]"):
+        build_priors.main()
+    assert not out.exists()
