@@ -12,8 +12,9 @@ linear classifiers lasso and linear; the linear regressors of each kind):
 3. greedy portfolio: repeatedly add the candidate that most lowers the mean over the group's problems of
    min(default, chosen so far, candidate); stop at ``--k`` or when nothing improves.
 
-``--problems`` rebuilds only the groups of the named dev problems (from those problems' evaluations) and keeps the
-other groups' priors of ``--out`` as they are, each with the command that built it.
+``--problems`` rebuilds only the groups of the named dev problems (from those problems' evaluations) for the
+version ``--since`` and keeps every other prior of ``--out``, each with the command that built it (a group's prior
+of an earlier version too: ``auto`` applies the newest its version allows).
 
 ``--lopo`` also prints a leave-one-problem-out estimate (the portfolio built without a problem, scored on it;
 with ``--by-dataset``, built without every problem of the held-out problem's data set, since ``X_breast_acc``
@@ -163,7 +164,7 @@ def main() -> None:
     if args.lopo:
         _print_lopo(lopo_rows, args.k, "data set" if args.by_dataset else "problem")
     if args.problems:
-        priors = _kept(args.out, {frozenset(p["params"]) for p in priors}) + priors
+        priors = _kept(args.out, {frozenset(p["params"]) for p in priors}, args.since) + priors
     args.out.write_text(
         json.dumps(
             {
@@ -179,12 +180,14 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def _kept(path: Path, rebuilt: set[frozenset[str]]) -> list[dict[str, Any]]:
-    """The priors of ``path`` whose groups are not in ``rebuilt``, each with the command that built it."""
+def _kept(path: Path, rebuilt: set[frozenset[str]], since: int) -> list[dict[str, Any]]:
+    """The priors of ``path`` but those of a ``rebuilt`` group built for the same version ``since`` (which the
+    rebuild replaces), each with the command that built it. A group's prior from an earlier version stays, so
+    ``AutoConfig(priors=N)`` still replays version N."""
     if not path.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
-    kept = [p for p in data["priors"] if frozenset(p["params"]) not in rebuilt]
+    kept = [p for p in data["priors"] if frozenset(p["params"]) not in rebuilt or p.get("since", 0) != since]
     for p in kept:  # files written before priors carried their own command
         p.setdefault("command", data.get("command"))
         p.setdefault("date", data.get("date"))

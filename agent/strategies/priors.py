@@ -7,7 +7,8 @@ family of scikit-learn models that shares one search space (bayesmark's spaces: 
 linear models; since auto v9 the MLPs trained by Adam and by SGD), the few configurations that, added to the
 default, most raised the mean over the family's dev data sets of the score of "the best of the default and
 these" (a greedy portfolio, as auto-sklearn 2.0 builds one). Each prior records the ``auto`` version that
-introduced it (``since``), so ``prior_configs(space, upto=8)`` replays what v8 proposed.
+introduced it (``since``), so ``prior_configs(space, upto=8)`` replays what v8 proposed; a family rebuilt by a
+later version keeps its older prior in the file, and the newest prior the version allows applies.
 
 Contract of ``prior_configs(space)``: a prior applies to a space whose parameter names are exactly the
 prior's and that has no conditional parameters; each value is projected into the space (numbers clipped to
@@ -66,7 +67,11 @@ def prior_configs(space: SearchSpace, path: Path = PRIORS_PATH, *, upto: int | N
     if space.is_conditional():
         return []
     names = frozenset(space.params)
+    found: tuple[int, tuple[dict[str, Any], ...]] | None = None
     for params, configs, since in load_priors(path):
-        if params == names and (upto is None or since <= upto):
-            return [c for c in (_project(space, dict(cfg)) for cfg in configs) if c is not None]
-    return []
+        # a rebuilt family keeps its older prior (for replays): the newest one ``upto`` allows applies
+        if params == names and (upto is None or since <= upto) and (found is None or since > found[0]):
+            found = (since, configs)
+    if found is None:
+        return []
+    return [c for c in (_project(space, dict(cfg)) for cfg in found[1]) if c is not None]

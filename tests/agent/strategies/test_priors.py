@@ -73,7 +73,7 @@ def test_the_committed_priors_come_from_dev_problems_only_and_fit_their_spaces()
         for name in prior["from"]:
             space = get_problem(name).space
             assert sorted(space.params) == prior["params"]
-            assert prior_configs(space) == [space.check_config(c) for c in prior["configs"]]
+            assert prior_configs(space, upto=prior["since"]) == [space.check_config(c) for c in prior["configs"]]
 
 
 def test_auto_proposes_untried_priors_first_then_its_sampler() -> None:
@@ -131,14 +131,17 @@ def test_rebuilding_some_groups_keeps_the_other_priors_with_the_command_that_bui
 
     path = tmp_path / "priors.json"
     old = [
-        {"params": ["n_neighbors", "p"], "from": ["kNN_iris_acc"], "configs": [{"n_neighbors": 3, "p": 1}]},
-        {"params": ["C", "gamma"], "from": ["SVM_iris_nll"], "configs": [{"C": 1.0, "gamma": 0.1}]},
+        {"params": ["n_neighbors", "p"], "from": ["kNN_iris_acc"], "configs": [{"n_neighbors": 3, "p": 1}], "since": 5},
+        {"params": ["C", "gamma"], "from": ["SVM_iris_nll"], "configs": [{"C": 1.0, "gamma": 0.1}], "since": 5},
     ]
     path.write_text(json.dumps({"command": "build v5", "date": "2026-11-27", "priors": old}), encoding="utf-8")
-    kept = _kept(path, {frozenset({"C", "gamma"})})
+    # rebuilt for the same version: the old SVM prior is replaced
+    kept = _kept(path, {frozenset({"C", "gamma"})}, 5)
     assert [p["params"] for p in kept] == [["n_neighbors", "p"]]
     assert kept[0]["command"] == "build v5" and kept[0]["date"] == "2026-11-27"
-    assert _kept(tmp_path / "missing.json", set()) == []
+    # rebuilt for a later version: the old one stays, for replays of v5
+    assert len(_kept(path, {frozenset({"C", "gamma"})}, 10)) == 2
+    assert _kept(tmp_path / "missing.json", set(), 5) == []
 
 
 def test_leave_one_dataset_out_hides_the_sibling_problems_good_configurations() -> None:
@@ -179,3 +182,15 @@ def test_rebuilding_a_family_without_its_cached_evaluations_names_what_is_missin
     with pytest.raises(SystemExit, match=r"dev problems \['MLP-adam_iris_acc'\]"):
         build_priors.main()
     assert not out.exists()
+
+
+def test_the_newest_prior_a_version_allows_applies(tmp_path: Path) -> None:
+    path = tmp_path / "priors.json"
+    priors = [
+        {"params": ["n_neighbors", "p"], "configs": [{"n_neighbors": 3, "p": 1}], "since": 5},
+        {"params": ["n_neighbors", "p"], "configs": [{"n_neighbors": 9, "p": 2}], "since": 10},
+    ]
+    path.write_text(json.dumps({"priors": priors}), encoding="utf-8")
+    assert prior_configs(KNN, path) == [{"n_neighbors": 9, "p": 2}]
+    assert prior_configs(KNN, path, upto=9) == [{"n_neighbors": 3, "p": 1}]
+    assert prior_configs(KNN, path, upto=4) == []
