@@ -18,7 +18,9 @@ SIGTERM at once, then SIGKILL after a grace of about two of the trial's steps. A
 under tunesmith, while SIGTERM has its default action) installs a SIGTERM handler that only remembers
 the signal, so a script that polls finishes its step and stops by itself; when ``should_stop()`` first
 returns True it leaves ``<stop file>.seen``, which tells tunesmith that the trial stopped because it
-was asked (recorded pruned) rather than having finished its run anyway (recorded complete).
+was asked (recorded pruned) rather than having finished its run anyway (recorded complete). At a normal exit
+that handler gives way to ignoring SIGTERM, so a stop request that arrives while the process ends cannot turn
+its exit 0 into death by signal.
 
 Functional fingerprint: ``fingerprint(outputs)`` reports a hash of what the model computes on a fixed probe
 batch, early in training (a report line ``{"_fingerprint": N}``, N the first 52 bits of a SHA-256 as an
@@ -28,6 +30,7 @@ the same function: tunesmith stops it at once and records that trial's result fo
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import math
@@ -102,7 +105,18 @@ def _sigterm_handler() -> Any:
         return None
     handler = _RememberSigterm()
     signal.signal(signal.SIGTERM, handler)
+    atexit.register(_ignore_sigterm_at_exit, handler)
     return handler
+
+
+def _ignore_sigterm_at_exit(handler: _RememberSigterm) -> None:
+    """At a normal exit, a stop request that comes late must not kill the ending process: Python resets its
+    signal handlers to the default action late in finalisation, so a SIGTERM sent just after the script saw
+    the stop file and returned (the executor writes the file, then signals) would turn a clean exit 0 into
+    death by SIGTERM and the finished trial into a killed one. Ignoring SIGTERM survives finalisation; a hung
+    exit still meets the SIGKILL after the grace."""
+    if signal.getsignal(signal.SIGTERM) is handler:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def should_stop() -> bool:

@@ -148,3 +148,30 @@ def test_stop_grace_is_two_mean_steps_between_a_floor_and_the_grace_period() -> 
     twice = [report_at(1, 101.0), report_at(1, 101.5), report_at(2, 104.0)]  # two reports at step 1
     assert stop_grace(30.0, twice, 100.0) == pytest.approx(6.0)
     assert stop_grace(30.0, [report_at(None, 104.0)], 100.0) == pytest.approx(8.0)  # first step from the start
+
+
+def test_a_script_that_polled_ignores_a_late_sigterm_while_it_exits(tmp_path: Path) -> None:
+    """The executor writes the stop file, then signals: a script that saw the file and returned can get the
+    SIGTERM during Python's finalisation, after its handlers are reset to the default action (which made a
+    finished trial die of SIGTERM, -15, under load). At a normal exit SIGTERM is ignored instead."""
+    import os
+    import subprocess
+
+    script = textwrap.dedent(
+        """
+        import atexit, os, signal
+        # registered first, so it runs after tunesmith's exit hook (LIFO)
+        atexit.register(lambda: print("ignored at exit:", signal.getsignal(signal.SIGTERM) is signal.SIG_IGN))
+        from sandbox.report import should_stop
+        assert should_stop() is False
+        print("handler installed:", getattr(signal.getsignal(signal.SIGTERM), "tunesmith_stop", False))
+        """
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "TUNESMITH_STOP_FILE": str(tmp_path / "STOP")}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    assert "handler installed: True" in out and "ignored at exit: True" in out
+    # outside tunesmith nothing is installed, so nothing changes at exit
+    env.pop("TUNESMITH_STOP_FILE")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    assert "handler installed: False" in out and "ignored at exit: False" in out
