@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/measure_auto_variant.py --variant v8-iw --baseline v8 --problems a,b --seeds 5
 
-The variant and a baseline variant (``--baseline``; today's default, ``auto@v9``, unless given) run side by side
+The variant and a baseline variant (``--baseline``; today's default, ``auto@v10``, unless given) run side by side
 in the same environment, so their pairing is exact (committed eval units drift when re-run: GP numerics). This
 is the "measured once on test" step of the design process: run it after the design is fixed on dev, report the
 result whatever it is, and do not adjust the design to it. The scores and the units' cost are also written to
@@ -27,7 +27,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--variant", required=True)
-    ap.add_argument("--baseline", default="v9")
+    ap.add_argument("--baseline", default="v10")
     ap.add_argument("--problems", required=True)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)

@@ -118,7 +118,9 @@ VARIANTS: dict[str, AutoConfig] = {
     # session 2026-12-06c: v8 with a GP whose inputs are warped (Kumaraswamy CDF per parameter, fitted by MAP)
     "v8-iw": AutoConfig(startup_adds=True, warp=None, round_startup=True, input_warping=True),
     # session 2026-12-06d: v8 with warm-start priors for the MLP families too (built from their dev problems)
-    "v9": AutoConfig(),
+    "v9": AutoConfig(priors=9),
+    # session 2026-12-07: v9 with the tree prior rebuilt from all 10 tree dev problems (3 configurations)
+    "v10": AutoConfig(),
     "gp10b-tpe2": AutoConfig(
         startup="gp", min_startup=0, max_startup=0, warp=None, gp_startup=10, batch_startup=8, batch_tpe=2
     ),

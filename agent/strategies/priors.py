@@ -4,11 +4,13 @@
 ``agent.strategies.auto``). The data (``priors.json`` next to this module) is written by
 ``scripts/build_priors.py`` from random-search evaluations of the benchmark's dev split only: for each
 family of scikit-learn models that shares one search space (bayesmark's spaces: kNN, SVM, trees, the
-linear models; since auto v9 the MLPs trained by Adam and by SGD), the few configurations that, added to the
-default, most raised the mean over the family's dev data sets of the score of "the best of the default and
-these" (a greedy portfolio, as auto-sklearn 2.0 builds one). Each prior records the ``auto`` version that
-introduced it (``since``), so ``prior_configs(space, upto=8)`` replays what v8 proposed; a family rebuilt by a
-later version keeps its older prior in the file, and the newest prior the version allows applies.
+linear models; since auto v9 the MLPs trained by Adam and by SGD; v10 rebuilt the trees' one), the few
+configurations that, added to the default, most raised the mean over the family's dev data sets of the
+score of "the best of the default and these" (a greedy portfolio, as auto-sklearn 2.0 builds one). Each
+prior records the ``auto`` version that introduced it (``since``), so ``prior_configs(space, upto=8)``
+replays what v8 proposed; a family rebuilt by a later version keeps its older prior in the file, and the
+newest prior the version allows applies. ``auto`` itself asks for the priors of its own ``VERSION``, so a
+candidate built for the next version changes nothing until that version is adopted.
 
 Contract of ``prior_configs(space)``: a prior applies to a space whose parameter names are exactly the
 prior's and that has no conditional parameters; each value is projected into the space (numbers clipped to

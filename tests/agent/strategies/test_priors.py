@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -194,3 +195,20 @@ def test_the_newest_prior_a_version_allows_applies(tmp_path: Path) -> None:
     assert prior_configs(KNN, path) == [{"n_neighbors": 9, "p": 2}]
     assert prior_configs(KNN, path, upto=9) == [{"n_neighbors": 3, "p": 1}]
     assert prior_configs(KNN, path, upto=4) == []
+
+
+def test_auto_by_default_uses_only_the_priors_of_its_own_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A candidate prior built for a later version (``--since`` above ``VERSION``) sits in priors.json without
+    changing what today's ``auto`` proposes: it applies once ``VERSION`` is bumped."""
+    from agent.strategies import auto
+
+    seen: list[int | None] = []
+
+    def fake(space: SearchSpace, *, upto: int | None = None) -> list[dict[str, Any]]:
+        seen.append(upto)
+        return []
+
+    monkeypatch.setattr(auto, "prior_configs", fake)
+    AutoStrategy(direction="minimize", seed=0).untried_priors(KNN, [])
+    AutoStrategy(direction="minimize", seed=0, config=AutoConfig(priors=8)).untried_priors(KNN, [])
+    assert seen == [int(auto.VERSION), 8]
