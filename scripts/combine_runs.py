@@ -48,18 +48,19 @@ def load_units(arg: str) -> pd.DataFrame | None:
     return None
 
 
-def override(frame: pd.DataFrame, arg: str, read: bool = False) -> pd.DataFrame:
-    """``frame`` with the alias's rows replaced by ``arg``'s (``PATH:contender=alias``) on the units it has."""
+def override_spec(arg: str) -> tuple[str, str, str]:
+    """``(path, contender, alias)`` of an ``--override`` argument ``PATH:contender=alias``."""
     path, _, spec = arg.partition(":")
     name, _, alias = spec.partition("=")
     if not (name and alias):
         raise SystemExit(f"--override {arg!r}: expected SCORES_PARQUET:contender=alias")
-    if read:  # the cost rows beside the scores file
-        new = load_units(f"{path}:{name}")
-        if new is None:
-            return frame
-    else:
-        new = load(f"{path}:{name}")
+    return path, name, alias
+
+
+def override(frame: pd.DataFrame, new: pd.DataFrame | None, alias: str) -> pd.DataFrame:
+    """``frame`` with the alias's rows replaced by ``new``'s (renamed to the alias) on the units ``new`` has."""
+    if new is None:  # no cost rows beside the overriding scores file
+        return frame
     new = new.assign(contender=alias)
     keys = ["problem", "seed", "protocol"]
     have = pd.MultiIndex.from_frame(new[keys])
@@ -75,8 +76,9 @@ def main() -> None:
     ap.add_argument("--override", action="append", default=[], help="SCORES_PARQUET:contender=alias (repeatable)")
     args = ap.parse_args()
     scores = pd.concat([load(s) for s in args.sources], ignore_index=True)
-    for arg in args.override:
-        scores = override(scores, arg)
+    overrides = [override_spec(arg) for arg in args.override]
+    for path, name, alias in overrides:
+        scores = override(scores, load(f"{path}:{name}"), alias)
     order = list(dict.fromkeys(scores.contender))
     paired = None
     for objective in ("val", "test"):
@@ -88,8 +90,8 @@ def main() -> None:
     costs = [u for u in (load_units(s) for s in args.sources) if u is not None]
     if costs and paired:
         units = pd.concat(costs, ignore_index=True)
-        for arg in args.override:
-            units = override(units, arg, read=True)
+        for path, name, alias in overrides:  # the cost rows beside each overriding scores file
+            units = override(units, load_units(f"{path}:{name}"), alias)
         units = units[units.protocol == args.protocol]
         units = units[[(p, s) in paired for p, s in zip(units.problem, units.seed, strict=True)]]
         print(f"\n### {args.protocol}, cost over the paired units\n\n{cost_table(units, order)}")
