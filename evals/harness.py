@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -277,6 +278,38 @@ def run_units(
     return [results[u] for u in units]
 
 
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: on Linux the kernel sends this worker SIGTERM when the process that started it
+    (pid ``parent``) dies (``PR_SET_PDEATHSIG``), so a ``tunesmith eval`` killed by a signal (SIGTERM, SIGKILL:
+    no ``finally`` runs) leaves no worker computing a unit nobody will read. Elsewhere a no-op. The parent must
+    start its workers from a thread that lives as long as the pool (the signal follows the starting thread):
+    ``_run_parallel`` submits, and so spawns, from the thread that shuts the pool down."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The eval's process pool: spawned workers (no inherited locks or torch state) that die with this process."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
 def _run_parallel(
     todo: Iterable[Unit],
     out: Path,
@@ -284,11 +317,9 @@ def _run_parallel(
     results: dict[Unit, dict[str, Any]],
     on_done: Callable[[Unit, dict[str, Any], bool], None] | None,
 ) -> None:
-    import multiprocessing
-
     for var in THREAD_VARS:  # children inherit the environment: one thread each, no oversubscription
         os.environ.setdefault(var, "1")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = worker_pool(workers)
     pending: dict[Future[dict[str, Any]], Unit] = {}
     queue = list(todo)
     try:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,8 @@ from evals import harness
 from evals.contenders import Contender, ContenderContext, register_contender
 from evals.harness import Unit, run_unit, run_units
 from evals.problems import QuadraticProblem
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Recorder(Proposer):
@@ -151,3 +158,46 @@ def test_a_bug_in_a_contender_names_the_unit(tmp_path: Path) -> None:
     register_contender(Contender("test-broken", lambda ctx: Broken()))
     with pytest.raises(harness.UnitFailed, match="unit branin__test-broken__s0__4x1 failed: ZeroDivisionError"):
         run_units([Unit("branin", "test-broken", 0, 4, 1)], tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_eval_leaves_no_worker_running(tmp_path: Path) -> None:
+    """SIGKILL of the eval process (no ``finally`` runs) takes its pool's workers with it: none goes on
+    computing a unit nobody will read."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from evals.harness import worker_pool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = worker_pool(1)\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    pool.submit(time.sleep, 120)\n"
+        "    time.sleep(120)\n",
+        encoding="utf-8",
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = 0
+    try:
+        assert parent.stdout is not None
+        worker = int(parent.stdout.readline())
+        os.kill(worker, 0)  # running
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _alive(worker):
+            time.sleep(0.1)
+        assert not _alive(worker)
+    finally:
+        parent.kill()
+        if worker and _alive(worker):  # the failing case: leave no orphan behind
+            os.kill(worker, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, dead but not yet reaped by init, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
