@@ -281,16 +281,19 @@ def run_units(
 def die_with_parent(parent: int) -> None:
     """Worker initializer: on Linux the kernel sends this worker SIGTERM when the process that started it
     (pid ``parent``) dies (``PR_SET_PDEATHSIG``), so a ``tunesmith eval`` killed by a signal (SIGTERM, SIGKILL:
-    no ``finally`` runs) leaves no worker computing a unit nobody will read. Elsewhere a no-op. The parent must
-    start its workers from a thread that lives as long as the pool (the signal follows the starting thread):
-    ``_run_parallel`` submits, and so spawns, from the thread that shuts the pool down."""
+    no ``finally`` runs) leaves no worker computing a unit nobody will read. Elsewhere, or without a usable
+    libc, a no-op. The parent must start its workers from a thread that lives as long as the pool (the signal
+    follows the starting thread): ``_run_parallel`` submits, and so spawns, from the thread that shuts the pool
+    down."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-    import signal
+    try:
+        import ctypes
+        import signal
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError, ImportError):  # no usable libc (as sandbox.supervisor): work on unguarded
+        return
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 

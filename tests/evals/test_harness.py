@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from evals import harness
 from evals.contenders import Contender, ContenderContext, register_contender
 from evals.harness import Unit, run_unit, run_units
 from evals.problems import QuadraticProblem
+from tests.sandbox.helpers import pid_alive, wait_dead
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -184,20 +184,8 @@ def test_a_killed_eval_leaves_no_worker_running(tmp_path: Path) -> None:
         os.kill(worker, 0)  # running
         parent.kill()
         parent.wait(10)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and _alive(worker):
-            time.sleep(0.1)
-        assert not _alive(worker)
+        assert wait_dead(worker, timeout=20)
     finally:
         parent.kill()
-        if worker and _alive(worker):  # the failing case: leave no orphan behind
+        if worker and pid_alive(worker):  # the failing case: leave no orphan behind
             os.kill(worker, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, dead but not yet reaped by init, counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False

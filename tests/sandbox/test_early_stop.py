@@ -21,7 +21,7 @@ from agent.core.records import TrialState
 from agent.study.outcome import classify
 from sandbox.base import STOP_GRACE_FLOOR, Report, TrialOutcome, TrialRequest, stop_grace
 from sandbox.local_executor import LocalExecutor
-from tests.sandbox.helpers import assert_tree_gone, run_until_done
+from tests.sandbox.helpers import REPO, assert_tree_gone, run_until_done
 from tests.sandbox.studyrun import need_strict
 
 #: 100 steps of 0.2 s (20 s in all), one printed report per step, no should_stop() anywhere
@@ -167,8 +167,7 @@ def test_a_script_that_polled_ignores_a_late_sigterm_while_it_exits(tmp_path: Pa
         print("handler installed:", getattr(signal.getsignal(signal.SIGTERM), "tunesmith_stop", False))
         """
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root), "TUNESMITH_STOP_FILE": str(tmp_path / "STOP")}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TUNESMITH_STOP_FILE": str(tmp_path / "STOP")}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     assert "handler installed: True" in out and "ignored at exit: True" in out
     # outside tunesmith nothing is installed, so nothing changes at exit
