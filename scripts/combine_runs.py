@@ -14,6 +14,9 @@ only on the problems its rules change (``scripts/measure_auto_variant.py``), bes
 units of the problems where its proposals are the old version's.
 Use it when re-running an expensive contender would cost hours and its code has not changed since (say so
 next to the numbers: a GP's scores are not bit-for-bit reproducible across runs).
+``--plots DIR`` also writes, over the same paired units, the mean score against evaluations
+(``curves-PROTOCOL.png``) and the per-problem heatmap (``heatmap-PROTOCOL.png``) of ``tunesmith eval``'s report,
+and prints the per-problem table.
 """
 
 from __future__ import annotations
@@ -21,12 +24,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd
 
-from evals.report import cost_table, final_scores, paired_table, summary_table
+from evals.report import (
+    cost_table,
+    final_scores,
+    paired_table,
+    per_problem_table,
+    plot_curves,
+    plot_heatmap,
+    summary_table,
+)
 
 
 def load(arg: str) -> pd.DataFrame:
@@ -74,6 +86,7 @@ def main() -> None:
     ap.add_argument("--protocol", required=True, help="e.g. 30x1 or 16x8")
     ap.add_argument("--reference", required=True, help="the contender compared against each other one")
     ap.add_argument("--override", action="append", default=[], help="SCORES_PARQUET:contender=alias (repeatable)")
+    ap.add_argument("--plots", type=Path, help="write the curves and heatmap of the paired units to this folder")
     args = ap.parse_args()
     scores = pd.concat([load(s) for s in args.sources], ignore_index=True)
     overrides = [override_spec(arg) for arg in args.override]
@@ -95,6 +108,18 @@ def main() -> None:
         units = units[units.protocol == args.protocol]
         units = units[[(p, s) in paired for p, s in zip(units.problem, units.seed, strict=True)]]
         print(f"\n### {args.protocol}, cost over the paired units\n\n{cost_table(units, order)}")
+    if args.plots and paired:
+        plots(scores, args.protocol, order, paired, args.plots)
+
+
+def plots(scores: pd.DataFrame, protocol: str, order: list[str], paired: set[Any], folder: Path) -> None:
+    """The report's curves and heatmap, and the per-problem table (printed), over the paired units only."""
+    units = pd.MultiIndex.from_frame(scores[["problem", "seed"]])
+    sub = scores[units.isin(list(paired)) & scores.protocol.eq(protocol).to_numpy()]
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_curves(sub, protocol, order, folder / f"curves-{protocol}.png")
+    plot_heatmap(sub, protocol, order, folder / f"heatmap-{protocol}.png")
+    print(f"\n### {protocol}, mean validation score per problem\n\n{per_problem_table(sub, protocol, order)}")
 
 
 if __name__ == "__main__":

@@ -132,3 +132,21 @@ def test_an_override_replaces_the_aliases_units_where_it_has_them(tmp_path: Path
         text=True,
     )
     assert bad.returncode != 0 and "expected SCORES_PARQUET:contender=alias" in bad.stderr
+
+
+def test_plots_and_the_per_problem_table_cover_the_paired_units_only(tmp_path: Path) -> None:
+    new, old = tmp_path / "new.parquet", tmp_path / "old.parquet"
+    _scores("auto", {("a", 0): 100.0, ("b", 0): 80.0}).to_parquet(new)
+    # ("b", 1) has no auto unit: gp's 10 there must not pull its per-problem mean on b down to 45
+    _scores("gp", {("a", 0): 90.0, ("b", 0): 80.0, ("b", 1): 10.0}).to_parquet(old)
+    out = subprocess.run(
+        [*COMBINE, "--protocol", "16x8", "--reference", "auto", str(new), str(old), "--plots", str(tmp_path / "p")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "16x8, mean validation score per problem" in out
+    assert "| a | 100.0 | 90.0 |" in out
+    assert "| b | 80.0 | 80.0 |" in out
+    assert (tmp_path / "p" / "curves-16x8.png").stat().st_size > 0
+    assert (tmp_path / "p" / "heatmap-16x8.png").stat().st_size > 0
