@@ -275,10 +275,12 @@ def plot_curves(scores: pd.DataFrame, protocol: str, order: Sequence[str], path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, objective in zip(axes, OBJECTIVES, strict=True):
         sub = scores[(scores.protocol == protocol) & (scores.objective == objective)]
-        for c in order:
+        for i, c in enumerate(order):
             g = sub[sub.contender == c].groupby("evals")["score"].mean()
             if len(g):
-                ax.plot(g.index, g.to_numpy(), label=c, marker="." if len(g) < 40 else None)
+                # ten colours, then dashed: more than ten contenders (a combined table) stay distinguishable
+                style = {"color": f"C{i % 10}", "linestyle": ("-", "--", ":")[i // 10 % 3]}
+                ax.plot(g.index, g.to_numpy(), label=c, marker="." if len(g) < 40 else None, **style)
         ax.set_title(f"{protocol}: {objective}")
         ax.set_xlabel("evaluations")
         ax.grid(alpha=0.3)
