@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -112,7 +111,7 @@ def main() -> None:
         plots(scores, args.protocol, order, paired, args.plots)
 
 
-def plots(scores: pd.DataFrame, protocol: str, order: list[str], paired: set[Any], folder: Path) -> None:
+def plots(scores: pd.DataFrame, protocol: str, order: list[str], paired: set[tuple[str, int]], folder: Path) -> None:
     """The report's curves and heatmap, and the per-problem table (printed), over the paired units only."""
     units = pd.MultiIndex.from_frame(scores[["problem", "seed"]])
     sub = scores[units.isin(list(paired)) & scores.protocol.eq(protocol).to_numpy()]
