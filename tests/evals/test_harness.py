@@ -21,9 +21,7 @@ from evals import harness
 from evals.contenders import Contender, ContenderContext, register_contender
 from evals.harness import Unit, run_unit, run_units
 from evals.problems import QuadraticProblem
-from tests.sandbox.helpers import pid_alive, wait_dead
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sandbox.helpers import REPO, pid_alive, wait_dead
 
 
 class Recorder(Proposer):
@@ -167,7 +165,7 @@ def test_a_killed_eval_leaves_no_worker_running(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
         "import os, sys, time\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
         "from evals.harness import worker_pool\n"
         "if __name__ == '__main__':\n"
         "    pool = worker_pool(1)\n"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sandbox import strict
 from scripts.raycluster import LocalRayCluster
 
 
@@ -26,3 +27,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCluste
     finally:
         ray.shutdown()  # before the nodes go: a driver that loses its cluster exits the process
         c.stop()
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No bubblewrap on this machine, as far as the strict profile's preflight can tell."""
+    monkeypatch.setattr(strict, "find_bwrap", lambda: None)
+    strict.preflight.cache_clear()
+    yield
+    strict.preflight.cache_clear()

@@ -1,5 +1,6 @@
-"""The strict profile's guarantees that are not attacks: preflight, no silent downgrade, what a trial
-can see, signals and exit codes through bubblewrap, and the control files of a trial folder."""
+"""The strict profile's guarantees that are not attacks: no silent downgrade, what a trial can see, signals
+and exit codes through bubblewrap, and the control files of a trial folder (choosing strict, its preflight and
+the CLI's errors: ``test_strict_choice.py``)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,9 @@ from typing import Any
 
 import pytest
 
-from agent.core.spec import load_spec
-from agent.errors import SandboxError
-from agent.study.session import Session
 from sandbox import strict
 from sandbox.base import TrialOutcome, TrialRequest
-from sandbox.launch import profile_problem
 from sandbox.local_executor import LocalExecutor
-from tests.conftest import run_cli
 from tests.sandbox.helpers import run_until_done, wait_running
 from tests.sandbox.studyrun import need_strict
 
@@ -31,14 +27,6 @@ def ex() -> Iterator[LocalExecutor]:
     executor = LocalExecutor(capacity=2)
     yield executor
     executor.close()
-
-
-@pytest.fixture
-def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(strict, "find_bwrap", lambda: None)
-    strict.preflight.cache_clear()
-    yield
-    strict.preflight.cache_clear()
 
 
 def request(tmp_path: Path, body: str, trial_id: str = "t1", **kw: Any) -> TrialRequest:
@@ -65,75 +53,11 @@ def run_one(ex: LocalExecutor, req: TrialRequest) -> TrialOutcome:
     return outcome
 
 
-SPEC = {
-    "name": "s",
-    "objective": {"metric": "y", "direction": "maximize"},
-    "command": ["python", "train.py"],
-    "space": {"x": {"type": "float", "low": 0, "high": 1}},
-    "budget": {"max_trials": 2},
-    "isolation": "strict",
-}
-
-
-# ------------------------------------------------------------------ preflight: fail before trial 1
-def test_missing_bubblewrap_fails_the_study_before_the_first_trial(tmp_path: Path, no_bwrap: None) -> None:
-    (tmp_path / "train.py").write_text("open('ran', 'w')\n")
-    session = Session.create(load_spec(SPEC, base_dir=tmp_path), tmp_path / "study")
-    with pytest.raises(SandboxError, match=r"needs bubblewrap.*apt-get install bubblewrap.*isolation: process"):
-        session.run()
-    assert session.trials() == [] and not (tmp_path / "ran").exists()
-
-
-def test_cli_strict_without_bubblewrap_is_one_line_with_the_fix(tmp_path: Path) -> None:
-    (tmp_path / "train.py").write_text("open('ran', 'w')\n")
-    (tmp_path / "spec.json").write_text(json.dumps({**SPEC, "isolation": "process"}))
-    bare = tmp_path / "bin"
-    bare.mkdir()
-    res = run_cli(
-        "tune",
-        str(tmp_path / "spec.json"),
-        "--dir",
-        str(tmp_path / "study"),
-        "--isolation",
-        "strict",
-        env={"PATH": str(bare)},
-    )
-    assert res.returncode == 2 and "Traceback" not in res.stderr
-    line = " ".join(res.stderr.split())
-    assert "error: isolation 'strict' needs bubblewrap" in line and "apt-get install bubblewrap" in line
-    assert not (tmp_path / "ran").exists() and not (tmp_path / "study").exists()  # no empty study left behind
-
-
-def test_no_user_namespaces_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """bubblewrap present but the kernel refuses namespaces (a fake bwrap that answers as the real one does
-    on such machines, since this machine allows them)."""
-    fake = tmp_path / "bwrap"
-    fake.write_text(
-        "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely because the kernel "
-        "does not allow non-privileged user namespaces.' >&2\nexit 1\n"
-    )
-    fake.chmod(0o755)
-    monkeypatch.setattr(strict, "find_bwrap", lambda: str(fake))
-    strict.preflight.cache_clear()
-    try:
-        problem = profile_problem("strict")
-    finally:
-        strict.preflight.cache_clear()
-    assert problem is not None and "cannot create a sandbox here" in problem
-    assert "non-privileged user namespaces" in problem and "kernel.unprivileged_userns_clone=1" in problem
-
-
+# ------------------------------------------------------------------ no silent downgrade
 def test_an_executor_never_runs_a_strict_trial_unsandboxed(ex: LocalExecutor, tmp_path: Path, no_bwrap: None) -> None:
     out = run_one(ex, request(tmp_path, "open('ran', 'w')"))
     assert out.status == "launch_error" and "needs bubblewrap" in (out.reason or "")
     assert not (tmp_path / "work" / "ran").exists()
-
-
-def test_unknown_isolation_in_the_cli_is_one_line(tmp_path: Path) -> None:
-    (tmp_path / "spec.json").write_text(json.dumps(SPEC))
-    res = run_cli("tune", str(tmp_path / "spec.json"), "--isolation", "vm", "--dir", str(tmp_path / "s"))
-    assert res.returncode == 2 and "isolation" in res.stderr and "'vm'" in res.stderr
-    assert "process" in res.stderr and "strict" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 
 # ------------------------------------------------------------------ what a trial can see
@@ -410,23 +334,6 @@ def test_readable_paths_keep_only_outermost_folders(tmp_path: Path) -> None:
     paths = strict.readable_paths(req)
     assert str(tmp_path / "w") in paths and str(tmp_path / "w" / "data") not in paths and "/usr/share" not in paths
     assert any(os.path.realpath(sys.executable).startswith(p) for p in paths)
-
-
-def test_resume_can_switch_a_study_to_strict(tmp_path: Path) -> None:
-    need_strict()
-    from typer.testing import CliRunner
-
-    from agent.faces.cli.app import app
-
-    (tmp_path / "train.py").write_text("print('TUNESMITH_REPORT {\"y\": 1}')\n")
-    (tmp_path / "spec.json").write_text(json.dumps({**SPEC, "isolation": "process", "budget": {"max_trials": 1}}))
-    runner, study = CliRunner(), tmp_path / "study"
-    assert runner.invoke(app, ["tune", str(tmp_path / "spec.json"), "--dir", str(study)]).exit_code == 0
-    res = runner.invoke(app, ["resume", str(study), "--trials", "2", "--isolation", "strict"])
-    assert res.exit_code == 0, res.output
-    launches = [json.loads((study / "trials" / n / "launch.json").read_text()) for n in ("0000", "0001")]
-    assert [bool(launch.get("strict")) for launch in launches] == [False, True]
-    assert Session.open(study, readonly=True).spec.isolation == "strict"
 
 
 def test_a_function_trial_runs_under_strict(ex: LocalExecutor, tmp_path: Path) -> None:
